@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One command for a fresh machine: set up (PostgreSQL, Chromium, venv) and run every check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+source .venv/bin/activate
+echo "== ruff"
+ruff check src tests benchmarks
+echo "== mypy (library and domain layers)"
+mypy
+echo "== pytest"
+set +e
+python -m pytest "$@"
+rc=$?
+set -e
+# pytest's 5 means "no tests collected": that is a failure of the suite, not a pass.
+exit $rc

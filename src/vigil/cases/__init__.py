@@ -1,0 +1,1 @@
+"""The deployment case: states, transitions and the policy that rules them."""

@@ -1,0 +1,1 @@
+"""Incident data: readers, the offence taxonomy, validation and the store (pure library)."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy tables and Alembic migrations (SQLite by default, PostgreSQL in production)."""

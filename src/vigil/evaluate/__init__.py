@@ -1,0 +1,1 @@
+"""Forecast metrics (hit rate, PAI, PEI*) and rolling-origin backtests (pure library)."""

@@ -1,0 +1,1 @@
+"""Forecasters of serious violence per area (pure library): fit on the past, predict risk."""

@@ -1,0 +1,1 @@
+"""Geography in metres: projections, grids clipped to a boundary, area polygons (pure library)."""

@@ -1,0 +1,1 @@
+"""Community impact: assessment, indicators, exceptionality guardrails, fairness."""

@@ -1,0 +1,1 @@
+"""Evaluation of finished deployments: difference-in-differences, displacement."""

@@ -1,0 +1,50 @@
+"""Settings, read from the environment (prefix ``VIGIL_``) with embedded defaults.
+
+The defaults run everything on one machine: a DuckDB/Parquet incident store and a SQLite case
+database under ``./vigil-data``. Production points ``VIGIL_DATABASE_URL`` at PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _find_shared_data() -> Path:
+    """The real datasets live in ``shared/data`` beside (or above) the checkout."""
+    here = Path.cwd().resolve()
+    for base in (here, *here.parents):
+        for candidate in (base / "shared" / "data", base.parent / "shared" / "data"):
+            if (candidate / "met-street-2022").is_dir():
+                return candidate
+    return here / "shared" / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIGIL_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("vigil-data"), description="Incident store and SQLite db")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite under data_dir"
+    )
+    shared_data: Path = Field(default_factory=_find_shared_data)
+    policy_file: Path | None = Field(default=None, description="Deployment policy YAML")
+    secret_key: str = Field(default="change-me-in-production", description="Session signing key")
+
+    @property
+    def store_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'vigil.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
