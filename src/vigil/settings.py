@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     shared_data: Path = Field(default_factory=_find_shared_data)
     policy_file: Path | None = Field(default=None, description="Deployment policy YAML")
     secret_key: str = Field(default="change-me-in-production", description="Session signing key")
+    cookie_secure: bool = Field(
+        default=False, description="Mark session cookies Secure (set true when served over https)"
+    )
+    enable_test_clock: bool = Field(
+        default=False,
+        description="Expose POST /api/testing/clock to move a FixedClock (tests and demos only)",
+    )
 
     @property
     def store_dir(self) -> Path:
