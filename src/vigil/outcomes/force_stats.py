@@ -111,7 +111,7 @@ def monthly_by_borough(shared: Path, measure: str = "serious_violence") -> pd.Da
     minors = _minors(measure)
     long = load_borough_months(shared)
     sel = long[long["minor"].isin(minors)]
-    table = sel.groupby(["borough", "month"], as_index=False)["count"].sum()
+    table: pd.DataFrame = sel.groupby(["borough", "month"])["count"].sum().reset_index()
     table = table.sort_values(["borough", "month"]).reset_index(drop=True)
     prev = table.assign(month=table["month"] + pd.DateOffset(years=1)).rename(
         columns={"count": "prev"}
