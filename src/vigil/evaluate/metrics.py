@@ -1,0 +1,296 @@
+"""Forecast accuracy metrics over areas of unequal (clipped) size.
+
+Every coverage metric here answers "if we patrolled the top ``fraction`` of the *land* area,
+ranked by the forecast, what share of what then happened would fall inside it?". Fractions are
+of the clipped area (``RiskSurface.area_m2`` / ``Grid.clipped_area``), never of raw squares: a
+cell that is half river or half outside the city counts for half.
+
+How the selection is made, exactly:
+
+* areas are taken in decreasing order of ``risk`` until their cumulative area reaches
+  ``fraction * total_area``;
+* the area straddling the boundary is taken *pro rata* (a share of its area and of its
+  incidents), so the selected area is exactly the fraction asked for;
+* areas with *equal* risk form one block that is taken pro rata as a whole, which is the
+  expectation over random tie-breaking. A naive count model ties thousands of cells at 0 or 1;
+  breaking those ties by cell order would make its score depend on where the grid starts.
+
+Definitions and sources:
+
+* hit rate: share of observed incidents inside the selection (Chainey, Tompson & Uhlig 2008).
+* PAI, predictive accuracy index: hit rate / area share (Chainey, Tompson & Uhlig 2008,
+  "The utility of hotspot mapping for predicting spatial patterns of crime", Security Journal
+  21, 4-28). With exact pro-rata selection the area share equals ``fraction``.
+* PEI, predictive efficiency index: hits / the most hits any selection of the same area could
+  have had (Hunt 2016, "Do crime hot spots move? Exploring the effects of the modifiable areal
+  unit problem and modifiable temporal unit problem on crime hot spot stability", PhD thesis,
+  American University). The best selection is a fractional knapsack: areas by observed density.
+* PEI*: PAI / PAI*, where PAI* is the PAI of the *smallest* area that captures those most
+  possible hits (Joshi, Curtis-Ham, D'Ath & Searle 2021, "Considerations for developing
+  predictive spatial models of crime and new methods for measuring their accuracy", ISPRS Int.
+  J. Geo-Inf. 10(9), 597). It differs from PEI only when fewer areas saw incidents than the
+  selection holds: then a perfect forecast would not need the whole area, and PEI would wrongly
+  reward a forecast that fills the rest with anything.
+* Poisson log-likelihood of the observed counts under the forecast expected counts.
+* top-area stability: (area-weighted, fuzzy) Jaccard index of two selections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.special import gammaln
+
+from vigil.errors import VigilError
+
+if TYPE_CHECKING:
+    from vigil.forecast.surface import RiskSurface
+
+#: Fractions of the clipped area at which coverage metrics are reported.
+FRACTIONS: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05, 0.10)
+
+#: Smallest expected count used in the log-likelihood: a zero forecast where something happened
+#: would otherwise give -inf and hide every other difference between models.
+RISK_FLOOR = 1e-9
+
+
+class MetricInputError(VigilError):
+    """Arrays given to a metric do not line up or hold impossible values."""
+
+
+def _check(
+    risk: np.ndarray | Sequence[float],
+    observed: np.ndarray | Sequence[float],
+    area_m2: np.ndarray | Sequence[float] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r = np.asarray(risk, dtype=float)
+    o = np.asarray(observed, dtype=float)
+    a = np.ones_like(r) if area_m2 is None else np.asarray(area_m2, dtype=float)
+    if r.ndim != 1 or o.shape != r.shape or a.shape != r.shape:
+        raise MetricInputError(
+            f"risk, observed and area_m2 must be 1-d arrays of one length; got shapes "
+            f"{r.shape}, {o.shape}, {a.shape}"
+        )
+    for name, arr in (("risk", r), ("observed", o), ("area_m2", a)):
+        bad = ~np.isfinite(arr) | (arr < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise MetricInputError(
+                f"{name} must be finite and non-negative; area index {i} holds {arr[i]!r}"
+            )
+    if r.size and a.sum() <= 0:
+        raise MetricInputError("area_m2 sums to zero: there is no area to select from")
+    return r, o, a
+
+
+def _check_fraction(fraction: float) -> float:
+    f = float(fraction)
+    if not 0.0 < f <= 1.0:
+        raise MetricInputError(f"fraction must be in (0, 1], got {fraction!r}")
+    return f
+
+
+def _prorata_take(order_key: np.ndarray, area: np.ndarray, target: float) -> np.ndarray:
+    """Weight in [0, 1] of each area when taking ``target`` m^2 in decreasing ``order_key``.
+
+    Areas with equal keys are one block, taken pro rata together.
+    """
+    n = order_key.size
+    weights = np.zeros(n)
+    if n == 0 or target <= 0:
+        return weights
+    order = np.argsort(-order_key, kind="stable")
+    key_sorted = order_key[order]
+    area_sorted = area[order]
+    # block boundaries: indices where the key changes
+    starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
+    block_area = np.add.reduceat(area_sorted, starts)
+    cum_before = np.concatenate(([0.0], np.cumsum(block_area)[:-1]))
+    taken = np.clip(target - cum_before, 0.0, block_area)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(block_area > 0, taken / block_area, 0.0)
+    # a block of zero area before the target is reached counts as fully taken
+    share = np.where((block_area == 0) & (cum_before < target), 1.0, share)
+    block_of = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, n]))
+    weights[order] = share[block_of]
+    return weights
+
+
+def selection_weights(
+    risk: np.ndarray | Sequence[float],
+    area_m2: np.ndarray | Sequence[float],
+    fraction: float,
+) -> np.ndarray:
+    """Share of each area inside the top ``fraction`` of the clipped area, ranked by risk."""
+    r, _, a = _check(risk, np.zeros(len(risk)), area_m2)
+    f = _check_fraction(fraction)
+    return _prorata_take(r, a, f * a.sum())
+
+
+def hit_rate(
+    risk: np.ndarray | Sequence[float],
+    observed: np.ndarray | Sequence[float],
+    area_m2: np.ndarray | Sequence[float],
+    fraction: float,
+) -> float:
+    """Share of observed incidents in the top ``fraction`` of the area; NaN if none occurred."""
+    r, o, a = _check(risk, observed, area_m2)
+    f = _check_fraction(fraction)
+    total = o.sum()
+    if total <= 0:
+        return float("nan")
+    w = _prorata_take(r, a, f * a.sum())
+    return float((w * o).sum() / total)
+
+
+def pai(
+    risk: np.ndarray | Sequence[float],
+    observed: np.ndarray | Sequence[float],
+    area_m2: np.ndarray | Sequence[float],
+    fraction: float,
+) -> float:
+    """Predictive accuracy index: hit rate divided by the area share selected (``fraction``)."""
+    return hit_rate(risk, observed, area_m2, fraction) / _check_fraction(fraction)
+
+
+def max_hits(
+    observed: np.ndarray | Sequence[float], area_m2: np.ndarray | Sequence[float], fraction: float
+) -> float:
+    """Most incidents any selection of ``fraction`` of the area could hold (perfect hindsight)."""
+    _, o, a = _check(np.zeros(len(observed)), observed, area_m2)
+    f = _check_fraction(fraction)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        density = np.where(a > 0, o / a, np.where(o > 0, np.inf, 0.0))
+    # zero-count areas tie at density 0 and add nothing, so tie handling cannot change the sum
+    w = _prorata_take(density, a, f * a.sum())
+    return float((w * o).sum())
+
+
+def pei(
+    risk: np.ndarray | Sequence[float],
+    observed: np.ndarray | Sequence[float],
+    area_m2: np.ndarray | Sequence[float],
+    fraction: float,
+) -> float:
+    """Hunt's (2016) PEI: hits over the most hits possible in the same area. NaN if no hits."""
+    r, o, a = _check(risk, observed, area_m2)
+    best = max_hits(o, a, fraction)
+    if best <= 0:
+        return float("nan")
+    w = _prorata_take(r, a, _check_fraction(fraction) * a.sum())
+    return float((w * o).sum() / best)
+
+
+def pei_star(
+    risk: np.ndarray | Sequence[float],
+    observed: np.ndarray | Sequence[float],
+    area_m2: np.ndarray | Sequence[float],
+    fraction: float,
+) -> float:
+    """Joshi et al.'s (2021) PEI*: PAI over the PAI of the smallest area holding the most hits.
+
+    PAI* = (n*/N) / (a*/A): n* = :func:`max_hits` at this fraction; a* the smallest area that
+    holds n* incidents, which is the whole selected area unless every area with incidents fits
+    inside it, in which case it is just the area of those areas.
+    """
+    r, o, a = _check(risk, observed, area_m2)
+    f = _check_fraction(fraction)
+    total_n, total_a = o.sum(), a.sum()
+    if total_n <= 0:
+        return float("nan")
+    target = f * total_a
+    positive_area = float(a[o > 0].sum())
+    a_star = min(target, positive_area)
+    n_star = max_hits(o, a, f)
+    if a_star <= 0 or n_star <= 0:
+        return float("nan")
+    pai_star = (n_star / total_n) / (a_star / total_a)
+    w = _prorata_take(r, a, target)
+    pai_value = ((w * o).sum() / total_n) / f
+    return float(pai_value / pai_star)
+
+
+def poisson_log_likelihood(
+    risk: np.ndarray | Sequence[float],
+    observed: np.ndarray | Sequence[float],
+    floor: float = RISK_FLOOR,
+) -> float:
+    """Sum over areas of log P(observed | Poisson(risk)), risk floored at ``floor``.
+
+    Observed counts may be fractional only in the sense of gamma(k+1); they are counts here.
+    """
+    r, o, _ = _check(risk, observed)
+    lam = np.maximum(r, floor)
+    return float((o * np.log(lam) - lam - gammaln(o + 1.0)).sum())
+
+
+def top_area_stability(
+    surface_a: RiskSurface,
+    surface_b: RiskSurface,
+    fraction: float,
+) -> float:
+    """Area-weighted Jaccard index of the top ``fraction`` of two surfaces over the same areas.
+
+    Selections are fuzzy (pro-rata boundary and tie blocks), so the index is
+    sum(min(w_a, w_b) * area) / sum(max(w_a, w_b) * area); for crisp selections it is the
+    ordinary Jaccard index of the selected land. 1 means the same places both weeks.
+    """
+    ids_a = np.asarray(surface_a.area_id).astype(str)
+    ids_b = np.asarray(surface_b.area_id).astype(str)
+    if ids_a.shape != ids_b.shape or not np.array_equal(np.sort(ids_a), np.sort(ids_b)):
+        raise MetricInputError(
+            "top_area_stability needs two surfaces over the same areas "
+            f"({surface_a.model} has {ids_a.size}, {surface_b.model} has {ids_b.size})"
+        )
+    area_a = _area_of(surface_a)
+    wa = selection_weights(surface_a.risk, area_a, fraction)
+    # align b to a's area order
+    pos_b = {aid: i for i, aid in enumerate(ids_b)}
+    idx = np.fromiter((pos_b[aid] for aid in ids_a), dtype=np.int64, count=ids_a.size)
+    area_b = _area_of(surface_b)
+    wb = selection_weights(surface_b.risk, area_b, fraction)[idx]
+    num = (np.minimum(wa, wb) * area_a).sum()
+    den = (np.maximum(wa, wb) * area_a).sum()
+    return float(num / den) if den > 0 else float("nan")
+
+
+def _area_of(surface: RiskSurface) -> np.ndarray:
+    if surface.area_m2 is None:
+        raise MetricInputError(
+            f"RiskSurface from model {surface.model!r} has no area_m2 (no grid, no polygons): "
+            "area-normalised metrics need the land area of each area"
+        )
+    return np.asarray(surface.area_m2, dtype=float)
+
+
+def score(
+    risk: np.ndarray | Sequence[float],
+    observed: np.ndarray | Sequence[float],
+    area_m2: np.ndarray | Sequence[float],
+    fractions: Iterable[float] = FRACTIONS,
+) -> dict[str, float]:
+    """Every metric for one forecast window, as a flat dict (keys like ``hit_rate@0.01``)."""
+    r, o, a = _check(risk, observed, area_m2)
+    out: dict[str, float] = {
+        "observed": float(o.sum()),
+        "expected": float(r.sum()),
+        "log_likelihood": poisson_log_likelihood(r, o),
+    }
+    for f in fractions:
+        hr = hit_rate(r, o, a, f)
+        out[f"hit_rate@{f:g}"] = hr
+        out[f"pai@{f:g}"] = hr / f
+        out[f"pei@{f:g}"] = pei(r, o, a, f)
+        out[f"pei_star@{f:g}"] = pei_star(r, o, a, f)
+    return out
+
+
+def score_surface(
+    surface: RiskSurface,
+    observed: np.ndarray | Sequence[float],
+    fractions: Iterable[float] = FRACTIONS,
+) -> dict[str, float]:
+    """:func:`score` for a RiskSurface, using its clipped areas."""
+    return score(surface.risk, observed, _area_of(surface), fractions)
