@@ -1,0 +1,383 @@
+"""The "exception, not the norm" guardrails: checks that a deployment request stays exceptional.
+
+The Mayor required that armed patrols "must be the exception and cannot become the norm". The
+policy file (``guardrails:``, :class:`~vigil.impact.guardrail_policy.GuardrailPolicy`) sets the
+limits; this module applies them and returns every :class:`Breach`. It refuses nothing itself:
+the case workflow refuses an authorisation with breaches unless an officer of
+``policy.override_rank`` or above overrides them explicitly, which is audited and flagged to
+oversight.
+
+The computations are functions of plain values (intervals, geometries, arrays) so they can be
+tested on their own; :func:`check` gathers those values from the case and the case database.
+
+Rules, each a named breach:
+
+* ``area_hours``: deployed hours in the case area and its neighbours (areas within
+  ``neighbour_distance_m``), over the ``area_window_days`` days ending when the requested window
+  ends, *including* the requested window, must not exceed ``max_area_hours``. Hours are the
+  union of the windows in time: two overlapping deployments next to each other are one burden on
+  the community for those hours, not two.
+* ``concurrent``: at no instant of the requested window may more than ``max_concurrent``
+  deployments (this one included) be active force-wide.
+* ``cooling_off``: the requested window must start at least ``cooling_off_days`` after the last
+  deployment of another case in the same area (or its neighbours) ended.
+* ``evidence``: the area's forecast risk density must be in the city's top share (percentile >=
+  ``min_city_percentile``) *and* at least ``min_ratio_to_own_history`` times its own long-run
+  level: an area that is always high is not, by that alone, exceptional.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from vigil.clock import as_utc
+from vigil.forecast.surface import RiskSurface
+from vigil.impact.guardrail_policy import GuardrailPolicy
+
+RULES = ("area_hours", "concurrent", "cooling_off", "evidence")
+
+#: Window statuses that never put officers on the ground; they count towards no cap.
+NOT_DEPLOYED = frozenset(
+    {"draft", "requested", "submitted", "pending", "refused", "rejected", "withdrawn"}
+)
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One guardrail a request breaks: ``rule`` is one of :data:`RULES`, ``message`` says by how
+    much, in words an authorising officer and an oversight reader can check."""
+
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Window:
+    """A deployment in time and space, as the guardrails need it (plain values)."""
+
+    case_id: str
+    area: BaseGeometry
+    start: datetime
+    end: datetime
+
+
+# ---------------------------------------------------------------------- time
+def overlap_hours(a_start: datetime, a_end: datetime, b_start: datetime, b_end: datetime) -> float:
+    """Hours shared by [a_start, a_end) and [b_start, b_end); 0 when they do not overlap."""
+    start = max(as_utc(a_start), as_utc(b_start))
+    end = min(as_utc(a_end), as_utc(b_end))
+    return max(0.0, (end - start).total_seconds() / 3600.0)
+
+
+def union_hours(
+    intervals: Iterable[tuple[datetime, datetime]], since: datetime, until: datetime
+) -> float:
+    """Hours of [since, until) covered by at least one interval (overlaps counted once)."""
+    lo, hi = as_utc(since), as_utc(until)
+    clipped = sorted(
+        (max(as_utc(s), lo), min(as_utc(e), hi))
+        for s, e in intervals
+        if as_utc(e) > lo and as_utc(s) < hi
+    )
+    total = 0.0
+    cur_s: datetime | None = None
+    cur_e: datetime | None = None
+    for s, e in clipped:
+        if e <= s:
+            continue
+        if cur_e is None or s > cur_e:
+            if cur_s is not None and cur_e is not None:
+                total += (cur_e - cur_s).total_seconds()
+            cur_s, cur_e = s, e
+        else:
+            cur_e = max(cur_e, e)
+    if cur_s is not None and cur_e is not None:
+        total += (cur_e - cur_s).total_seconds()
+    return total / 3600.0
+
+
+def max_concurrent(
+    intervals: Iterable[tuple[datetime, datetime]], since: datetime, until: datetime
+) -> int:
+    """Largest number of intervals active at one instant within [since, until)."""
+    lo, hi = as_utc(since), as_utc(until)
+    events: list[tuple[datetime, int]] = []
+    for s, e in intervals:
+        s, e = max(as_utc(s), lo), min(as_utc(e), hi)
+        if e > s:
+            events.append((s, 1))
+            events.append((e, -1))
+    # ends sort before starts at the same instant: [a, b) and [b, c) are not concurrent
+    events.sort(key=lambda ev: (ev[0], ev[1]))
+    best = cur = 0
+    for _, step in events:
+        cur += step
+        best = max(best, cur)
+    return best
+
+
+# ---------------------------------------------------------------------- space
+def is_neighbour(area: BaseGeometry, other: BaseGeometry, distance_m: float) -> bool:
+    """Whether ``other`` counts as the same area: within ``distance_m`` metres (same CRS)."""
+    return bool(shapely.dwithin(area, other, distance_m))
+
+
+# ---------------------------------------------------------------------- evidence
+def percentile_of(values: np.ndarray, score: float) -> float:
+    """Percentile rank (0-100) of ``score`` among ``values``: the share strictly below plus half
+    the ties, so a city of equal areas puts every area at the 50th percentile, not the 100th."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return math.nan
+    below = float(np.count_nonzero(v < score))
+    ties = float(np.count_nonzero(v == score))
+    return 100.0 * (below + 0.5 * ties) / v.size
+
+
+def ratio_to_history(current: float, long_run: float) -> float:
+    """How many times its usual level an area's forecast is; inf for a first-ever signal."""
+    if long_run > 0:
+        return current / long_run
+    return math.inf if current > 0 else math.nan
+
+
+def area_weights(surface: RiskSurface, area: BaseGeometry) -> np.ndarray:
+    """Share of each surface area that lies inside ``area`` (0..1), from polygon overlap."""
+    polys = surface.polygons()
+    cand = shapely.intersects(polys, area)
+    w = np.zeros(len(polys))
+    if cand.any():
+        sub = polys[cand]
+        inside = shapely.area(shapely.intersection(sub, area))
+        w[cand] = inside / np.maximum(shapely.area(sub), 1e-9)
+    return w
+
+
+def risk_density(surface: RiskSurface, values: np.ndarray | None = None) -> np.ndarray:
+    """Risk per km^2 of land of each surface area (areas of different size compare fairly)."""
+    risk = np.asarray(surface.risk if values is None else values, float)
+    land = surface.area_m2 if surface.area_m2 is not None else shapely.area(surface.polygons())
+    return risk / np.maximum(np.asarray(land, float) / 1e6, 1e-9)
+
+
+@dataclass(frozen=True)
+class EvidenceTest:
+    """The numbers behind the ``evidence`` rule, kept for the CIA and the oversight report."""
+
+    density: float  # forecast risk per km^2 in the case area
+    city_percentile: float
+    long_run_density: float | None
+    ratio_to_history: float | None
+    cells: int  # surface areas overlapping the case area
+
+
+def evidence_test(
+    surface: RiskSurface, area: BaseGeometry, long_run: np.ndarray | None = None
+) -> EvidenceTest:
+    """Where the case area's forecast stands against the city and against its own history.
+
+    The area's density is the overlap-weighted mean density of the surface areas it covers; its
+    city percentile ranks that against every surface area's density. ``long_run`` is the
+    expected count per surface area at the area's usual level (e.g. the long-run component of the
+    frozen forecast, or a long-run baseline over the same window); without it the ratio is
+    unknown and the rule cannot be met.
+    """
+    w = area_weights(surface, area)
+    if w.sum() <= 0:
+        raise ValueError("the case area does not overlap any area of the evidence surface")
+    dens = risk_density(surface)
+    here = float(np.average(dens, weights=w))
+    pct = percentile_of(dens, here)
+    lr_here: float | None = None
+    ratio: float | None = None
+    if long_run is not None:
+        lr = np.asarray(long_run, float)
+        if lr.shape != dens.shape:
+            raise ValueError(f"long-run level has {lr.size} values for {dens.size} surface areas")
+        lr_dens = risk_density(surface, np.nan_to_num(lr, nan=0.0))
+        lr_here = float(np.average(lr_dens, weights=w))
+        ratio = ratio_to_history(here, lr_here)
+    return EvidenceTest(here, pct, lr_here, ratio, int(np.count_nonzero(w)))
+
+
+def long_run_from_drivers(surface: RiskSurface) -> np.ndarray | None:
+    """The long-run component of the forecast per area from its drivers, or None.
+
+    Drivers are only given for the top areas; elsewhere the long-run level is taken as the
+    area's whole forecast (ratio 1: nothing exceptional is claimed where nothing is explained).
+    """
+    d = surface.drivers
+    if d is None or "long_run" not in d.columns:
+        return None
+    lookup = dict(zip(d["area_id"].astype(str), d["long_run"].astype(float), strict=False))
+    risk = np.asarray(surface.risk, float)
+    return np.array(
+        [lookup.get(str(a), r) for a, r in zip(surface.area_id, risk, strict=True)], dtype=float
+    )
+
+
+# ---------------------------------------------------------------------- the rules
+def evaluate(
+    *,
+    case_id: str,
+    area: BaseGeometry,
+    start: datetime,
+    end: datetime,
+    windows: Sequence[Window],
+    policy: GuardrailPolicy,
+    evidence: EvidenceTest | None,
+) -> list[Breach]:
+    """Every breach of ``policy`` by a request for ``area`` over [start, end), given the past and
+    planned deployments ``windows`` (those of this case included: its earlier windows count
+    towards the area's hours, not towards concurrency or cooling-off)."""
+    start, end = as_utc(start), as_utc(end)
+    if end <= start:
+        raise ValueError(f"requested window ends ({end}) before it starts ({start})")
+    breaches: list[Breach] = []
+    near = [w for w in windows if is_neighbour(area, w.area, policy.neighbour_distance_m)]
+    others = [w for w in windows if w.case_id != case_id]
+
+    # area hours over the rolling window ending at the end of the request
+    since = end - timedelta(days=policy.area_window_days)
+    hours = union_hours([(w.start, w.end) for w in near] + [(start, end)], since, end)
+    if hours > policy.max_area_hours + 1e-9:
+        breaches.append(
+            Breach(
+                "area_hours",
+                f"{hours:.1f} deployed hours in this area and within "
+                f"{policy.neighbour_distance_m:g} m of it over the {policy.area_window_days} days "
+                f"to {end:%Y-%m-%d %H:%M} (this request included) exceed the cap of "
+                f"{policy.max_area_hours:g} h",
+            )
+        )
+
+    # concurrency force-wide
+    peak = max_concurrent([(w.start, w.end) for w in others] + [(start, end)], start, end)
+    if peak > policy.max_concurrent:
+        breaches.append(
+            Breach(
+                "concurrent",
+                f"{peak} deployments would be active at once force-wide (this one included); "
+                f"the cap is {policy.max_concurrent}",
+            )
+        )
+
+    # cooling-off since the last deployment of another case in the same area
+    prior = [w for w in near if w.case_id != case_id and as_utc(w.start) < end]
+    if prior and policy.cooling_off_days > 0:
+        last = max(prior, key=lambda w: as_utc(w.end))
+        last_end = as_utc(last.end)
+        free_from = last_end + timedelta(days=policy.cooling_off_days)
+        if start < free_from:
+            fmt = "%Y-%m-%d %H:%M"
+            breaches.append(
+                Breach(
+                    "cooling_off",
+                    f"case {last.case_id} deployed in this area until {last_end.strftime(fmt)}; "
+                    f"the {policy.cooling_off_days}-day cooling-off runs until "
+                    f"{free_from.strftime(fmt)}, after the requested start {start.strftime(fmt)}",
+                )
+            )
+
+    # evidence threshold
+    if evidence is None:
+        breaches.append(Breach("evidence", "no forecast evidence is frozen on this case"))
+    else:
+        reasons = []
+        if not evidence.city_percentile >= policy.min_city_percentile:
+            reasons.append(
+                f"its forecast is at the {evidence.city_percentile:.1f}th percentile of the city, "
+                f"below the {policy.min_city_percentile:g}th required"
+            )
+        if evidence.ratio_to_history is None or math.isnan(evidence.ratio_to_history):
+            reasons.append("its own long-run level is unknown, so exceptionality is not shown")
+        elif evidence.ratio_to_history < policy.min_ratio_to_own_history:
+            reasons.append(
+                f"its forecast is {evidence.ratio_to_history:.2f} times its own long-run level, "
+                f"below the {policy.min_ratio_to_own_history:g} times required (always high is "
+                f"not exceptional)"
+            )
+        if reasons:
+            why = "; ".join(reasons)
+            breaches.append(Breach("evidence", f"the area is not exceptional: {why}"))
+    return breaches
+
+
+# ---------------------------------------------------------------------- over the case database
+class GuardedCase(Protocol):
+    """What :func:`check` reads from a case (the cases engineer's model provides it)."""
+
+    id: Any
+    area_wkt: str
+
+
+def _attr(obj: Any, *names: str) -> Any:
+    for name in names:
+        if hasattr(obj, name):
+            value = getattr(obj, name)
+            if value is not None:
+                return value
+    return None
+
+
+def _surface_of(evidence: Any) -> tuple[RiskSurface | None, np.ndarray | None]:
+    """The frozen RiskSurface and, if the snapshot carries one, its long-run baseline."""
+    if evidence is None:
+        return None, None
+    if isinstance(evidence, RiskSurface):
+        return evidence, long_run_from_drivers(evidence)
+    if isinstance(evidence, dict):
+        surf_d = evidence.get("surface", evidence)
+        if not isinstance(surf_d, dict) or "risk" not in surf_d:
+            return None, None
+        surface = RiskSurface.from_dict(surf_d)
+        baseline = evidence.get("long_run") or evidence.get("baseline")
+        if isinstance(baseline, dict) and "risk" in baseline:
+            return surface, np.asarray(baseline["risk"], float)
+        if isinstance(baseline, list):
+            return surface, np.asarray(baseline, float)
+        return surface, long_run_from_drivers(surface)
+    return None, None
+
+
+def check(session: Any, case: Any, policy: GuardrailPolicy, now: datetime) -> list[Breach]:
+    """Every guardrail the case's requested window breaks, given the deployments on record.
+
+    Reads the case's area (WKT, EPSG:27700), requested window and frozen evidence; past and
+    planned deployments come from ``vigil.cases.queries.deployment_windows``.
+    """
+    from vigil.cases.queries import deployment_windows
+
+    area = shapely.from_wkt(_attr(case, "area_wkt"))
+    start = _attr(case, "requested_start", "window_start", "start")
+    end = _attr(case, "requested_end", "window_end", "end")
+    if start is None or end is None:
+        raise ValueError(f"case {case.id} has no requested window to check")
+    start, end = as_utc(start), as_utc(end)
+    reach = timedelta(days=max(policy.area_window_days, policy.cooling_off_days) + 1)
+    since = min(start, as_utc(now)) - reach
+    windows = [
+        Window(str(w.case_id), shapely.from_wkt(w.area_wkt), as_utc(w.start), as_utc(w.end))
+        for w in deployment_windows(session, since, end)
+        if str(getattr(w, "status", "")).lower() not in NOT_DEPLOYED
+    ]
+    surface, long_run = _surface_of(_attr(case, "evidence", "evidence_snapshot"))
+    evidence = None if surface is None else evidence_test(surface, area, long_run)
+    return evaluate(
+        case_id=str(case.id),
+        area=area,
+        start=start,
+        end=end,
+        windows=windows,
+        policy=policy,
+        evidence=evidence,
+    )
