@@ -1,13 +1,35 @@
-"""Shared fixtures: where the real data live, and an injectable clock."""
+"""Shared fixtures: where the real data live, an injectable clock, and case databases.
+
+Database fixtures (the PostgreSQL machinery lives in tests/db/pg_server.py):
+
+- ``pg_server`` (session): a private PostgreSQL 15 server started by the test run from the
+  Debian binaries (initdb/pg_ctl in a temp dir, free port; via ``runuser -u postgres`` when
+  root), stopped at the end. ``VIGIL_TEST_DATABASE_URL`` (a superuser URL to a maintenance
+  database) makes it use that server instead. Missing binaries FAIL the test, asking to run
+  ``scripts/setup.sh --test``: never a silent skip.
+- ``db_url`` (function, parametrised ``sqlite`` / ``postgresql``): a fresh database migrated to
+  Alembic ``heads`` (every team's branch). Each backend is migrated once per session into a
+  template (a file copied per test on SQLite; ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL),
+  so a fresh database costs milliseconds.
+- ``pg_url``: the same, PostgreSQL only (races, triggers).
+- ``session_factory``: a ``sessionmaker`` over ``vigil.db.engine.make_engine(db_url)``;
+  its engine is disposed after the test.
+"""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
+from tests.db.pg_server import PostgresServer, PostgresUnavailable, start_server
 from vigil.clock import FixedClock
+from vigil.db.engine import make_engine, make_sessionmaker
+from vigil.db.migrate import upgrade
 from vigil.settings import _find_shared_data
 
 SHARED = _find_shared_data()
@@ -23,3 +45,66 @@ def shared_data() -> Path:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(datetime(2022, 7, 1, 9, 0, tzinfo=UTC))
+
+
+# ---------------------------------------------------------------------- case databases
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    try:
+        server = start_server()
+    except PostgresUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def _pg_template(pg_server: PostgresServer) -> Iterator[str]:
+    name = pg_server.create_database()
+    upgrade(pg_server.url_for(name))
+    yield name
+    pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+def _fresh_pg(request: pytest.FixtureRequest) -> Iterator[str]:
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    template: str = request.getfixturevalue("_pg_template")
+    name = server.create_database(template=template)
+    try:
+        yield server.url_for(name)
+    finally:
+        server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("_sqlite_template")
+        path = tmp_path / "vigil.db"
+        shutil.copyfile(template, path)
+        yield f"sqlite:///{path}"
+    else:
+        yield from _fresh_pg(request)
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    yield from _fresh_pg(request)
+
+
+@pytest.fixture
+def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(db_url)
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        engine.dispose()
