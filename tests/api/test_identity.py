@@ -1,0 +1,114 @@
+"""The identity layer: argon2 passwords, hashed session and API tokens, role rules for accounts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from vigil.db.engine import make_engine, make_sessionmaker
+from vigil.db.identity import (
+    ApiTokenRow,
+    AuthenticationFailed,
+    IdentityError,
+    IdentityStore,
+    SessionRow,
+    UserRow,
+    create_identity_tables,
+)
+from vigil.roles import Rank, Role
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    sf = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'id.db'}"))
+    create_identity_tables(sf)
+    return IdentityStore(sf, clock), sf
+
+
+def test_password_is_argon2_hashed_and_checked(store):
+    ids, sf = store
+    user = ids.create_user("Analyst.One", "correct horse battery", Role.ANALYST)
+    assert user.username == "analyst.one"
+    with sf() as s:
+        row = s.scalar(select(UserRow))
+    assert row.password_hash.startswith("$argon2id$")
+    assert "correct horse" not in row.password_hash
+    assert ids.authenticate("ANALYST.ONE", "correct horse battery").id == user.id
+    with pytest.raises(AuthenticationFailed, match="wrong username or password"):
+        ids.authenticate("analyst.one", "correct horse batterY")
+    with pytest.raises(AuthenticationFailed, match="wrong username or password"):
+        ids.authenticate("nobody", "correct horse battery")
+
+
+def test_account_rules_name_the_problem(store):
+    ids, _ = store
+    with pytest.raises(IdentityError, match="needs a police rank"):
+        ids.create_user("ao", "long enough password", Role.AUTHORISING_OFFICER)
+    with pytest.raises(IdentityError, match="needs a borough"):
+        ids.create_user("lc", "long enough password", Role.LOCAL_COMMANDER)
+    with pytest.raises(IdentityError, match="at least 12"):
+        ids.create_user("an", "short", Role.ANALYST)
+    with pytest.raises(IdentityError, match="unknown role 'chief'"):
+        ids.create_user("an", "long enough password", "chief")
+    with pytest.raises(IdentityError, match="unknown rank 'general'"):
+        ids.create_user("ao", "long enough password", Role.AUTHORISING_OFFICER, rank="general")
+    with pytest.raises(IdentityError, match="username 'a b'"):
+        ids.create_user("a b", "long enough password", Role.ANALYST)
+    ao = ids.create_user(
+        "ao", "long enough password", Role.AUTHORISING_OFFICER, rank="chief superintendent"
+    )
+    assert ao.rank is Rank.CHIEF_SUPERINTENDENT
+    with pytest.raises(IdentityError, match="already taken"):
+        ids.create_user("AO", "long enough password", Role.ANALYST)
+
+
+def test_sessions_store_only_digests_and_expire_on_the_clock(store, clock):
+    ids, sf = store
+    user = ids.create_user("lead", "long enough password", Role.COMMUNITY_LEAD)
+    session = ids.start_session(user)
+    with sf() as s:
+        row = s.scalar(select(SessionRow))
+    assert row.token_hash != session.token and len(row.token_hash) == 64
+    resolved = ids.resolve_session(session.token)
+    assert resolved is not None and resolved.user.id == user.id
+    assert resolved.csrf_token == session.csrf_token
+    assert ids.resolve_session("forged") is None
+    clock.advance(timedelta(hours=9))
+    assert ids.resolve_session(session.token) is None
+
+
+def test_disabled_account_loses_sessions_and_tokens(store):
+    ids, sf = store
+    user = ids.create_user("an", "long enough password", Role.ANALYST)
+    session = ids.start_session(user)
+    token = ids.issue_token(user, "nightly import")
+    with sf() as s:
+        assert s.scalar(select(ApiTokenRow)).token_hash != token
+    assert ids.resolve_token(token).id == user.id
+    ids.set_active(user.id, False)
+    assert ids.resolve_session(session.token) is None
+    assert ids.resolve_token(token) is None
+    with pytest.raises(AuthenticationFailed):
+        ids.authenticate("an", "long enough password")
+
+
+def test_revoked_token_is_refused(store):
+    ids, _ = store
+    user = ids.create_user("an", "long enough password", Role.ANALYST)
+    token = ids.issue_token(user, "script")
+    ids.revoke_token(token)
+    assert ids.resolve_token(token) is None
+
+
+def test_identity_branch_migrates(tmp_path):
+    """The identity tables come from their own Alembic branch, as production builds them."""
+    from sqlalchemy import inspect
+
+    from vigil.db import migrate
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    migrate.upgrade(url, "identity@head")
+    names = set(inspect(make_engine(url)).get_table_names())
+    assert {"identity_users", "identity_sessions", "identity_api_tokens"} <= names
