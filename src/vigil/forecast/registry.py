@@ -1,0 +1,29 @@
+"""Model names -> classes: the one list the CLI, the backtests and the reports share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vigil.errors import ModelInputError
+from vigil.forecast.base import Forecaster
+from vigil.forecast.kde import KernelDensity
+from vigil.forecast.naive import NaiveCounts
+
+MODELS: dict[str, type[Forecaster]] = {
+    "naive": NaiveCounts,
+    "kde": KernelDensity,
+}
+
+
+def make_model(name: str, **params: Any) -> Forecaster:
+    """A fresh, unfitted model by name, with ``params`` passed to its constructor."""
+    try:
+        cls = MODELS[name]
+    except KeyError:
+        raise ModelInputError(
+            f"unknown model {name!r}; choose one of {', '.join(sorted(MODELS))}"
+        ) from None
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise ModelInputError(f"bad parameters for model {name!r}: {exc}") from None
