@@ -28,6 +28,7 @@ Rules, each a named breach:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -333,6 +334,8 @@ def _surface_of(evidence: Any) -> tuple[RiskSurface | None, np.ndarray | None]:
     """The frozen RiskSurface and, if the snapshot carries one, its long-run baseline."""
     if evidence is None:
         return None, None
+    if isinstance(evidence, str | bytes):
+        evidence = json.loads(evidence)
     if isinstance(evidence, RiskSurface):
         return evidence, long_run_from_drivers(evidence)
     if isinstance(evidence, dict):
@@ -349,17 +352,27 @@ def _surface_of(evidence: Any) -> tuple[RiskSurface | None, np.ndarray | None]:
     return None, None
 
 
-def check(session: Any, case: Any, policy: GuardrailPolicy, now: datetime) -> list[Breach]:
+def check(
+    session: Any,
+    case: Any,
+    policy: GuardrailPolicy,
+    now: datetime,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> list[Breach]:
     """Every guardrail the case's requested window breaks, given the deployments on record.
 
-    Reads the case's area (WKT, EPSG:27700), requested window and frozen evidence; past and
-    planned deployments come from ``vigil.cases.queries.deployment_windows``.
+    Reads the case's area (``area_wkt``, EPSG:27700), requested window (``requested_start`` /
+    ``requested_end``, or ``start``/``end`` given here, e.g. an extension's window) and frozen
+    evidence (``evidence_json``: a RiskSurface dict, or ``{"surface": ..., "long_run": ...}``);
+    past and planned deployments come from ``vigil.cases.queries.deployment_windows``.
     """
     from vigil.cases.queries import deployment_windows
 
     area = shapely.from_wkt(_attr(case, "area_wkt"))
-    start = _attr(case, "requested_start", "window_start", "start")
-    end = _attr(case, "requested_end", "window_end", "end")
+    start = start or _attr(case, "requested_start", "window_start", "start")
+    end = end or _attr(case, "requested_end", "window_end", "end")
     if start is None or end is None:
         raise ValueError(f"case {case.id} has no requested window to check")
     start, end = as_utc(start), as_utc(end)
@@ -370,7 +383,7 @@ def check(session: Any, case: Any, policy: GuardrailPolicy, now: datetime) -> li
         for w in deployment_windows(session, since, end)
         if str(getattr(w, "status", "")).lower() not in NOT_DEPLOYED
     ]
-    surface, long_run = _surface_of(_attr(case, "evidence", "evidence_snapshot"))
+    surface, long_run = _surface_of(_attr(case, "evidence_json", "evidence", "evidence_snapshot"))
     evidence = None if surface is None else evidence_test(surface, area, long_run)
     return evaluate(
         case_id=str(case.id),
