@@ -1,0 +1,174 @@
+"""Column mappings: how the columns of an arbitrary incident CSV become the canonical table.
+
+A mapping is a small YAML file, so a new source is a configuration change, not new code. Vigil
+ships mappings for the bundled datasets (``met-street-2022``, ``chicago-aggravated-assaults``)
+and for the data.police.uk street format (``police-uk-street``); ``load_mapping`` accepts either
+one of those names or a path to a YAML file.
+
+Example::
+
+    name: my-force
+    time: {column: occurred, format: "%d/%m/%Y %H:%M", precision: minute}
+    lon: longitude            # or  x: easting / y: northing / crs: EPSG:27700
+    lat: latitude
+    category: {column: offence}          # or {value: robbery} for a one-offence file
+    categories: {"gbh": violence}        # extra raw names -> taxonomy codes
+    area_code: lsoa
+    region: {bbox: [-0.75, 51.15, 0.5, 51.85], drop_if_blank: lsoa}
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from vigil.data.schema import Precision
+from vigil.data.taxonomy import CATEGORIES, normalise
+from vigil.errors import DataError
+
+_SHIPPED = "mappings"
+
+
+class TimeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    column: str
+    #: strptime format; "ISO8601" accepts ISO date-times with an offset (converted to local time)
+    format: str
+    precision: Precision
+    #: timezone the naive local times are expressed in, used when the source carries offsets
+    timezone: str | None = None
+
+
+class CategorySpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    column: str | None = None
+    value: str | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> CategorySpec:
+        if (self.column is None) == (self.value is None):
+            raise ValueError("category needs exactly one of 'column' or 'value'")
+        return self
+
+
+class RegionSpec(BaseModel):
+    """Where the records must lie: a lon/lat box (a check) and an optional documented filter."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "region"
+    #: [min_lon, min_lat, max_lon, max_lat]; a point outside it is a bad row
+    bbox: tuple[float, float, float, float] | None = None
+    #: rows whose value in this source column is blank are outside the region: dropped, counted
+    drop_if_blank: str | None = None
+
+
+class ColumnMapping(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    #: when given, the header must hold exactly these columns (order free)
+    expected_columns: list[str] | None = None
+    time: TimeSpec
+    lon: str | None = None
+    lat: str | None = None
+    x: str | None = None
+    y: str | None = None
+    crs: str | None = None
+    category: CategorySpec
+    categories: dict[str, str] = Field(default_factory=dict)
+    area_code: str | None = None
+    location_type: str | None = None
+    #: column holding the source's own record id (police.uk Crime ID); blank values fall back
+    source_key: str | None = None
+    coordinates_required: bool = True
+    region: RegionSpec | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> ColumnMapping:
+        lonlat = self.lon is not None and self.lat is not None
+        xy = self.x is not None and self.y is not None
+        if lonlat == xy:
+            raise ValueError("give either lon and lat, or x, y and crs")
+        if xy and not self.crs:
+            raise ValueError("x/y coordinates need a crs")
+        for raw, code in self.categories.items():
+            if code not in CATEGORIES:
+                raise ValueError(f"categories: '{raw}' maps to unknown code '{code}'")
+        if self.category.value is not None and self.code_for(self.category.value) is None:
+            raise ValueError(f"category value '{self.category.value}' is not in the taxonomy")
+        return self
+
+    # ------------------------------------------------------------------ helpers
+    def code_for(self, raw: str) -> str | None:
+        key = raw.strip().lower()
+        extra = {k.strip().lower(): v for k, v in self.categories.items()}
+        return extra.get(key) or normalise(key)
+
+    def source_columns(self) -> list[str]:
+        """Every source column the mapping reads; each must be in the file's header."""
+        cols = [
+            self.time.column,
+            self.lon,
+            self.lat,
+            self.x,
+            self.y,
+            self.category.column,
+            self.area_code,
+            self.location_type,
+            self.source_key,
+            self.region.drop_if_blank if self.region else None,
+        ]
+        out: list[str] = []
+        for c in cols:
+            if c is not None and c not in out:
+                out.append(c)
+        return out
+
+
+def shipped_mappings() -> list[str]:
+    """Names of the mappings that come with Vigil."""
+    root = resources.files("vigil.data").joinpath(_SHIPPED)
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_mapping(name_or_path: str | Path) -> ColumnMapping:
+    """A shipped mapping by name, or a mapping YAML file by path."""
+    text: str
+    where: str
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise DataError("mapping file not found", file=str(path))
+        text, where = path.read_text(encoding="utf-8"), str(path)
+    else:
+        res = resources.files("vigil.data").joinpath(_SHIPPED, f"{name_or_path}.yaml")
+        if not res.is_file():
+            raise DataError(
+                f"no shipped mapping named '{name_or_path}' "
+                f"(shipped: {', '.join(shipped_mappings())}); give a YAML path instead"
+            )
+        text, where = res.read_text(encoding="utf-8"), f"{name_or_path}.yaml"
+    return parse_mapping(text, where)
+
+
+def parse_mapping(text: str, where: str = "<mapping>") -> ColumnMapping:
+    try:
+        raw: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise DataError(f"mapping is not valid YAML: {exc}", file=where) from exc
+    if not isinstance(raw, dict):
+        raise DataError("mapping must be a YAML mapping of keys to values", file=where)
+    try:
+        return ColumnMapping.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or None
+        raise DataError(f"invalid mapping: {first['msg']}", file=where, field=loc) from exc
