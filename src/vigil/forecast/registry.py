@@ -8,10 +8,14 @@ from vigil.errors import ModelInputError
 from vigil.forecast.base import Forecaster
 from vigil.forecast.kde import KernelDensity
 from vigil.forecast.naive import NaiveCounts
+from vigil.forecast.prospective import ProspectiveHotspot
+from vigil.forecast.sepp import GridSEPP
 
 MODELS: dict[str, type[Forecaster]] = {
     "naive": NaiveCounts,
     "kde": KernelDensity,
+    "prospective": ProspectiveHotspot,
+    "sepp": GridSEPP,
 }
 
 
