@@ -244,16 +244,24 @@ def top_area_stability(
             "top_area_stability needs two surfaces over the same areas "
             f"({surface_a.model} has {ids_a.size}, {surface_b.model} has {ids_b.size})"
         )
-    area_a = _area_of(surface_a)
-    wa = selection_weights(surface_a.risk, area_a, fraction)
-    # align b to a's area order
     pos_b = {aid: i for i, aid in enumerate(ids_b)}
     idx = np.fromiter((pos_b[aid] for aid in ids_a), dtype=np.int64, count=ids_a.size)
-    area_b = _area_of(surface_b)
-    wb = selection_weights(surface_b.risk, area_b, fraction)[idx]
-    num = (np.minimum(wa, wb) * area_a).sum()
-    den = (np.maximum(wa, wb) * area_a).sum()
-    return float(num / den) if den > 0 else float("nan")
+    risk_b = np.asarray(surface_b.risk, float)[idx]
+    return selection_jaccard(surface_a.risk, risk_b, _area_of(surface_a), fraction)
+
+
+def selection_jaccard(
+    risk_a: np.ndarray | Sequence[float],
+    risk_b: np.ndarray | Sequence[float],
+    area_m2: np.ndarray | Sequence[float],
+    fraction: float,
+) -> float:
+    """Area-weighted Jaccard index of the top ``fraction`` selections of two risk arrays."""
+    wa = selection_weights(risk_a, area_m2, fraction)
+    wb = selection_weights(risk_b, area_m2, fraction)
+    area = np.asarray(area_m2, float)
+    den = (np.maximum(wa, wb) * area).sum()
+    return float((np.minimum(wa, wb) * area).sum() / den) if den > 0 else float("nan")
 
 
 def _area_of(surface: RiskSurface) -> np.ndarray:

@@ -1,0 +1,397 @@
+"""Rolling-origin backtests: fit on the past only, predict the next window, score, repeat.
+
+For every origin ``t`` and every grid offset, each model is fitted on the incidents whose whole
+known period ended by ``t`` (nothing later is even passed to it) and predicts ``[t, t+horizon)``;
+the forecast is scored against the incidents of that window. Several grid offsets (the grid
+shifted diagonally by a fraction of a cell) show how much a result owes to where the grid lines
+happen to fall. Tasks (origin x offset, all models) run in parallel: see
+:mod:`vigil.evaluate.parallel`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from vigil.data.schema import coarsest_precision
+from vigil.errors import ModelInputError
+from vigil.evaluate import metrics
+from vigil.evaluate.bootstrap import compare_to_baselines
+from vigil.evaluate.parallel import run_tasks
+from vigil.evaluate.windows import (
+    Step,
+    check_window_precision,
+    observed_counts,
+    parse_step,
+    past_of,
+    period_end,
+    rolling_origins,
+    step_label,
+)
+from vigil.forecast.base import Forecaster
+from vigil.geo.grid import Grid
+from vigil.geo.projection import with_xy
+
+#: The four published baselines every new model is compared with (issue 3).
+BASELINES: tuple[str, ...] = ("naive", "kde", "prospective", "sepp")
+
+#: Area fractions at which the hit-rate-vs-area curve of the report is drawn.
+CURVE_FRACTIONS: tuple[float, ...] = tuple(
+    float(f) for f in np.round(np.geomspace(0.001, 0.3, 25), 5)
+)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model to backtest: a registry name with parameters, or a prototype instance.
+
+    A prototype is cloned (``type(m)(**m.get_params())``) for every fit, as scikit-learn does,
+    so one fit never leaks into another.
+    """
+
+    label: str
+    name: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    prototype: Forecaster | None = None
+
+    @classmethod
+    def of(cls, model: str | Forecaster | ModelSpec) -> ModelSpec:
+        if isinstance(model, ModelSpec):
+            return model
+        if isinstance(model, Forecaster):
+            return cls(label=model.name, prototype=model)
+        if isinstance(model, str):
+            return cls(label=model, name=model)
+        raise ModelInputError(f"cannot backtest {model!r}: give a model name or a Forecaster")
+
+    def build(self) -> Forecaster:
+        if self.prototype is not None:
+            return type(self.prototype)(**self.prototype.get_params())
+        from vigil.forecast.registry import make_model
+
+        assert self.name is not None
+        return make_model(self.name, **self.params)
+
+    def requires_precision(self) -> str:
+        return self.build().requires_precision
+
+
+@dataclass(frozen=True)
+class _Task:
+    origin: pd.Timestamp
+    end: pd.Timestamp
+    offset_index: int
+    grid: Grid
+    models: tuple[ModelSpec, ...]
+    fractions: tuple[float, ...]
+
+
+@dataclass
+class _TaskResult:
+    rows: list[dict[str, Any]]
+    curves: list[dict[str, Any]]
+    risks: dict[str, np.ndarray]
+    observed: np.ndarray
+
+
+def _run_task(task: _Task, incidents: pd.DataFrame) -> _TaskResult:
+    ends = period_end(incidents)
+    past = past_of(incidents, task.origin, ends)
+    observed = observed_counts(incidents, task.grid, task.origin, task.end, ends)
+    area = task.grid.clipped_area
+    rows: list[dict[str, Any]] = []
+    curves: list[dict[str, Any]] = []
+    risks: dict[str, np.ndarray] = {}
+    for spec in task.models:
+        model = spec.build()
+        t0 = time.perf_counter()
+        model.fit(past, task.origin, task.grid)
+        t1 = time.perf_counter()
+        surface = model.predict(task.origin, task.end)
+        t2 = time.perf_counter()
+        if len(surface) != task.grid.n_cells:
+            raise ModelInputError(
+                f"model {spec.label!r} returned {len(surface)} areas for a grid of "
+                f"{task.grid.n_cells} cells"
+            )
+        risk = np.asarray(surface.risk, float)
+        row: dict[str, Any] = {
+            "model": spec.label,
+            "origin": task.origin,
+            "end": task.end,
+            "offset": task.offset_index,
+            "n_train": len(past),
+            "fit_s": t1 - t0,
+            "predict_s": t2 - t1,
+        }
+        row.update(metrics.score(risk, observed, area, task.fractions))
+        rows.append(row)
+        total = observed.sum()
+        for f in CURVE_FRACTIONS:
+            w = metrics.selection_weights(risk, area, f)
+            curves.append(
+                {
+                    "model": spec.label,
+                    "origin": task.origin,
+                    "offset": task.offset_index,
+                    "fraction": f,
+                    "hit_rate": float((w * observed).sum() / total) if total > 0 else np.nan,
+                }
+            )
+        risks[spec.label] = risk
+    return _TaskResult(rows, curves, risks, observed)
+
+
+@dataclass
+class BacktestResult:
+    """Tidy results: one row per model x origin x offset, plus summaries and comparisons."""
+
+    #: model, origin, end, offset, n_train, fit_s, predict_s, observed, expected,
+    #: log_likelihood, hit_rate@f, pai@f, pei@f, pei_star@f, stability@f
+    frame: pd.DataFrame
+    #: model, origin, offset, fraction, hit_rate (for hit-rate-vs-area curves)
+    curves: pd.DataFrame
+    #: bootstrap comparison of each model with the best baseline, per fraction
+    comparison: pd.DataFrame
+    config: dict[str, Any]
+    #: grids per offset, and the last origin's risk per model and observed counts (offset 0)
+    grids: list[Grid]
+    last_risk: dict[str, np.ndarray]
+    last_observed: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def fractions(self) -> tuple[float, ...]:
+        return tuple(self.config["fractions"])
+
+    def summary(self) -> pd.DataFrame:
+        """Mean of each metric per model over all origins and offsets."""
+        cols = [
+            c
+            for c in self.frame.columns
+            if c not in ("model", "origin", "end", "offset", "n_train")
+        ]
+        out = self.frame.groupby("model", sort=False)[cols].mean()
+        out["windows"] = self.frame.groupby("model", sort=False).size()
+        return out.reset_index()
+
+    def to_dict(self) -> dict[str, Any]:
+        def records(df: pd.DataFrame) -> list[dict[str, Any]]:
+            return json.loads(df.to_json(orient="records", date_format="iso"))
+
+        return {
+            "config": self.config,
+            "notes": self.notes,
+            "summary": records(self.summary()),
+            "comparison": records(self.comparison),
+            "results": records(self.frame),
+            "curves": records(
+                self.curves.groupby(["model", "fraction"], sort=False)["hit_rate"]
+                .mean()
+                .reset_index()
+            ),
+        }
+
+    def to_json(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.to_dict(), indent=1, default=str))
+        return path
+
+
+def grid_offsets(cell: float, n: int) -> list[tuple[float, float]]:
+    """``n`` diagonal shifts of the grid, evenly spread over one cell."""
+    if n < 1:
+        raise ModelInputError(f"need at least one grid offset, got {n}")
+    return [(i * cell / n, i * cell / n) for i in range(n)]
+
+
+def make_grids(
+    incidents: pd.DataFrame,
+    boundary: BaseGeometry | None,
+    cell: float,
+    crs: str,
+    offsets: int,
+) -> list[Grid]:
+    """One grid per offset, clipped to ``boundary`` (or the box around the incidents)."""
+    grids = []
+    for off in grid_offsets(cell, offsets):
+        if boundary is not None:
+            grids.append(Grid.from_boundary(boundary, cell=cell, crs=crs, offset=off))
+        else:
+            x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
+            grids.append(
+                Grid.from_bounds(
+                    np.nanmin(x), np.nanmin(y), np.nanmax(x), np.nanmax(y), cell, crs, off
+                )
+            )
+    return grids
+
+
+def backtest(
+    incidents: pd.DataFrame,
+    models: Sequence[str | Forecaster | ModelSpec],
+    *,
+    start: Any,
+    end: Any,
+    step: str | Step = "1M",
+    horizon: str | Step | None = None,
+    cell: float = 250.0,
+    boundary: BaseGeometry | None = None,
+    crs: str | None = None,
+    offsets: int = 1,
+    fractions: Iterable[float] = metrics.FRACTIONS,
+    baselines: Sequence[str] = BASELINES,
+    workers: int | None = None,
+    scheduler: Any = None,
+    n_boot: int = 2000,
+    seed: int = 0,
+    skip_incompatible: bool = False,
+) -> BacktestResult:
+    """Rolling-origin backtest of ``models`` with origins every ``step`` in ``[start, end)``.
+
+    ``incidents`` is the canonical table filtered to the target categories; ``x``/``y`` are
+    added in ``crs`` (default: chosen from the data) when missing. ``horizon`` defaults to
+    ``step``. A model that needs finer times than the data have raises ModelInputError, or is
+    left out with a note when ``skip_incompatible``.
+    """
+    if incidents.empty:
+        raise ModelInputError("no incidents to backtest on (check the dataset and categories)")
+    if "x" not in incidents or "y" not in incidents:
+        incidents, crs = with_xy(incidents, crs)
+    crs = crs or _guess_crs(incidents)
+    step_off = parse_step(step)
+    horizon_off = parse_step(horizon) if horizon is not None else step_off
+    origins = rolling_origins(start, end, step_off)
+    for o in origins:
+        check_window_precision(incidents, o, o + horizon_off)
+    fracs = tuple(float(f) for f in fractions)
+    specs, notes = _compatible([ModelSpec.of(m) for m in models], incidents, skip_incompatible)
+    labels = [s.label for s in specs]
+    if len(set(labels)) != len(labels):
+        raise ModelInputError(f"model labels must be unique, got {labels}")
+    keep_cols = [
+        c for c in ("time", "precision", "category", "x", "y", "lon", "lat") if c in incidents
+    ]
+    data = incidents[keep_cols].reset_index(drop=True)
+    grids = make_grids(data, boundary, cell, crs, offsets)
+    tasks = [
+        _Task(o, o + horizon_off, i, g, tuple(specs), fracs)
+        for o in origins
+        for i, g in enumerate(grids)
+    ]
+    t0 = time.perf_counter()
+    results = run_tasks(_run_task, tasks, data, workers=workers, scheduler=scheduler)
+    wall = time.perf_counter() - t0
+
+    frame = pd.DataFrame([r for res in results for r in res.rows])
+    curves = pd.DataFrame([c for res in results for c in res.curves])
+    frame = _add_stability(frame, tasks, results, fracs)
+    last = [k for k, t in enumerate(tasks) if t.offset_index == 0][-1]
+    present = [b for b in baselines if b in labels]
+    if not present:
+        notes.append(
+            f"no baseline among {', '.join(baselines)} was run: "
+            "no comparison with the best baseline"
+        )
+    comparison = compare_to_baselines(frame, present, fracs, n_boot=n_boot, seed=seed)
+    config = {
+        "models": labels,
+        "params": {
+            s.label: (s.params or (s.prototype.get_params() if s.prototype else {})) for s in specs
+        },
+        "start": str(pd.Timestamp(start).date()),
+        "end": str(pd.Timestamp(end).date()),
+        "step": step_label(step_off),
+        "horizon": step_label(horizon_off),
+        "origins": [o.isoformat() for o in origins],
+        "cell": cell,
+        "crs": crs,
+        "offsets": grid_offsets(cell, offsets),
+        "n_cells": [g.n_cells for g in grids],
+        "clipped_area_km2": float(grids[0].clipped_area.sum() / 1e6),
+        "n_incidents": len(data),
+        "precision": coarsest_precision(data).value,
+        "fractions": list(fracs),
+        "baselines": present,
+        "bootstrap": {"n_boot": n_boot, "seed": seed, "unit": "origin (all offsets together)"},
+        "parallel": "dask" if scheduler is not None else f"process pool ({workers or 'auto'})",
+        "wall_s": wall,
+    }
+    return BacktestResult(
+        frame=frame,
+        curves=curves,
+        comparison=comparison,
+        config=config,
+        grids=grids,
+        last_risk=results[last].risks,
+        last_observed=results[last].observed,
+        notes=notes,
+    )
+
+
+def _guess_crs(incidents: pd.DataFrame) -> str:
+    from vigil.geo.projection import working_crs
+
+    return working_crs(incidents["lon"], incidents["lat"])
+
+
+def _compatible(
+    specs: list[ModelSpec], incidents: pd.DataFrame, skip: bool
+) -> tuple[list[ModelSpec], list[str]]:
+    from vigil.data.schema import PRECISION_ORDER, Precision
+
+    have = coarsest_precision(incidents)
+    keep, notes = [], []
+    for spec in specs:
+        need = Precision(spec.requires_precision())
+        if PRECISION_ORDER[have] < PRECISION_ORDER[need]:
+            msg = (
+                f"model {spec.label!r} needs incident times to the {need.value}, but the data "
+                f"are known only to the {have.value}"
+            )
+            if not skip:
+                raise ModelInputError(msg + "; leave it out or use timestamped data")
+            notes.append(msg + ": left out")
+            continue
+        keep.append(spec)
+    if not keep:
+        raise ModelInputError("no model left to backtest: " + "; ".join(notes))
+    return keep, notes
+
+
+def _add_stability(
+    frame: pd.DataFrame,
+    tasks: list[_Task],
+    results: list[Any],
+    fractions: tuple[float, ...],
+) -> pd.DataFrame:
+    """Jaccard of each model's top areas between consecutive origins on the same grid."""
+    by_offset: dict[int, list[int]] = {}
+    for k, t in enumerate(tasks):
+        by_offset.setdefault(t.offset_index, []).append(k)
+    values: dict[tuple[str, pd.Timestamp, int], dict[str, float]] = {}
+    for off, ks in by_offset.items():
+        ks = sorted(ks, key=lambda k: tasks[k].origin)
+        area = tasks[ks[0]].grid.clipped_area
+        for prev, cur in zip(ks[:-1], ks[1:], strict=True):
+            for label, risk in results[cur].risks.items():
+                before = results[prev].risks[label]
+                values[(label, tasks[cur].origin, off)] = {
+                    f"stability@{f:g}": metrics.selection_jaccard(before, risk, area, f)
+                    for f in fractions
+                }
+    for f in fractions:
+        col = f"stability@{f:g}"
+        frame[col] = [
+            values.get((m, o, off), {}).get(col, np.nan)
+            for m, o, off in zip(frame["model"], frame["origin"], frame["offset"], strict=True)
+        ]
+    return frame

@@ -1,0 +1,184 @@
+"""Rolling-origin backtests on real slices, with test-only models (tests/evaluate/toy_models.py).
+
+Slices: Chicago aggravated assaults 2016 (minute precision, /work/shared/data/
+chicago-aggravated-assaults-2010-2016) and London 2022 robbery (month precision,
+/work/shared/data/met-street-2022), both through vigil.data.datasets.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.evaluate.toy_models import ExactTimesOnly, LongRunCounts, RecentCounts, Uniform
+from vigil.errors import ModelInputError
+from vigil.evaluate.backtest import backtest
+from vigil.evaluate.windows import observed_counts, parse_step, rolling_origins
+from vigil.geo.grid import Grid
+from vigil.geo.projection import with_xy
+
+
+@pytest.fixture(scope="module")
+def chicago(shared_data):
+    from vigil.data.datasets import load_chicago
+
+    df, _ = with_xy(load_chicago(shared_data, years=(2015, 2016)))
+    return df
+
+
+@pytest.fixture(scope="module")
+def london_robbery(shared_data):
+    from vigil.data.datasets import load_london_2022
+
+    df = load_london_2022(shared_data)
+    df, _ = with_xy(df[df["category"] == "robbery"].reset_index(drop=True))
+    return df
+
+
+MODELS = [RecentCounts(28), LongRunCounts(), Uniform()]
+
+
+@pytest.fixture(scope="module")
+def chicago_result(chicago):
+    return backtest(
+        chicago,
+        MODELS,
+        start="2016-06-06",
+        end="2016-07-04",
+        step="7d",
+        cell=500,
+        offsets=2,
+        baselines=("recent", "uniform"),
+        workers=1,
+        n_boot=300,
+    )
+
+
+def test_parse_step_and_origins():
+    assert parse_step("7d") == pd.Timedelta(days=7)
+    assert parse_step("1M") == pd.DateOffset(months=1)
+    assert rolling_origins("2022-01-01", "2022-04-01", "1M") == [
+        pd.Timestamp("2022-01-01"),
+        pd.Timestamp("2022-02-01"),
+        pd.Timestamp("2022-03-01"),
+    ]
+    with pytest.raises(ModelInputError, match="not understood"):
+        parse_step("7 fortnights")
+
+
+def test_chicago_backtest_rows_and_scores(chicago_result, chicago):
+    res = chicago_result
+    assert len(res.frame) == 4 * 2 * 3  # origins x offsets x models
+    # observed counts are the real incidents of each week inside the grid
+    first = res.frame[(res.frame.origin == "2016-06-06") & (res.frame.offset == 0)]
+    t = chicago["time"]
+    week = chicago[(t >= "2016-06-06") & (t < "2016-06-13")]
+    assert first["observed"].iloc[0] == len(week)
+    # a uniform forecast captures about the area share; history does much better in Chicago
+    s = res.summary().set_index("model")
+    assert s.loc["uniform", "hit_rate@0.05"] == pytest.approx(0.05, abs=0.02)
+    assert s.loc["longrun", "hit_rate@0.05"] > 2 * s.loc["uniform", "hit_rate@0.05"]
+    assert s.loc["longrun", "pai@0.01"] > 3
+    # stability is defined from the second origin on, and in [0, 1]
+    stab = res.frame["stability@0.05"]
+    assert stab.isna().sum() == 2 * 3  # first origin on each offset
+    assert ((stab.dropna() >= 0) & (stab.dropna() <= 1)).all()
+    # a long-run surface moves less week to week than a 4-week count
+    assert s.loc["longrun", "stability@0.05"] > s.loc["recent", "stability@0.05"]
+
+
+def test_comparison_with_best_baseline(chicago_result):
+    cmp = chicago_result.comparison
+    row = cmp[(cmp.fraction == 0.05) & (cmp.model == "longrun")].iloc[0]
+    assert row.best_baseline in ("recent", "uniform")
+    assert row.n_origins == 4
+    assert row.diff_lo <= row["diff"] <= row.diff_hi
+    # the best baseline against itself never wins
+    base = cmp[(cmp.fraction == 0.05) & (cmp.model == row.best_baseline)].iloc[0]
+    assert base["diff"] == 0 and base.p_not_better == 1.0
+
+
+def test_json_roundtrip(chicago_result, tmp_path):
+    path = chicago_result.to_json(tmp_path / "bt.json")
+    data = json.loads(path.read_text())
+    assert data["config"]["step"] == "7d" and data["config"]["horizon"] == "7d"
+    assert len(data["results"]) == len(chicago_result.frame)
+    assert {r["model"] for r in data["summary"]} == {"recent", "longrun", "uniform"}
+
+
+def test_process_pool_matches_serial(chicago, chicago_result):
+    res = backtest(
+        chicago,
+        MODELS,
+        start="2016-06-06",
+        end="2016-07-04",
+        step="7d",
+        cell=500,
+        offsets=2,
+        baselines=("recent", "uniform"),
+        workers=2,
+        n_boot=300,
+    )
+    cols = ["model", "origin", "offset", "observed", "hit_rate@0.01", "log_likelihood"]
+    pd.testing.assert_frame_equal(res.frame[cols], chicago_result.frame[cols])
+    pd.testing.assert_frame_equal(res.comparison, chicago_result.comparison)
+
+
+def test_dask_local_cluster_matches_serial(chicago, chicago_result):
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        res = backtest(
+            chicago,
+            MODELS,
+            start="2016-06-06",
+            end="2016-07-04",
+            step="7d",
+            cell=500,
+            offsets=2,
+            baselines=("recent", "uniform"),
+            scheduler=cluster.scheduler_address,
+            n_boot=300,
+        )
+    assert res.config["parallel"] == "dask"
+    cols = ["model", "origin", "offset", "observed", "hit_rate@0.05", "pei_star@0.05"]
+    pd.testing.assert_frame_equal(res.frame[cols], chicago_result.frame[cols])
+
+
+def test_month_data_refuses_weeks_and_exact_models(london_robbery):
+    with pytest.raises(ModelInputError, match="first of a month"):
+        backtest(london_robbery, [RecentCounts()], start="2022-06-01", end="2022-07-01", step="7d")
+    with pytest.raises(ModelInputError, match="needs incident times to the minute"):
+        backtest(london_robbery, [ExactTimesOnly()], start="2022-06-01", end="2022-07-01")
+    res = backtest(
+        london_robbery,
+        [ExactTimesOnly(), RecentCounts(92)],
+        start="2022-10-01",
+        end="2022-12-01",
+        cell=1000,
+        workers=1,
+        skip_incompatible=True,
+        baselines=("recent",),
+        n_boot=100,
+    )
+    assert list(res.frame.model.unique()) == ["recent"]
+    assert any("left out" in n for n in res.notes)
+    # observed per window is the month's robberies: October 2022 in London
+    octo = res.frame[res.frame.origin == "2022-10-01"]["observed"].iloc[0]
+    t = london_robbery["time"]
+    assert octo == ((t >= "2022-10-01") & (t < "2022-11-01")).sum() > 1500
+
+
+def test_observed_counts_month_window(london_robbery):
+    grid = Grid.from_bounds(500_000, 150_000, 570_000, 210_000, 1000, "EPSG:27700")
+    got = observed_counts(
+        london_robbery, grid, pd.Timestamp("2022-03-01"), pd.Timestamp("2022-05-01")
+    )
+    months = london_robbery["time"].dt.month
+    want = grid.counts(*(london_robbery.loc[months.isin([3, 4]), c].to_numpy() for c in ("x", "y")))
+    np.testing.assert_array_equal(got, want)
