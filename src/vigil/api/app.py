@@ -1,0 +1,106 @@
+"""The FastAPI application: ``create_app()`` wires settings, clock, database and identity into one
+app with a router per resource and the server-rendered pages.
+
+Routes stay thin: each checks the caller's role through a dependency, calls the same domain
+function the CLI calls and lets VigilErrors become 4xx responses in ``vigil.api.errors``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
+
+from vigil.api import errors
+from vigil.api.context import AppContext, HistorySource, SurfaceSource
+from vigil.api.surfaces import latest_surface_source
+from vigil.clock import Clock, SystemClock
+from vigil.db.engine import make_engine, make_sessionmaker
+from vigil.db.identity import IdentityProvider, IdentityStore, LocalIdentityProvider
+from vigil.settings import Settings, get_settings
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+
+def _leaflet_dir() -> Path:
+    import xstatic.pkg.leaflet as leaflet
+
+    return Path(leaflet.BASE_DIR)
+
+
+def create_app(
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    session_factory: sessionmaker[Session] | None = None,
+    *,
+    surface_source: SurfaceSource | None = None,
+    history_source: HistorySource | None = None,
+    identity_provider: IdentityProvider | None = None,
+) -> FastAPI:
+    """The web application.
+
+    Without ``session_factory`` the app opens ``settings.resolved_database_url`` and brings it
+    up to every migration head; with one, the caller owns the schema (tests). Pass a FixedClock
+    to make expiry testable; set ``settings.enable_test_clock`` to expose the endpoint that
+    moves it.
+    """
+    settings = settings or get_settings()
+    clock = clock or SystemClock()
+    if session_factory is None:
+        from vigil.db import migrate
+
+        url = settings.resolved_database_url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        migrate.upgrade(url)
+        session_factory = make_sessionmaker(make_engine(url))
+    identity = IdentityStore(session_factory, clock)
+    ctx = AppContext(
+        settings=settings,
+        clock=clock,
+        session_factory=session_factory,
+        identity=identity,
+        provider=identity_provider or LocalIdentityProvider(identity),
+        surface_source=surface_source or latest_surface_source(settings.data_dir),
+        history_source=history_source,
+    )
+
+    app = FastAPI(
+        title="Vigil",
+        version="0.1.0",
+        description=(
+            "Accountable, time-limited, intelligence-led patrol deployments. Authenticate "
+            "with `Authorization: Bearer <token>` (create one with `vigil users token`)."
+        ),
+    )
+    app.state.ctx = ctx
+    templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
+    templates.env.globals["app_title"] = "Vigil"
+    app.state.templates = templates
+    errors.install(app)
+
+    app.mount("/static/leaflet", StaticFiles(directory=_leaflet_dir()), name="leaflet")
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    from vigil.api.routers import (
+        audit,
+        auth,
+        cases,
+        forecasts,
+        impact,
+        incidents,
+        reports,
+        testing,
+        users,
+    )
+    from vigil.web import pages
+
+    for module in (auth, users, incidents, forecasts, cases, impact, audit, reports):
+        app.include_router(module.router)
+    if settings.enable_test_clock:
+        app.include_router(testing.router)
+    app.include_router(pages.router)
+    return app

@@ -1,0 +1,50 @@
+"""Everything a request handler needs, built once per app: settings, the clock, the database,
+the identity layer and the sources of the intelligence picture.
+
+Handlers reach these through dependencies (``vigil.api.deps``), never through globals, so a test
+can build an app over its own database and a FixedClock it advances.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from vigil.clock import Clock
+from vigil.db.identity import IdentityProvider, IdentityStore
+from vigil.forecast.surface import RiskSurface
+from vigil.settings import Settings
+
+#: returns the current risk surface, or None when no forecast has been made yet
+SurfaceSource = Callable[[], RiskSurface | None]
+#: monthly incident counts of one area of a surface: [{"month": "2022-01", "count": 3}, ...]
+HistorySource = Callable[[RiskSurface, int], list[dict[str, Any]]]
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    clock: Clock
+    session_factory: sessionmaker[Session]
+    identity: IdentityStore
+    provider: IdentityProvider
+    surface_source: SurfaceSource
+    history_source: HistorySource | None = None
+    #: small per-process caches (borough outlines, map GeoJSON) keyed by name
+    cache: dict[str, Any] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def cached(self, key: str, build: Callable[[], Any]) -> Any:
+        with self.lock:
+            if key not in self.cache:
+                self.cache[key] = build()
+            return self.cache[key]
+
+    def forget(self, prefix: str) -> None:
+        with self.lock:
+            for key in [k for k in self.cache if k.startswith(prefix)]:
+                del self.cache[key]

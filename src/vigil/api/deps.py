@@ -1,0 +1,124 @@
+"""Authentication, roles and CSRF as FastAPI dependencies: every endpoint declares who may call
+it with ``Depends(require(...))``, and nothing else in a route decides access.
+
+A request is authenticated by ``Authorization: Bearer <token>`` (scripts) or by the session
+cookie (browsers). Cookie-authenticated requests that change something must also carry the
+session's CSRF token, in the ``X-CSRF-Token`` header or a ``csrf_token`` form field; bearer
+requests need none because a browser never attaches them by itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+
+from vigil.api.context import AppContext
+from vigil.db.identity import AuthenticationFailed, User
+from vigil.errors import PermissionDenied
+from vigil.roles import Actor, Role
+
+SESSION_COOKIE = "vigil_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+#: every role: for endpoints any signed-in account may use
+ANY_ROLE: tuple[Role, ...] = tuple(Role)
+#: roles that work on cases (everyone but nobody: oversight reads, administrators manage accounts)
+CASE_READERS: tuple[Role, ...] = (
+    Role.ANALYST,
+    Role.LOCAL_COMMANDER,
+    Role.COMMUNITY_LEAD,
+    Role.AUTHORISING_OFFICER,
+    Role.OVERSIGHT,
+)
+
+
+class NotAuthenticated(AuthenticationFailed):
+    """No valid session or token came with the request."""
+
+
+class CsrfFailed(PermissionDenied):
+    """A cookie-authenticated change came without the session's CSRF token."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The signed-in account of one request and how it proved it."""
+
+    user: User
+    via: str  # "session" or "token"
+    csrf_token: str | None = None
+
+    @property
+    def actor(self) -> Actor:
+        return self.user.actor()
+
+
+def get_ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+def optional_principal(request: Request) -> Principal | None:
+    """The principal if the request carries valid credentials, else None (sign-in page)."""
+    ctx = get_ctx(request)
+    header = request.headers.get("authorization", "")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise NotAuthenticated("Authorization header must be 'Bearer <token>'")
+        user = ctx.identity.resolve_token(value.strip())
+        if user is None:
+            raise NotAuthenticated("API token is unknown or revoked")
+        return Principal(user=user, via="token")
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    if cookie:
+        session = ctx.identity.resolve_session(cookie)
+        if session is not None:
+            return Principal(user=session.user, via="session", csrf_token=session.csrf_token)
+    return None
+
+
+async def _check_csrf(request: Request, principal: Principal) -> None:
+    if principal.via != "session" or request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not sent:
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            sent = value if isinstance(value, str) else ""
+    if not sent or not hmac.compare_digest(sent, principal.csrf_token or ""):
+        raise CsrfFailed("missing or wrong CSRF token: reload the page and try again")
+
+
+def require(*roles: Role) -> Callable[..., object]:
+    """A dependency admitting only signed-in accounts with one of ``roles``."""
+    allowed = frozenset(roles)
+    names = ", ".join(sorted(r.value for r in allowed))
+
+    async def dependency(request: Request) -> Principal:
+        principal = optional_principal(request)
+        if principal is None:
+            raise NotAuthenticated("sign in first (session cookie or Bearer token required)")
+        if principal.user.role not in allowed:
+            raise PermissionDenied(
+                f"role '{principal.user.role.value}' may not {request.method} "
+                f"{request.url.path}; allowed: {names}"
+            )
+        await _check_csrf(request, principal)
+        request.state.principal = principal
+        return principal
+
+    dependency.__name__ = f"require_{'_'.join(sorted(r.value for r in allowed))}"
+    return dependency
+
+
+def Require(*roles: Role) -> Principal:  # noqa: N802 - reads like a type in signatures
+    """``principal: Principal = Require(Role.ANALYST)`` in a route signature."""
+    return Depends(require(*roles))  # type: ignore[no-any-return]

@@ -1,0 +1,95 @@
+"""One mapping from Vigil's errors to HTTP: JSON for the API and scripts, a clear HTML page for
+browsers. A route never builds an error response itself; it lets the domain's VigilError rise.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from vigil.db.identity import AuthenticationFailed, IdentityError
+from vigil.errors import DataError, ModelInputError, PermissionDenied, PolicyViolation, VigilError
+
+
+class NotFound(VigilError):
+    """The thing asked for does not exist (or is not visible to this account)."""
+
+
+def status_for(exc: VigilError) -> int:
+    """HTTP status of a VigilError; the most specific class wins."""
+    if isinstance(exc, AuthenticationFailed):
+        return 401
+    if isinstance(exc, PermissionDenied):
+        return 403
+    if isinstance(exc, NotFound) or type(exc).__name__ in {"NotFound", "CaseNotFound"}:
+        return 404
+    if isinstance(exc, PolicyViolation) or "Conflict" in type(exc).__name__:
+        return 409
+    if isinstance(exc, DataError | ModelInputError | IdentityError):
+        return 400
+    return 400
+
+
+def wants_html(request: Request) -> bool:
+    if request.url.path.startswith(("/api/", "/openapi", "/docs")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _html(request: Request, status: int, title: str, message: str) -> Response:
+    templates = request.app.state.templates
+    principal = getattr(request.state, "principal", None)
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "title": title, "message": message, "principal": principal},
+        status_code=status,
+    )
+
+
+TITLES = {
+    400: "That request cannot be processed",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Refused by policy",
+    413: "Upload too large",
+    422: "Some fields are missing or invalid",
+}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(VigilError)
+    async def _vigil(request: Request, exc: VigilError) -> Response:
+        status = status_for(exc)
+        if wants_html(request):
+            if status == 401:
+                return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+            return _html(request, status, TITLES.get(status, "Error"), str(exc))
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(
+            {"error": type(exc).__name__, "detail": str(exc)}, status_code=status, headers=headers
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if wants_html(request):
+            return _html(request, exc.status_code, TITLES.get(exc.status_code, "Error"), exc.detail)
+        return JSONResponse(
+            {"error": "HTTPError", "detail": exc.detail},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg')}"
+            for e in exc.errors()
+        ]
+        if wants_html(request):
+            return _html(request, 422, TITLES[422], "; ".join(problems))
+        return JSONResponse({"error": "ValidationError", "detail": problems}, status_code=422)

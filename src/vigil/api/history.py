@@ -1,0 +1,58 @@
+"""An area's recorded history for the map's click-through: incidents of the forecast's
+categories inside the area, month by month."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from vigil.api.context import AppContext, HistorySource
+from vigil.forecast.surface import RiskSurface
+from vigil.geo.projection import with_xy
+
+
+def area_history(ctx: AppContext, surface: RiskSurface, index: int) -> list[dict[str, Any]]:
+    """``[{"month": "2022-01", "count": 3}, ...]`` before the forecast window; empty when the
+    app has no history source (no incident store)."""
+    if ctx.history_source is None:
+        return []
+    return ctx.history_source(surface, index)
+
+
+def monthly_counts(
+    incidents: pd.DataFrame, surface: RiskSurface, index: int
+) -> list[dict[str, Any]]:
+    """Counts per month of ``incidents`` (canonical table) that fall in area ``index`` of
+    ``surface`` and before its window; every month between the first and last is listed, so a
+    quiet month shows as zero rather than vanishing."""
+    if incidents.empty:
+        return []
+    if "x" not in incidents.columns:
+        incidents, _ = with_xy(incidents, surface.crs)
+    before = incidents[incidents["time"] < surface.start.tz_localize(None)]
+    if surface.grid is not None:
+        inside = surface.grid.locate(before["x"].to_numpy(), before["y"].to_numpy()) == index
+    else:
+        poly = surface.polygons()[index]
+        inside = shapely.contains_xy(poly, before["x"].to_numpy(), before["y"].to_numpy())
+    months = before["time"].dt.to_period("M")
+    if months.empty:
+        return []
+    counts = months[np.asarray(inside)].value_counts()
+    span = pd.period_range(months.min(), months.max(), freq="M")
+    return [{"month": str(p), "count": int(counts.get(p, 0))} for p in span]
+
+
+def frame_history_source(incidents: pd.DataFrame) -> HistorySource:
+    """History from an in-memory canonical incident table (already filtered to the target
+    categories), e.g. the one the forecast was fitted on."""
+    if "x" not in incidents.columns:
+        raise ValueError("incidents need projected x/y columns (vigil.geo.projection.with_xy)")
+
+    def source(surface: RiskSurface, index: int) -> list[dict[str, Any]]:
+        return monthly_counts(incidents, surface, index)
+
+    return source

@@ -1,0 +1,5 @@
+"""cases (wired below)"""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/cases", tags=["cases"])

@@ -1,0 +1,213 @@
+"""The intelligence picture: the current risk surface as a choropleth, its top areas, and one
+area's drivers and history, plus borough outlines for the map (GeoJSON only: no tile server)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from vigil.api.context import AppContext
+from vigil.api.deps import CASE_READERS, Principal, Require, get_ctx
+from vigil.api.errors import NotFound
+from vigil.api.history import area_history
+from vigil.api.surfaces import percentile_ranks
+from vigil.forecast.surface import DRIVER_COLUMNS, RiskSurface
+
+router = APIRouter(prefix="/api", tags=["forecasts"])
+
+#: decimal places kept in map coordinates: ~1 m, plenty for 100 m+ cells, and a third the bytes
+COORD_DP = 5
+
+
+class SurfaceInfo(BaseModel):
+    model: str
+    start: str
+    end: str
+    n_areas: int
+    total_risk: float
+    max_risk: float
+    params: dict[str, Any]
+    data_version: dict[str, Any]
+
+
+class AreaRisk(BaseModel):
+    area_id: str
+    rank: int
+    risk: float
+    percentile: float
+    x: float
+    y: float
+    drivers: dict[str, float] | None = None
+
+
+class AreaDetail(AreaRisk):
+    model: str
+    start: str
+    end: str
+    #: the area's share of the whole city's expected count
+    share_of_city: float
+    #: recorded incidents of the forecast's categories in the area, per month, before the window
+    history: list[dict[str, Any]]
+
+
+def current_surface(ctx: AppContext) -> RiskSurface:
+    surface = ctx.surface_source()
+    if surface is None:
+        raise NotFound("no forecast has been saved yet: run `vigil forecast` first")
+    return surface
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def _drivers(surface: RiskSurface, area_id: str) -> dict[str, float] | None:
+    if surface.drivers is None:
+        return None
+    rows = surface.drivers[surface.drivers["area_id"].astype(str) == area_id]
+    if rows.empty:
+        return None
+    row = rows.iloc[0]
+    return {c: float(row[c]) for c in DRIVER_COLUMNS if c in rows.columns}
+
+
+def _round_coords(geometry: dict[str, Any]) -> dict[str, Any]:
+    def r(c: Any) -> Any:
+        if isinstance(c, list | tuple) and c and isinstance(c[0], int | float):
+            return [round(float(v), COORD_DP) for v in c]
+        return [r(v) for v in c]
+
+    return {"type": geometry["type"], "coordinates": r(geometry["coordinates"])}
+
+
+def surface_geojson(surface: RiskSurface) -> bytes:
+    """Non-zero areas as WGS84 polygons with risk, rank and percentile, compactly encoded."""
+    data = surface.to_geojson()
+    pct = percentile_ranks(surface.risk)
+    rank = np.empty(len(surface), int)
+    rank[surface.ranking()] = np.arange(1, len(surface) + 1)
+    features = []
+    for i, feature in enumerate(data["features"]):
+        risk = float(surface.risk[i])
+        if risk <= 0:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": _round_coords(feature["geometry"]),
+                "properties": {
+                    "area_id": str(surface.area_id[i]),
+                    "risk": round(risk, 4),
+                    "rank": int(rank[i]),
+                    "percentile": round(float(pct[i]), 2),
+                },
+            }
+        )
+    out = {"type": "FeatureCollection", "features": features, "properties": data["properties"]}
+    return json.dumps(out, separators=(",", ":")).encode()
+
+
+@router.get("/forecasts/current", response_model=SurfaceInfo)
+def current(
+    _: Principal = Require(*CASE_READERS), ctx: AppContext = Depends(get_ctx)
+) -> SurfaceInfo:
+    s = current_surface(ctx)
+    return SurfaceInfo(
+        model=s.model,
+        start=s.start.isoformat(),
+        end=s.end.isoformat(),
+        n_areas=len(s),
+        total_risk=float(np.sum(s.risk)),
+        max_risk=float(np.max(s.risk)) if len(s) else 0.0,
+        params=_jsonable(s.params),
+        data_version=_jsonable(s.data_version),
+    )
+
+
+@router.get(
+    "/forecasts/current/geojson",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def current_geojson(
+    _: Principal = Require(*CASE_READERS), ctx: AppContext = Depends(get_ctx)
+) -> Response:
+    s = current_surface(ctx)
+    body = ctx.cached(f"surface:{id(s)}", lambda: surface_geojson(s))
+    return Response(body, media_type="application/geo+json")
+
+
+@router.get("/forecasts/current/top", response_model=list[AreaRisk])
+def current_top(
+    k: int = Query(20, ge=1, le=500),
+    _: Principal = Require(*CASE_READERS),
+    ctx: AppContext = Depends(get_ctx),
+) -> list[AreaRisk]:
+    return top_areas(current_surface(ctx), k)
+
+
+def top_areas(s: RiskSurface, k: int) -> list[AreaRisk]:
+    pct = percentile_ranks(s.risk)
+    out = []
+    for n, i in enumerate(s.ranking()[:k], start=1):
+        aid = str(s.area_id[i])
+        out.append(
+            AreaRisk(
+                area_id=aid,
+                rank=n,
+                risk=float(s.risk[i]),
+                percentile=float(pct[i]),
+                x=float(s.x[i]),
+                y=float(s.y[i]),
+                drivers=_drivers(s, aid),
+            )
+        )
+    return out
+
+
+def area_detail(ctx: AppContext, s: RiskSurface, area_id: str) -> AreaDetail:
+    idx = np.flatnonzero(np.asarray(s.area_id).astype(str) == area_id)
+    if idx.size == 0:
+        raise NotFound(f"area '{area_id}' is not in the current forecast ({s.model})")
+    i = int(idx[0])
+    rank = int(np.flatnonzero(s.ranking() == i)[0]) + 1
+    total = float(np.sum(s.risk))
+    history = area_history(ctx, s, i)
+    return AreaDetail(
+        area_id=area_id,
+        rank=rank,
+        risk=float(s.risk[i]),
+        percentile=float(percentile_ranks(s.risk)[i]),
+        x=float(s.x[i]),
+        y=float(s.y[i]),
+        drivers=_drivers(s, area_id),
+        model=s.model,
+        start=s.start.isoformat(),
+        end=s.end.isoformat(),
+        share_of_city=float(s.risk[i]) / total if total > 0 else 0.0,
+        history=history,
+    )
+
+
+@router.get("/forecasts/current/areas/{area_id}", response_model=AreaDetail)
+def current_area(
+    area_id: str, _: Principal = Require(*CASE_READERS), ctx: AppContext = Depends(get_ctx)
+) -> AreaDetail:
+    return area_detail(ctx, current_surface(ctx), area_id)
+
+
+@router.get(
+    "/areas/boroughs",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def boroughs(_: Principal = Require(*CASE_READERS), ctx: AppContext = Depends(get_ctx)) -> Response:
+    from vigil.api.geodata import borough_geojson
+
+    body = ctx.cached("boroughs", lambda: borough_geojson(ctx.settings.shared_data))
+    return Response(body, media_type="application/geo+json")

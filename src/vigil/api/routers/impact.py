@@ -1,0 +1,5 @@
+"""impact (wired below)"""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/impact", tags=["impact"])

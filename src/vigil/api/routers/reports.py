@@ -1,0 +1,5 @@
+"""reports (wired below)"""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/reports", tags=["reports"])

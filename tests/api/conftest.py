@@ -1,0 +1,88 @@
+"""An app over a fresh, fully migrated SQLite database, a FixedClock and a real forecast."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api import _fixtures
+from vigil.api import create_app
+from vigil.api.deps import SESSION_COOKIE
+from vigil.api.history import frame_history_source
+from vigil.clock import FixedClock
+from vigil.db import migrate
+from vigil.db.engine import make_engine, make_sessionmaker
+from vigil.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def real_surface():
+    return _fixtures.surface()
+
+
+@pytest.fixture(scope="module")
+def app_env(tmp_path_factory, real_surface):
+    """(app, clock, tokens by username) for one test module."""
+    tmp: Path = tmp_path_factory.mktemp("app")
+    url = f"sqlite:///{tmp / 'vigil.db'}"
+    migrate.upgrade(url)
+    sf = make_sessionmaker(make_engine(url))
+    clock = FixedClock(datetime(2022, 7, 1, 9, 0, tzinfo=UTC))
+    settings = Settings(
+        data_dir=tmp, database_url=url, enable_test_clock=True, shared_data=_fixtures.SHARED
+    )
+    app = create_app(
+        settings,
+        clock,
+        sf,
+        surface_source=lambda: real_surface,
+        history_source=frame_history_source(_fixtures.violence()),
+    )
+    ids = app.state.ctx.identity
+    tokens = {}
+    for username, role, rank, borough in _fixtures.ACCOUNTS:
+        user = ids.create_user(
+            username,
+            _fixtures.PASSWORD,
+            role,
+            rank=rank,
+            borough=borough,
+            display_name=f"{role.replace('_', ' ')} ({username})",
+        )
+        tokens[username] = ids.issue_token(user, "tests")
+    return app, clock, tokens
+
+
+@pytest.fixture(scope="module")
+def client(app_env):
+    app, _, _ = app_env
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def tokens(app_env):
+    return app_env[2]
+
+
+def bearer(tokens, username):
+    return {"Authorization": f"Bearer {tokens[username]}"}
+
+
+def browser_login(app, username: str) -> TestClient:
+    """A client signed in through the form, like a browser (cookie + CSRF)."""
+    c = TestClient(app)
+    page = c.get("/login")
+    csrf = c.cookies.get("vigil_login_csrf")
+    assert page.status_code == 200 and csrf
+    r = c.post(
+        "/login",
+        data={"username": username, "password": _fixtures.PASSWORD, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert c.cookies.get(SESSION_COOKIE)
+    return c
