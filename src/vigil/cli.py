@@ -11,7 +11,7 @@ import sys
 import typer
 from rich.console import Console
 
-from vigil.commands import audit, case, data, forecast, impact, report, serve
+from vigil.commands import audit, case, data, forecast, impact, report, serve, users
 from vigil.errors import VigilError
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.add_typer(case.app, name="case")
 app.add_typer(audit.app, name="audit")
 app.add_typer(impact.app, name="impact")
 app.add_typer(report.app, name="report")
+app.add_typer(users.app, name="users")
 forecast.register(app)
 serve.register(app)
 

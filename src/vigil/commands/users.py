@@ -1,0 +1,86 @@
+"""`vigil users ...`: local accounts and API tokens, for administrators at the console."""
+
+from __future__ import annotations
+
+import secrets
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from vigil.errors import VigilError
+
+app = typer.Typer(help="Local accounts and API tokens.", no_args_is_help=True)
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from vigil.db import migrate
+    from vigil.db.engine import make_engine, make_sessionmaker
+    from vigil.db.identity import IdentityStore
+    from vigil.settings import get_settings
+
+    settings = get_settings()
+    url = settings.resolved_database_url
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(url)
+    return IdentityStore(make_sessionmaker(make_engine(url)))
+
+
+@app.command("add")
+def add(
+    username: str = typer.Argument(..., help="login name: a-z, 0-9, '.', '_' or '-'"),
+    role: str = typer.Option(
+        ...,
+        "--role",
+        help="analyst, local_commander, community_lead, "
+        "authorising_officer, oversight or administrator",
+    ),
+    rank: str = typer.Option("none", "--rank", help="police rank, e.g. 'chief superintendent'"),
+    borough: str | None = typer.Option(None, "--borough", help="borough of a local commander"),
+    display_name: str = typer.Option("", "--title", help="role title shown in the app"),
+    password: str | None = typer.Option(
+        None, "--password", help="omit to generate a one-time password that is printed once"
+    ),
+) -> None:
+    """Create an account. Without --password a random one is printed once."""
+    generated = password is None
+    pw = password or secrets.token_urlsafe(12)
+    user = _store().create_user(
+        username, pw, role, rank=rank, borough=borough, display_name=display_name
+    )
+    typer.echo(f"created {user.username} ({user.role.value}, rank {user.rank.name.lower()})")
+    if generated:
+        typer.echo(f"one-time password: {pw}")
+
+
+@app.command("list")
+def list_users() -> None:
+    """Every account with its role, rank and borough."""
+    table = Table("username", "role", "rank", "borough", "active")
+    for u in _store().list_users():
+        table.add_row(u.username, u.role.value, u.rank.name.lower(), u.borough or "", str(u.active))
+    Console().print(table)
+
+
+@app.command("token")
+def token(
+    username: str = typer.Argument(...),
+    name: str = typer.Option("script", "--name", help="what the token is for"),
+) -> None:
+    """Issue an API token (Authorization: Bearer ...) acting as USERNAME; printed once."""
+    store = _store()
+    user = store.get_by_username(username)
+    if user is None:
+        raise VigilError(f"no account named '{username}'")
+    typer.echo(store.issue_token(user, name))
+
+
+@app.command("disable")
+def disable(username: str = typer.Argument(...)) -> None:
+    """Disable an account: its sessions end and its tokens stop working."""
+    store = _store()
+    user = store.get_by_username(username)
+    if user is None:
+        raise VigilError(f"no account named '{username}'")
+    store.set_active(user.id, False)
+    typer.echo(f"disabled {user.username}")
