@@ -27,7 +27,7 @@ DAY_NS = 86_400 * 10**9
 NEAR_REPEAT_DAYS = 14.0
 RECENT_DAYS = 91.0
 #: How many of the top areas get a driver breakdown.
-N_DRIVER_AREAS = 100
+N_DRIVER_AREAS = 2000
 
 
 def to_days(t: pd.Timestamp | pd.Series | np.ndarray) -> Any:
