@@ -182,3 +182,14 @@ def test_observed_counts_month_window(london_robbery):
     months = london_robbery["time"].dt.month
     want = grid.counts(*(london_robbery.loc[months.isin([3, 4]), c].to_numpy() for c in ("x", "y")))
     np.testing.assert_array_equal(got, want)
+
+
+def test_html_report_has_tables_and_charts(chicago_result, tmp_path):
+    from vigil.evaluate.report import write_report
+
+    paths = write_report(chicago_result, tmp_path / "out")
+    html = paths["html"].read_text()
+    assert html.count("data:image/png;base64,") == 2  # curves and risk map
+    assert "Against the best baseline" in html and "longrun" in html
+    assert json.loads(paths["json"].read_text())["config"]["offsets"]
+    assert len(pd.read_csv(paths["csv"])) == len(chicago_result.frame)
