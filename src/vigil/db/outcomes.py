@@ -1,0 +1,36 @@
+"""Table of outcome evaluations: what the evaluation of an ended deployment found, and when.
+
+Each run is kept (never overwritten): data arrive late, and an oversight body must be able to see
+that an evaluation was re-run and what changed. The full result is canonical JSON; the headline
+numbers are columns so reports can aggregate them without parsing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vigil.db.base import Base
+from vigil.db.types import UTCDateTime
+
+
+class OutcomeEvaluation(Base):
+    __tablename__ = "outcome_evaluations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    actor_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    actor_role: Mapped[str] = mapped_column(String(32), nullable=False)
+    #: "M" (month) or "D" (day): the time resolution the data allowed
+    resolution: Mapped[str] = mapped_column(String(4), nullable=False)
+    verdict: Mapped[str] = mapped_column(String(40), nullable=False)
+    rate_ratio: Mapped[float | None] = mapped_column(Float)
+    ci_low: Mapped[float | None] = mapped_column(Float)
+    ci_high: Mapped[float | None] = mapped_column(Float)
+    wdq: Mapped[float | None] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text, nullable=False)
+    result_json: Mapped[str] = mapped_column(Text, nullable=False)
+    data_version: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
