@@ -1,9 +1,330 @@
-"""`vigil forecast` and `vigil backtest`."""
+"""`vigil forecast` and `vigil backtest`: thin shells over vigil.forecast and vigil.evaluate."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from vigil.errors import DataError, ModelInputError
+
+console = Console()
+
+#: Bundled datasets (vigil.data.datasets) usable by name when the store does not hold them.
+BUNDLED = {"met-street-2022": "london", "chicago-aggravated-assaults": "chicago"}
+
+
+# ---------------------------------------------------------------------------------- inputs
+def _split(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for v in values or []:
+        out.extend(p.strip() for p in v.split(",") if p.strip())
+    return out
+
+
+def _params(pairs: list[str] | None) -> dict[str, Any]:
+    """``key=value`` model parameters; numbers become numbers, ``none`` None."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise ModelInputError(f"--param {pair!r}: expected key=value, e.g. bandwidth=400")
+        value: Any = raw.strip()
+        if value.lower() in ("none", "null"):
+            value = None
+        elif value.lower() in ("true", "false"):
+            value = value.lower() == "true"
+        else:
+            for cast in (int, float):
+                try:
+                    value = cast(value)
+                    break
+                except ValueError:
+                    continue
+        out[key.strip()] = value
+    return out
+
+
+def _from_store(dataset: str | None) -> pd.DataFrame | None:
+    """Incidents of ``dataset`` (all datasets when None) from the store, or None if no store."""
+    from vigil.settings import get_settings
+
+    try:
+        from vigil.data import store as store_mod
+    except ImportError:
+        return None
+    store_dir = get_settings().store_dir
+    if not Path(store_dir).exists():
+        return None
+    store = store_mod.IncidentStore(store_dir)
+    frame: pd.DataFrame = store.incidents(dataset=dataset) if dataset else store.incidents()
+    return frame
+
+
+def load_incidents(dataset: str | None, categories: list[str]) -> pd.DataFrame:
+    """The target incidents with x/y: from the store, else a bundled dataset of that name."""
+    from vigil.data.taxonomy import SERIOUS_VIOLENCE
+
+    frame = _from_store(dataset)
+    source = "the store"
+    if frame is None or frame.empty:
+        if dataset in BUNDLED:
+            from vigil.data import datasets
+
+            frame = (
+                datasets.load_london_2022()
+                if BUNDLED[dataset] == "london"
+                else datasets.load_chicago()
+            )
+            source = f"bundled dataset {dataset}"
+        else:
+            raise DataError(
+                f"no incidents for dataset {dataset!r} in the store; import some with "
+                "`vigil data import` (or `vigil data import-demo`), or name a bundled dataset: "
+                + ", ".join(BUNDLED)
+            )
+    wanted = set(categories) if categories else set(SERIOUS_VIOLENCE)
+    present = set(frame["category"].astype(str).unique())
+    chosen = sorted(wanted & present)
+    if not chosen:
+        raise DataError(
+            f"none of the categories {sorted(wanted)} occur in {source} "
+            f"(it holds: {', '.join(sorted(present))}); choose with --categories"
+        )
+    frame = frame[frame["category"].astype(str).isin(chosen)].reset_index(drop=True)
+    from vigil.geo.projection import with_xy
+
+    frame, crs = with_xy(frame)
+    frame.attrs["crs"] = crs
+    frame.attrs["source"] = source
+    frame.attrs["categories"] = chosen
+    return frame
+
+
+def data_end(incidents: pd.DataFrame) -> pd.Timestamp:
+    """End of the last period the data cover: the natural 'now' of a forecast."""
+    from vigil.evaluate.windows import period_end
+
+    end: pd.Timestamp = period_end(incidents).max()
+    return end.ceil("D")
+
+
+# ---------------------------------------------------------------------------------- commands
+def forecast(
+    model: str = typer.Option("kde", "--model", "-m", help="Model name (see --help of backtest)."),
+    cell: float = typer.Option(250.0, "--cell", help="Grid cell size in metres."),
+    horizon: str | None = typer.Option(
+        None,
+        "--horizon",
+        help="Window length: 7d, 2w, 1M. Default: 1M for month-only data, 7d else.",
+    ),
+    at: str | None = typer.Option(
+        None, "--at", help="Start of the forecast window (default: the end of the data)."
+    ),
+    dataset: str | None = typer.Option(None, "--dataset", help="Dataset name in the store."),
+    categories: list[str] | None = typer.Option(
+        None, "--categories", help="Taxonomy codes, comma separated (default: serious violence)."
+    ),
+    param: list[str] | None = typer.Option(None, "--param", help="Model parameter key=value."),
+    out: Path = typer.Option(
+        Path("forecast"), "--out", help="Output prefix: PREFIX.csv/.geojson/.json"
+    ),
+    save: bool = typer.Option(False, "--save", help="Also save it for the web map (data dir)."),
+    top: int = typer.Option(10, "--top", help="Top areas to print."),
+) -> None:
+    """Forecast expected incidents per cell for one window; write CSV, GeoJSON and JSON."""
+    import json
+
+    from vigil.evaluate.study_area import study_area
+    from vigil.evaluate.windows import check_window_precision, parse_step, past_of
+    from vigil.forecast.registry import make_model
+    from vigil.geo.grid import Grid
+
+    incidents = load_incidents(dataset, _split(categories))
+    crs = _crs_of(incidents)
+    month_only = incidents["precision"].astype(str).eq("month").any()
+    step = parse_step(horizon or ("1M" if month_only else "7d"))
+    start = pd.Timestamp(at) if at else data_end(incidents)
+    end = start + step
+    check_window_precision(incidents, start, end)
+    boundary, area_name = study_area(incidents, crs)
+    grid = (
+        Grid.from_boundary(boundary, cell=cell, crs=crs)
+        if boundary is not None
+        else _box_grid(incidents, cell, crs)
+    )
+    past = past_of(incidents, start)
+    if past.empty:
+        raise DataError(f"no incidents before {start.date()} to learn from")
+    fitted = make_model(model, **_params(param)).fit(past, start, grid)
+    surface = fitted.predict(start, end)
+    surface.data_version.setdefault("study_area", area_name)
+    surface.data_version.setdefault("source", incidents.attrs.get("source"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    csv_path = surface.to_csv(out.with_name(out.name + ".csv"))
+    geo_path = out.with_name(out.name + ".geojson")
+    surface.to_geojson(geo_path)
+    json_path = out.with_name(out.name + ".json")
+    json_path.write_text(json.dumps(surface.to_dict()))
+    table = Table(title=f"{model}: expected incidents {start:%Y-%m-%d} to {end:%Y-%m-%d}")
+    for col in ("rank", "area_id", "x", "y", "risk", "long_run", "recent", "near_repeat"):
+        table.add_column(col, justify="right")
+    for i, row in surface.top(top).iterrows():
+        table.add_row(
+            str(i + 1),
+            str(row["area_id"]),
+            f"{row['x']:.0f}",
+            f"{row['y']:.0f}",
+            f"{row['risk']:.3g}",
+            *(
+                f"{row[c]:.3g}" if c in row and pd.notna(row[c]) else ""
+                for c in ("long_run", "recent", "near_repeat")
+            ),
+        )
+    console.print(table)
+    console.print(
+        f"{len(surface)} cells of {cell:g} m over {area_name}; {len(past)} past incidents of "
+        f"{', '.join(incidents.attrs['categories'])} from {incidents.attrs['source']}"
+    )
+    console.print(f"wrote {csv_path}, {geo_path}, {json_path}")
+    if save:
+        from vigil.api.surfaces import save_surface
+        from vigil.settings import get_settings
+
+        console.print(f"saved for the map: {save_surface(surface, get_settings().data_dir)}")
+
+
+def backtest(
+    models: list[str] = typer.Option(
+        ["all"], "--models", help="Model names, comma separated, or 'all'."
+    ),
+    start: str = typer.Option(..., "--from", help="First origin (date)."),
+    end: str = typer.Option(..., "--to", help="Origins run up to (not including) this date."),
+    step: str = typer.Option("1M", "--step", help="Origin spacing: 1M, 7d, ..."),
+    horizon: str | None = typer.Option(None, "--horizon", help="Window length (default: --step)."),
+    cell: float = typer.Option(250.0, "--cell", help="Grid cell size in metres."),
+    offsets: int = typer.Option(1, "--offsets", help="Number of diagonal grid offsets."),
+    dataset: str | None = typer.Option(None, "--dataset", help="Dataset name in the store."),
+    categories: list[str] | None = typer.Option(
+        None, "--categories", help="Taxonomy codes, comma separated (default: serious violence)."
+    ),
+    scheduler: str | None = typer.Option(
+        None, "--scheduler", help="Dask scheduler address (default: local process pool)."
+    ),
+    workers: int | None = typer.Option(None, "--workers", help="Local worker processes."),
+    n_boot: int = typer.Option(2000, "--boot", help="Bootstrap resamples."),
+    out: Path = typer.Option(Path("backtest"), "--out", help="Output folder."),
+) -> None:
+    """Rolling-origin backtest of models; prints a table, writes JSON, CSV and an HTML report."""
+    from vigil.evaluate.backtest import backtest as run_backtest
+    from vigil.evaluate.report import write_report
+    from vigil.evaluate.study_area import study_area
+    from vigil.forecast.registry import MODELS
+
+    names = _split(models)
+    explicit = names != ["all"]
+    if not explicit:
+        names = list(MODELS)
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:
+        raise ModelInputError(f"unknown model(s) {unknown}; choose from {', '.join(MODELS)}")
+    incidents = load_incidents(dataset, _split(categories))
+    crs = _crs_of(incidents)
+    boundary, area_name = study_area(incidents, crs)
+    result = run_backtest(
+        incidents,
+        names,
+        start=start,
+        end=end,
+        step=step,
+        horizon=horizon,
+        cell=cell,
+        boundary=boundary,
+        crs=crs,
+        offsets=offsets,
+        workers=workers,
+        scheduler=scheduler,
+        n_boot=n_boot,
+        skip_incompatible=not explicit,
+    )
+    result.config["study_area"] = area_name
+    result.config["source"] = incidents.attrs.get("source")
+    result.config["categories"] = incidents.attrs.get("categories")
+    print_summary(result)
+    paths = write_report(result, out)
+    console.print("wrote " + ", ".join(str(p) for p in paths.values()))
+
+
+def print_summary(result: Any) -> None:
+    """Rich tables of mean scores and of the comparison with the best baseline."""
+    s = result.summary()
+    fr = result.fractions
+    table = Table(
+        title=f"Backtest: {len(result.config['origins'])} origins x "
+        f"{len(result.config['offsets'])} offsets, {result.config['horizon']} windows"
+    )
+    table.add_column("model")
+    cols = [f"hit_rate@{f:g}" for f in fr] + [
+        "pai@0.01",
+        "pei_star@0.01",
+        "log_likelihood",
+        "stability@0.05",
+        "fit_s",
+    ]
+    cols = [c for c in cols if c in s]
+    for c in cols:
+        table.add_column(c.replace("hit_rate", "hit"), justify="right")
+    for _, row in s.iterrows():
+        table.add_row(
+            str(row["model"]),
+            *(
+                f"{100 * row[c]:.1f}%" if c.startswith("hit_rate") else f"{row[c]:.3g}"
+                for c in cols
+            ),
+        )
+    console.print(table)
+    cmp = result.comparison
+    if not cmp.empty:
+        t2 = Table(title="Difference in hit rate from the best baseline (95% bootstrap CI)")
+        for c in ("area", "model", "best baseline", "diff (points)", "relative"):
+            t2.add_column(c, justify="right")
+        for rec in cmp.to_dict(orient="records"):
+            if rec["model"] == rec["best_baseline"]:
+                continue
+            t2.add_row(
+                f"{100 * rec['fraction']:g}%",
+                str(rec["model"]),
+                str(rec["best_baseline"]),
+                _ci(rec, "diff", "{:+.2f}"),
+                _ci(rec, "rel", "{:+.1f}%"),
+            )
+        console.print(t2)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {note}")
+
+
+def _ci(rec: dict[str, Any], key: str, fmt: str) -> str:
+    """``value [lo, hi]`` in percent (points for differences)."""
+    lo, mid, hi = (fmt.format(100 * rec[k]) for k in (f"{key}_lo", key, f"{key}_hi"))
+    return f"{mid} [{lo}, {hi}]"
+
+
+def _crs_of(incidents: pd.DataFrame) -> str:
+    return str(incidents.attrs["crs"])
+
+
+def _box_grid(incidents: pd.DataFrame, cell: float, crs: str) -> Any:
+    from vigil.geo.grid import Grid
+
+    x, y = incidents["x"], incidents["y"]
+    return Grid.from_bounds(x.min(), y.min(), x.max(), y.max(), cell=cell, crs=crs)
 
 
 def register(app: typer.Typer) -> None:
     """Add the top-level forecasting commands to ``app``."""
+    app.command("forecast")(forecast)
+    app.command("backtest")(backtest)
