@@ -9,11 +9,13 @@ requests need none because a browser never attaches them by itself.
 
 from __future__ import annotations
 
+import copy
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 
 from vigil.api.context import AppContext
 from vigil.db.identity import AuthenticationFailed, User
@@ -116,7 +118,42 @@ def require(*roles: Role) -> Callable[..., object]:
         return principal
 
     dependency.__name__ = f"require_{'_'.join(sorted(r.value for r in allowed))}"
+    dependency.allowed_roles = allowed  # type: ignore[attr-defined]  # read by the route audit
     return dependency
+
+
+def allowed_roles(route: object) -> frozenset[Role] | None:
+    """The roles a route admits, from its ``require`` dependency; None if it has none."""
+    dependant = getattr(route, "dependant", None)
+    stack = list(getattr(dependant, "dependencies", []))
+    while stack:
+        dep = stack.pop()
+        roles = getattr(dep.call, "allowed_roles", None)
+        if roles is not None:
+            return frozenset(roles)
+        stack.extend(dep.dependencies)
+    return None
+
+
+def api_routes(app: object) -> list[APIRoute]:
+    """Every APIRoute of ``app`` with its full path, through included routers (FastAPI keeps
+    included routers nested rather than copying their routes)."""
+    out: list[APIRoute] = []
+
+    def walk(routes: list[object], prefix: str) -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                context = getattr(route, "include_context", None)
+                walk(inner.routes, prefix + getattr(context, "prefix", ""))
+            elif isinstance(route, APIRoute):
+                if prefix:
+                    route = copy.copy(route)
+                    route.path = prefix + route.path
+                out.append(route)
+
+    walk(list(getattr(app, "routes", [])), "")
+    return out
 
 
 def Require(*roles: Role) -> Principal:  # noqa: N802 - reads like a type in signatures
