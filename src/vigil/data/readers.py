@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from vigil.data.csvio import CsvSource, ProgressFn, RawTable, csv_sources, read_text_table
-from vigil.data.mapping import ColumnMapping, load_mapping
+from vigil.data.mapping import ColumnMapping, RegionSpec, load_mapping
 from vigil.data.schema import INCIDENT_COLUMNS, Precision, empty_incidents
 from vigil.errors import DataError
 from vigil.geo.projection import to_lonlat
@@ -44,7 +44,7 @@ class ReadResult:
         return int(self.rejects["row"].nunique()) if len(self.rejects) else 0
 
 
-class _Problems:
+class Problems:
     """Bad cells found by vectorised checks: (row position, field, reason, value)."""
 
     def __init__(self, raw: RawTable, keep: np.ndarray) -> None:
@@ -89,7 +89,7 @@ class _Problems:
         return pd.concat(parts, ignore_index=True).sort_values(["row", "field"], kind="stable")
 
 
-def _blank(s: pd.Series) -> np.ndarray:
+def blank_mask(s: pd.Series) -> np.ndarray:
     return (s.str.strip() == "").to_numpy()
 
 
@@ -140,20 +140,42 @@ def _parse_time(s: pd.Series, mapping: ColumnMapping) -> pd.Series:
 
 
 def _coords(
-    df: pd.DataFrame, mapping: ColumnMapping, probs: _Problems
+    df: pd.DataFrame, mapping: ColumnMapping, probs: Problems
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """lon, lat (NaN where absent) and a mask of rows with a bad coordinate."""
     a_col, b_col = (mapping.lon, mapping.lat) if mapping.lon else (mapping.x, mapping.y)
     assert a_col is not None and b_col is not None
+    return check_coordinates(
+        df,
+        a_col,
+        b_col,
+        probs,
+        crs=None if mapping.lon else mapping.crs,
+        required=mapping.coordinates_required,
+        region=mapping.region,
+    )
+
+
+def check_coordinates(
+    df: pd.DataFrame,
+    a_col: str,
+    b_col: str,
+    probs: Problems,
+    *,
+    crs: str | None,
+    required: bool,
+    region: RegionSpec | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse a coordinate pair (lon/lat, or x/y in ``crs``); flag bad ones; return lon, lat."""
     bad = np.zeros(len(df), dtype=bool)
     vals = []
     for col in (a_col, b_col):
         s = df[col]
         num = pd.to_numeric(s.str.strip(), errors="coerce").to_numpy(dtype=float)
-        blank = _blank(s)
+        blank = blank_mask(s)
         notnum = ~blank & ~np.isfinite(num)
         probs.add(notnum, col, "not a number", s)
-        if mapping.coordinates_required:
+        if required:
             probs.add(blank, col, "missing coordinate", s)
             bad |= blank
         bad |= notnum
@@ -163,51 +185,68 @@ def _coords(
     half &= ~bad
     probs.add(half, b_col, "coordinate pair incomplete: one of the two is blank", df[b_col])
     bad |= half
-    if mapping.lon:
+    a = np.where(half, np.nan, a)
+    b = np.where(half, np.nan, b)
+    if crs is None:
         lon, lat = a, b
     else:
-        assert mapping.crs is not None
-        lon, lat = to_lonlat(a, b, mapping.crs)
+        lon, lat = to_lonlat(a, b, crs)
     with np.errstate(invalid="ignore"):
         rng = np.isfinite(lon) & ((np.abs(lon) > 180) | (np.abs(lat) > 90)) & ~bad
     probs.add(rng, a_col, "coordinates outside valid longitude/latitude range", df[a_col])
     bad |= rng
-    region = mapping.region
     if region is not None and region.bbox is not None:
         x0, y0, x1, y1 = region.bbox
         with np.errstate(invalid="ignore"):
             out = np.isfinite(lon) & ~((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
         out &= ~bad
-        pairs = zip(df[a_col].to_numpy()[out], df[b_col].to_numpy()[out], strict=True)
-        where = pd.Series([f"{x},{y}" for x, y in pairs], dtype="str")
-        val = pd.Series("", index=df.index, dtype="str")
-        val[out] = where.to_numpy()
-        probs.add(out, a_col, f"outside region {region.name} (bbox {list(region.bbox)})", val)
-        bad |= out
+        if out.any():
+            pairs = zip(df[a_col].to_numpy()[out], df[b_col].to_numpy()[out], strict=True)
+            where = pd.Series([f"{x},{y}" for x, y in pairs], dtype="str")
+            val = pd.Series("", index=df.index, dtype="str")
+            val[out] = where.to_numpy()
+            probs.add(out, a_col, f"outside region {region.name} (bbox {list(region.bbox)})", val)
+            bad |= out
+    lon = np.where(bad, np.nan, lon)
+    lat = np.where(bad, np.nan, lat)
     return lon, lat, bad
 
 
-def _incident_ids(
-    df: pd.DataFrame, mapping: ColumnMapping, dataset: str, source: CsvSource
-) -> np.ndarray:
+def stable_ids(
+    df: pd.DataFrame, dataset: str, source: CsvSource, key_column: str | None = None
+) -> pd.Series:
     """Stable ids: dataset + source key when present, else file name + row content; each with
-    its occurrence number, so identical rows stay distinct and re-imports land on the same id."""
+    its occurrence number, so identical rows stay distinct and re-imports land on the same id.
+
+    The id is the first 16 hex digits of an MD5 (stable across versions and machines), computed
+    by DuckDB over the Arrow columns without a Python loop.
+    """
     table = pa.Table.from_pandas(df, preserve_index=False)
-    cols = [table[c].cast(pa.large_string()) for c in df.columns]
-    sep = pa.scalar("\x1f", pa.large_string())
-    content = pc.binary_join_element_wise(*cols, sep)
-    salt = pa.scalar(f"{dataset}\x1ffile\x1f{source.name}", pa.large_string())
-    by_content = pc.binary_join_element_wise(salt, content, sep)
-    key_arr = by_content
-    if mapping.source_key:
-        key = table[mapping.source_key].cast(pa.large_string())
-        prefix = pa.scalar(f"{dataset}\x1fkey", pa.large_string())
-        keyed = pc.binary_join_element_wise(prefix, key, sep)
-        key_arr = pc.if_else(pc.equal(pc.utf8_trim_whitespace(key), ""), by_content, keyed)
-    h = pd.util.hash_array(np.asarray(key_arr.to_numpy(zero_copy_only=False), dtype=object))
-    occ = pd.Series(h).groupby(h).cumcount().to_numpy(dtype=np.uint64)
-    final = pd.util.hash_pandas_object(pd.DataFrame({"h": h, "occ": occ}), index=False).to_numpy()
-    return np.char.mod("%016x", final)
+    names = [f"c{i}" for i in range(table.num_columns)]
+    table = table.rename_columns(names).append_column("pos", pa.array(np.arange(len(df))))
+    content = ", ".join(f"c{i}" for i in range(len(names)))
+    by_content = f"concat_ws(chr(31), $dataset, 'file', $name, {content})"
+    if key_column:
+        k = f"c{list(df.columns).index(key_column)}"
+        key_expr = (
+            f"CASE WHEN trim({k}) <> '' THEN concat_ws(chr(31), $dataset, 'key', {k}) "
+            f"ELSE {by_content} END"
+        )
+    else:
+        key_expr = by_content
+    sql = (
+        f"WITH keyed AS (SELECT pos, {key_expr} AS k FROM t) "
+        "SELECT substr(md5(k || chr(31) || "
+        "CAST(row_number() OVER (PARTITION BY k ORDER BY pos) AS VARCHAR)), 1, 16) AS id "
+        "FROM keyed ORDER BY pos"
+    )
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("t", table)
+        ids = con.sql(sql, params={"dataset": dataset, "name": source.name}).to_arrow_table()
+    finally:
+        con.close()
+    return ids.column("id").to_pandas().astype("string")
 
 
 def read_mapped(
@@ -237,17 +276,17 @@ def read_mapped(
     dropped = 0
     region = mapping.region
     if region is not None and region.drop_if_blank:
-        outside = _blank(df_all[region.drop_if_blank])
+        outside = blank_mask(df_all[region.drop_if_blank])
         dropped = int(outside.sum())
         keep = keep[~outside]
     df = df_all.iloc[keep].reset_index(drop=True) if dropped else df_all
-    probs = _Problems(raw, keep)
+    probs = Problems(raw, keep)
     bad = np.zeros(len(df), dtype=bool)
 
     # time
     tcol = mapping.time.column
     times = _parse_time(df[tcol], mapping)
-    tblank = _blank(df[tcol])
+    tblank = blank_mask(df[tcol])
     probs.add(tblank, tcol, "missing date", df[tcol])
     tbad = times.isna().to_numpy() & ~tblank
     probs.add(tbad, tcol, f"unparseable date (expected {mapping.time.format})", df[tcol])
@@ -278,50 +317,64 @@ def read_mapped(
         raw_category = pd.Series(value, index=df.index, dtype="str")
 
     problems = probs.frame()
-    if len(problems) and not skip_bad_rows:
-        first = problems.iloc[0]
-        n_rows = problems["row"].nunique()
-        more = f" ({n_rows} bad rows in all; --skip-bad-rows sets them aside)" if n_rows > 1 else ""
-        raise DataError(
-            f"{first['reason']}: {first['value']!r}{more}"
-            if first["value"] != ""
-            else f"{first['reason']}{more}",
-            file=source.display,
-            row=int(first["row"]),
-            field=None if first["field"] == "(row)" else str(first["field"]),
-        )
+    if not skip_bad_rows:
+        raise_first(problems, source)
 
-    rejects = _rejects_frame(problems, df_all, source)
+    rejects = rejects_frame(problems, df_all, source)
     good = ~bad
-    sel = df[good] if bad.any() else df
+    any_bad = bool(bad.any())
+
+    def pick(s: pd.Series) -> pd.Series:
+        return (s[good] if any_bad else s).reset_index(drop=True)
+
+    sel = df[good] if any_bad else df
+    if not len(sel):
+        return ReadResult(source, empty_incidents(), rejects, rows_read, dropped)
     out = pd.DataFrame(
         {
-            "incident_id": _incident_ids(sel, mapping, dataset, source) if len(sel) else [],
+            "incident_id": stable_ids(sel, dataset, source, mapping.source_key),
             "dataset": dataset,
-            "category": codes[good].to_numpy(),
-            "raw_category": raw_category[good].to_numpy(),
-            "time": times[good].to_numpy(),
+            "category": pick(codes),
+            "raw_category": pick(raw_category),
+            "time": pick(times),
             "precision": str(mapping.time.precision),
             "lon": lon[good],
             "lat": lat[good],
-            "area_code": _optional(df, mapping.area_code)[good].to_numpy(),
-            "location_type": _optional(df, mapping.location_type)[good].to_numpy(),
+            "area_code": pick(optional_text(df, mapping.area_code)),
+            "location_type": pick(optional_text(df, mapping.location_type)),
             "source_file": source.name,
             "source_row": raw.rows[keep][good],
         }
     )
-    out = out.astype(INCIDENT_COLUMNS) if len(out) else empty_incidents()
+    out = out.astype(INCIDENT_COLUMNS)
     return ReadResult(source, out, rejects, rows_read, dropped)
 
 
-def _optional(df: pd.DataFrame, col: str | None) -> pd.Series:
+def raise_first(problems: pd.DataFrame, source: CsvSource) -> None:
+    """Raise DataError for the first problem (by row), saying how many rows are bad in all."""
+    if not len(problems):
+        return
+    first = problems.iloc[0]
+    n_rows = problems["row"].nunique()
+    more = f" ({n_rows} bad rows in all; --skip-bad-rows sets them aside)" if n_rows > 1 else ""
+    value = str(first["value"])
+    text = f"{first['reason']}: {value!r}{more}" if value else f"{first['reason']}{more}"
+    raise DataError(
+        text,
+        file=source.display,
+        row=int(first["row"]),
+        field=None if first["field"] == "(row)" else str(first["field"]),
+    )
+
+
+def optional_text(df: pd.DataFrame, col: str | None) -> pd.Series:
     if col is None:
         return pd.Series(pd.NA, index=df.index, dtype="string")
     s = df[col].str.strip().astype("string")
     return s.mask(s == "")
 
 
-def _rejects_frame(problems: pd.DataFrame, df_all: pd.DataFrame, source: CsvSource) -> pd.DataFrame:
+def rejects_frame(problems: pd.DataFrame, df_all: pd.DataFrame, source: CsvSource) -> pd.DataFrame:
     if not len(problems):
         return pd.DataFrame(columns=REJECT_COLUMNS + list(df_all.columns))
     pos = problems["pos"].to_numpy()
