@@ -46,7 +46,7 @@ from vigil.clock import as_utc
 from vigil.data.taxonomy import SERIOUS_VIOLENCE
 from vigil.errors import DataError, VigilError
 from vigil.geo.projection import BNG, to_metres
-from vigil.impact.assessment import AreaProfile
+from vigil.impact.assessment import AreaProfile, CommunityImpactAssessment
 from vigil.impact.guardrail_policy import GuardrailPolicy
 from vigil.impact.guardrails import NOT_DEPLOYED, percentile_of, union_hours
 from vigil.settings import get_settings
@@ -623,4 +623,16 @@ def compute_indicators(
         city=city_comparison(area, as_of_month, policy=policy, shared=shared),
         deployments=deployments,
         notes=notes,
+    )
+
+
+def start_assessment(
+    indicators: AreaIndicators, case_id: str | int | None = None
+) -> CommunityImpactAssessment:
+    """A CIA draft with its area profile and automatic indicators filled in; the rest (tension,
+    consultation, risks, mitigations, communication, review) is for people to complete."""
+    return CommunityImpactAssessment(
+        case_id=None if case_id is None else str(case_id),
+        area_profile=indicators.profile,
+        indicators=indicators.model_dump(mode="json"),
     )

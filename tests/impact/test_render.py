@@ -1,0 +1,77 @@
+"""The CIA document: HTML a consultee can read, and the same as a PDF (checked with pdftotext)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from tests.impact.test_assessment import complete_cia
+from vigil.impact.assessment import CommunityImpactAssessment, Consultation, Position
+from vigil.impact.indicators import compute_indicators, select_area, start_assessment
+from vigil.impact.render import render_html, render_pdf
+
+WHEN = datetime(2022, 7, 1, 9, 0)
+
+
+@pytest.fixture(scope="module")
+def real_cia(shared_data: Path) -> CommunityImpactAssessment:
+    """A complete CIA for LSOA E01003023 (Lambeth 021C) with its real automatic indicators."""
+    ind = compute_indicators(select_area(lsoa="E01003023", shared=shared_data), shared=shared_data)
+    draft = start_assessment(ind, case_id=7)
+    assert draft.missing()[0] == "community tension: evidenced"  # profile and indicators filled
+    filled = complete_cia().model_copy(
+        update={"case_id": "7", "area_profile": draft.area_profile, "indicators": draft.indicators}
+    )
+    filled.consultations.append(
+        Consultation(
+            body="independent_advisory_group",
+            role="vice-chair",
+            on=WHEN.date(),
+            position=Position.OBJECTS,
+            summary="armed foot patrols near the estate <school> would raise fear",
+        )
+    )
+    return filled
+
+
+def test_html_shows_every_section_and_escapes_text(real_cia: CommunityImpactAssessment) -> None:
+    html = render_html(real_cia, WHEN)
+    assert "<strong>Complete</strong>" in html
+    for heading in (
+        "1. Area profile",
+        "2. Automatic indicators",
+        "3. Community tension",
+        "4. Consultation",
+        "5. Risks and mitigations",
+        "6. Communication plan",
+        "7. Review",
+    ):
+        assert heading in html
+    assert "Lambeth 021C" in html and "2,665" in html  # residents mid-2020
+    assert "Independent Advisory Group" in html and 'class="objects"' in html
+    assert "&lt;school&gt;" in html and "<school>" not in html
+    assert "force-wide (Metropolitan Police)" in html and "3.30" in html  # Black/White ratio
+    assert "not exceptional" in html
+
+
+def test_incomplete_cia_says_what_is_missing() -> None:
+    html = render_html(CommunityImpactAssessment(case_id="9"), WHEN)
+    assert "Incomplete:" in html and "consultation: Safer Neighbourhood Board" in html
+    assert "Not yet computed." in html
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_pdf_text_matches(real_cia: CommunityImpactAssessment, tmp_path: Path) -> None:
+    pdf = render_pdf(real_cia, WHEN)
+    assert pdf[:5] == b"%PDF-"
+    out = tmp_path / "cia.pdf"
+    out.write_bytes(pdf)
+    raw = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    text = " ".join(raw.split())  # table cells wrap lines
+    assert "Community impact assessment" in text
+    assert "Lambeth 021C" in text and "Independent Advisory Group" in text
+    assert "Stop and search — force-wide (Metropolitan Police)" in text
