@@ -1,0 +1,612 @@
+"""The case service: the Python API the CLI, the web app and the other domain parts call.
+
+Each method is one database transaction: lock the case row (``SELECT ... FOR UPDATE``; SQLite
+serialises writers with ``BEGIN IMMEDIATE``), apply one transition from
+:mod:`vigil.cases.workflow` (which checks role, policy and clock, and appends the audit entry),
+commit. Reads are audited too (Data Protection Act 2018 s.62: consultation). Before a change,
+an expiry the clock has already made is written down first, so a late action meets an expired
+case, not a live one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from vigil.audit.log import Category, append, entries_for_case
+from vigil.cases import workflow
+from vigil.cases.area import build_area
+from vigil.cases.evidence import freeze, thaw
+from vigil.cases.policy import Policy, default_policy
+from vigil.cases.queries import overdue_debriefs
+from vigil.cases.states import LIVE, Status, effective_status, lapse
+from vigil.cases.text import check_free_text
+from vigil.clock import Clock, as_utc
+from vigil.db.audit import AuditEntry
+from vigil.db.cases import (
+    Authorisation,
+    Case,
+    Consultation,
+    Debrief,
+    Extension,
+    ImpactAssessmentRecord,
+    Notification,
+)
+from vigil.errors import PolicyViolation, VigilError
+from vigil.forecast.surface import RiskSurface
+from vigil.roles import Actor
+
+T = TypeVar("T")
+
+_RELATIONS = (
+    Case.consultations,
+    Case.assessments,
+    Case.authorisations,
+    Case.extensions,
+    Case.notifications,
+    Case.debriefs,
+)
+
+
+class CaseNotFound(VigilError):
+    """No case with that id."""
+
+
+@dataclass
+class CaseView:
+    """A case as read at ``as_of``: the stored record (detached, relations loaded) and its
+    effective status by the clock."""
+
+    record: Case
+    status: Status
+    as_of: datetime
+    #: why a live case reads as expired before the scheduler wrote it down
+    lapsed: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return self.record.id
+
+    @property
+    def stored_status(self) -> Status:
+        return Status(self.record.status)
+
+    @property
+    def consultations(self) -> list[Consultation]:
+        return list(self.record.consultations)
+
+    @property
+    def assessments(self) -> list[ImpactAssessmentRecord]:
+        return list(self.record.assessments)
+
+    @property
+    def authorisations(self) -> list[Authorisation]:
+        return list(self.record.authorisations)
+
+    @property
+    def extensions(self) -> list[Extension]:
+        return list(self.record.extensions)
+
+    @property
+    def notifications(self) -> list[Notification]:
+        return list(self.record.notifications)
+
+    @property
+    def debriefs(self) -> list[Debrief]:
+        return list(self.record.debriefs)
+
+    def __getattr__(self, name: str) -> Any:
+        # convenience: view.area_wkt, view.start, view.borough ... read through to the record
+        if name.startswith("_") or name == "record":
+            raise AttributeError(name)
+        return getattr(self.record, name)
+
+
+def _view(case: Case, now: datetime, warnings: list[str] | None = None) -> CaseView:
+    due = lapse(case, now)
+    return CaseView(
+        record=case,
+        status=effective_status(case, now),
+        as_of=now,
+        lapsed=None if due is None else due[1],
+        warnings=list(warnings or []),
+    )
+
+
+class CaseService:
+    """The whole life of a case. ``guardrail_check`` defaults to ``vigil.impact.guardrails``."""
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        clock: Clock,
+        policy: Policy | None = None,
+        guardrail_check: workflow.GuardrailCheck | None = None,
+    ) -> None:
+        self._sf = session_factory
+        self.clock = clock
+        self.policy = policy or default_policy()
+        self._guardrail_check = guardrail_check
+
+    # ------------------------------------------------------------------ plumbing
+    def _now(self) -> datetime:
+        return as_utc(self.clock.now())
+
+    def _load(self, session: Session, case_id: int, *, lock: bool) -> Case:
+        stmt = (
+            select(Case)
+            .where(Case.id == case_id)
+            .options(*(selectinload(r) for r in _RELATIONS))
+            .execution_options(populate_existing=True)
+        )
+        if lock:
+            stmt = stmt.with_for_update(of=Case)
+        case = session.execute(stmt).scalar_one_or_none()
+        if case is None:
+            raise CaseNotFound(f"case {case_id} does not exist")
+        return case
+
+    def _settle(self, case_id: int, now: datetime) -> None:
+        """Write down an expiry the clock has made, in its own transaction."""
+        with self._sf() as s, s.begin():
+            case = self._load(s, case_id, lock=True)
+            if Status(case.status) in LIVE and lapse(case, now) is not None:
+                workflow.expire(s, case, now, self.policy)
+
+    def _change(
+        self,
+        case_id: int,
+        fn: Callable[[Session, Case, datetime], T],
+        text: dict[str, str | None] | None = None,
+        confirm: bool = False,
+        actor: Actor | None = None,
+    ) -> tuple[T, CaseView]:
+        now = self._now()
+        hits = check_free_text(text or {}, confirm)
+        self._settle(case_id, now)
+        with self._sf() as s, s.begin():
+            case = self._load(s, case_id, lock=True)
+            result = fn(s, case, now)
+            if hits and actor is not None:
+                self._confirmed_text(s, actor, case.id, now, hits)
+            view = _view(case, now)
+        return result, view
+
+    @staticmethod
+    def _confirmed_text(
+        s: Session, actor: Actor, case_id: int, now: datetime, hits: dict[str, list[str]]
+    ) -> None:
+        append(
+            s,
+            actor=actor,
+            action="case.text_confirmed_not_personal",
+            category=Category.COLLECTION,
+            at=now,
+            case_id=case_id,
+            justification="the actor confirmed these phrases do not name a person",
+            detail={"fields": sorted(hits)},
+        )
+
+    # ------------------------------------------------------------------ opening
+    def open_case(
+        self,
+        actor: Actor,
+        *,
+        trigger: str,
+        window: tuple[datetime, datetime],
+        resources: str,
+        objectives: str,
+        success_measures: Sequence[str],
+        area_wkt: str | None = None,
+        cells: Sequence[str] | None = None,
+        borough: str | None = None,
+        evidence: RiskSurface | None = None,
+        justification: str = "",
+        confirm_no_personal_data: bool = False,
+    ) -> CaseView:
+        """A draft case over an area (polygon WKT in EPSG:27700 and/or cells of ``evidence``)."""
+        now = self._now()
+        hits = check_free_text(
+            {
+                "resources": resources,
+                "objectives": objectives,
+                "success_measures": "; ".join(success_measures),
+                "justification": justification,
+            },
+            confirm_no_personal_data,
+        )
+        area = build_area(area_wkt, cells, evidence, borough)
+        frozen = None
+        if evidence is not None:
+            text, digest = freeze(evidence)
+            frozen = (text, digest, evidence.model)
+        with self._sf() as s, s.begin():
+            case = workflow.new_case(
+                s,
+                actor,
+                now,
+                self.policy,
+                trigger=trigger,
+                area_wkt=area.wkt,
+                cells=area.cells,
+                boroughs=area.boroughs,
+                start=window[0],
+                end=window[1],
+                resources=resources,
+                objectives=objectives,
+                success_measures=success_measures,
+                evidence=frozen,
+                justification=justification,
+            )
+            if hits:
+                self._confirmed_text(s, actor, case.id, now, hits)
+            case = self._load(s, case.id, lock=False)
+            return _view(case, now)
+
+    def submit(self, actor: Actor, case_id: int) -> CaseView:
+        _, view = self._change(
+            case_id, lambda s, c, now: workflow.submit(s, c, actor, now, self.policy)
+        )
+        return view
+
+    # ------------------------------------------------------------------ consultation, CIA
+    def record_consultation(
+        self,
+        actor: Actor,
+        case_id: int,
+        consultee: str,
+        position: str,
+        reasons: str,
+        confirm_no_personal_data: bool = False,
+    ) -> CaseView:
+        _, view = self._change(
+            case_id,
+            lambda s, c, now: workflow.consult(
+                s,
+                c,
+                actor,
+                now,
+                self.policy,
+                consultee=consultee,
+                position=position,
+                reasons=reasons,
+            ),
+            {"reasons": reasons},
+            confirm_no_personal_data,
+            actor,
+        )
+        return view
+
+    def attach_impact_assessment(self, actor: Actor, case_id: int, content: Any) -> CaseView:
+        """A new CIA version: a ``CommunityImpactAssessment`` or a dict validated as one."""
+        from vigil.impact.assessment import CommunityImpactAssessment
+
+        if isinstance(content, CommunityImpactAssessment):
+            model = content
+        else:
+            try:
+                model = CommunityImpactAssessment.model_validate(content)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"field '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}"
+                    for e in exc.errors()
+                )
+                raise PolicyViolation(f"impact assessment: {problems}") from None
+        missing = model.missing()
+        data = model.model_dump(mode="json")
+        _, view = self._change(
+            case_id,
+            lambda s, c, now: workflow.attach_assessment(
+                s, c, actor, now, self.policy, content=data, missing=missing
+            ),
+        )
+        return view
+
+    def review_impact_assessment(self, actor: Actor, case_id: int, notes: str) -> CaseView:
+        _, view = self._change(
+            case_id,
+            lambda s, c, now: workflow.review_assessment(
+                s, c, actor, now, self.policy, notes=notes
+            ),
+            {"notes": notes},
+        )
+        return view
+
+    def request_authorisation(self, actor: Actor, case_id: int) -> CaseView:
+        _, view = self._change(
+            case_id,
+            lambda s, c, now: workflow.request_authorisation(s, c, actor, now, self.policy),
+        )
+        return view
+
+    # ------------------------------------------------------------------ decisions
+    def authorise(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        conditions: str,
+        window: tuple[datetime, datetime] | None = None,
+        override_reason: str | None = None,
+        urgent: bool = False,
+    ) -> CaseView:
+        """Authorise ``window`` (default: the requested window)."""
+
+        def fn(s: Session, c: Case, now: datetime) -> Authorisation:
+            start, end = window or (c.requested_start, c.requested_end)
+            return workflow.authorise(
+                s,
+                c,
+                actor,
+                now,
+                self.policy,
+                start=start,
+                end=end,
+                conditions=conditions,
+                urgent=urgent,
+                override_reason=override_reason,
+                guardrail_check=self._guardrail_check,
+            )
+
+        _, view = self._change(
+            case_id, fn, {"conditions": conditions, "override_reason": override_reason}
+        )
+        return view
+
+    def authorise_urgent(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        conditions: str,
+        window: tuple[datetime, datetime] | None = None,
+        override_reason: str | None = None,
+    ) -> CaseView:
+        return self.authorise(
+            actor,
+            case_id,
+            conditions=conditions,
+            window=window,
+            override_reason=override_reason,
+            urgent=True,
+        )
+
+    def ratify_urgent(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
+        _, view = self._change(
+            case_id,
+            lambda s, c, now: workflow.ratify(s, c, actor, now, self.policy, reasons=reasons),
+            {"reasons": reasons},
+        )
+        return view
+
+    def refuse(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
+        _, view = self._change(
+            case_id,
+            lambda s, c, now: workflow.refuse(s, c, actor, now, self.policy, reasons=reasons),
+            {"reasons": reasons},
+        )
+        return view
+
+    def withdraw(self, actor: Actor, case_id: int, reasons: str = "") -> CaseView:
+        _, view = self._change(
+            case_id,
+            lambda s, c, now: workflow.withdraw(s, c, actor, now, self.policy, reasons=reasons),
+            {"reasons": reasons},
+        )
+        return view
+
+    def notify_oversight(self, actor: Actor, case_id: int, message: str) -> CaseView:
+        _, view = self._change(
+            case_id,
+            lambda s, c, now: workflow.notify_oversight(
+                s, c, actor, now, self.policy, message=message
+            ),
+            {"message": message},
+        )
+        return view
+
+    def activate(self, actor: Actor, case_id: int) -> CaseView:
+        _, view = self._change(
+            case_id, lambda s, c, now: workflow.activate(s, c, actor, now, self.policy)
+        )
+        return view
+
+    def extend(
+        self,
+        actor: Actor,
+        case_id: int,
+        hours: float,
+        reasons: str,
+        override_reason: str | None = None,
+    ) -> CaseView:
+        """Extend the live window by ``hours``; the latest CIA must be reviewed since the last
+        authorisation."""
+        _, view = self._change(
+            case_id,
+            lambda s, c, now: workflow.extend(
+                s,
+                c,
+                actor,
+                now,
+                self.policy,
+                hours=hours,
+                reasons=reasons,
+                override_reason=override_reason,
+                guardrail_check=self._guardrail_check,
+            ),
+            {"reasons": reasons, "override_reason": override_reason},
+        )
+        return view
+
+    def cancel(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
+        _, view = self._change(
+            case_id,
+            lambda s, c, now: workflow.cancel(s, c, actor, now, self.policy, reasons=reasons),
+            {"reasons": reasons},
+        )
+        return view
+
+    # ------------------------------------------------------------------ after the end
+    def record_debrief(
+        self,
+        actor: Actor,
+        case_id: int,
+        *,
+        what_happened: str,
+        incidents: int,
+        complaints: int,
+        community_feedback: str,
+        confirm_no_personal_data: bool = False,
+    ) -> CaseView:
+        _, view = self._change(
+            case_id,
+            lambda s, c, now: workflow.record_debrief(
+                s,
+                c,
+                actor,
+                now,
+                self.policy,
+                what_happened=what_happened,
+                incidents=incidents,
+                complaints=complaints,
+                community_feedback=community_feedback,
+            ),
+            {"what_happened": what_happened, "community_feedback": community_feedback},
+            confirm_no_personal_data,
+            actor,
+        )
+        return view
+
+    def close(self, actor: Actor, case_id: int, notes: str = "") -> CaseView:
+        _, view = self._change(
+            case_id,
+            lambda s, c, now: workflow.close(s, c, actor, now, self.policy, notes=notes),
+            {"notes": notes},
+        )
+        return view
+
+    # ------------------------------------------------------------------ scheduler
+    def sweep_expired(self, now: datetime | None = None) -> list[int]:
+        """Write the expiry of every live case the clock has ended; the ids written."""
+        now = as_utc(now) if now is not None else self._now()
+        with self._sf() as s:
+            ids = list(
+                s.execute(
+                    select(Case.id)
+                    .where(
+                        Case.status.in_([st.value for st in LIVE]),
+                        or_(Case.end <= now, Case.ratify_by <= now),
+                    )
+                    .order_by(Case.id)
+                ).scalars()
+            )
+        done = []
+        for case_id in ids:
+            with self._sf() as s, s.begin():
+                case = self._load(s, case_id, lock=True)
+                if workflow.expire(s, case, now, self.policy):
+                    done.append(case_id)
+        return done
+
+    def flag_overdue_debriefs(self, now: datetime | None = None) -> list[int]:
+        """Notify oversight (once per case) of every debrief past its deadline; ids flagged."""
+        now = as_utc(now) if now is not None else self._now()
+        self.sweep_expired(now)
+        with self._sf() as s:
+            ids = [c.id for c in overdue_debriefs(s, now, self.policy)]
+        flagged = []
+        for case_id in ids:
+            with self._sf() as s, s.begin():
+                case = self._load(s, case_id, lock=True)
+                if workflow.flag_overdue_debrief(s, case, now):
+                    flagged.append(case_id)
+        return flagged
+
+    # ------------------------------------------------------------------ audited reads
+    def get_case(self, actor: Actor, case_id: int, purpose: str = "") -> CaseView:
+        """The case, with its effective status; the read is logged (DPA 2018 s.62)."""
+        now = self._now()
+        with self._sf() as s, s.begin():
+            case = self._load(s, case_id, lock=False)
+            append(
+                s,
+                actor=actor,
+                action="case.read",
+                category=Category.CONSULTATION,
+                at=now,
+                case_id=case.id,
+                justification=purpose,
+            )
+            return _view(case, now)
+
+    def list_cases(
+        self,
+        actor: Actor,
+        *,
+        status: Status | str | None = None,
+        borough: str | None = None,
+        purpose: str = "",
+    ) -> list[CaseView]:
+        """Cases, newest first, filtered by *effective* status and/or borough; one audit entry
+        lists the ids disclosed."""
+        now = self._now()
+        want = None if status is None else Status(status)
+        with self._sf() as s, s.begin():
+            stmt = select(Case).options(*(selectinload(r) for r in _RELATIONS))
+            if borough is not None:
+                stmt = stmt.where(Case.borough == borough)
+            rows = s.execute(stmt.order_by(Case.id.desc())).scalars().all()
+            views = [_view(c, now) for c in rows]
+            if want is not None:
+                views = [v for v in views if v.status is want]
+            append(
+                s,
+                actor=actor,
+                action="case.list",
+                category=Category.CONSULTATION,
+                at=now,
+                justification=purpose,
+                detail={"case_ids": [v.id for v in views], "status": status, "borough": borough},
+            )
+            return views
+
+    def evidence(self, actor: Actor, case_id: int) -> RiskSurface:
+        """The frozen forecast surface, checked against its digest; the read is logged."""
+        now = self._now()
+        with self._sf() as s, s.begin():
+            case = self._load(s, case_id, lock=False)
+            if case.evidence_json is None:
+                raise VigilError(f"case {case_id} has no evidence snapshot")
+            surface = thaw(case.evidence_json, case.evidence_digest)
+            append(
+                s,
+                actor=actor,
+                action="case.evidence.read",
+                category=Category.CONSULTATION,
+                at=now,
+                case_id=case.id,
+                detail={"evidence_digest": case.evidence_digest},
+            )
+            return surface
+
+    def audit_trail(self, actor: Actor, case_id: int) -> list[AuditEntry]:
+        now = self._now()
+        with self._sf() as s, s.begin():
+            self._load(s, case_id, lock=False)
+            entries = entries_for_case(s, case_id)
+            append(
+                s,
+                actor=actor,
+                action="case.audit.read",
+                category=Category.CONSULTATION,
+                at=now,
+                case_id=case_id,
+            )
+            return entries

@@ -1,0 +1,1043 @@
+"""Every change to a case, in one place: who may do it, from which state, under which rule of
+the policy, at which time, and the audit entry that records it.
+
+Each function takes the open session (the caller's transaction), the case row already locked
+(``SELECT ... FOR UPDATE``), the actor, the policy and ``now`` from the clock. It either raises
+a :class:`~vigil.errors.VigilError` naming the broken rule, or changes the case and appends the
+audit entry in that same transaction: a change never lands without its entry, nor an entry
+without its change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from vigil.audit.log import Category, append
+from vigil.cases.policy import TRIGGERS, Policy
+from vigil.cases.states import ENDED, LIVE, PENDING, Status, effective_status, lapse
+from vigil.clock import as_utc
+from vigil.db.cases import (
+    Authorisation,
+    Case,
+    Consultation,
+    Debrief,
+    Extension,
+    ImpactAssessmentRecord,
+    Notification,
+)
+from vigil.errors import PermissionDenied, PolicyViolation, VigilError
+from vigil.roles import Actor, Rank, Role
+
+#: the account the scheduler acts as when it writes a transition that the clock made
+SYSTEM = Actor(user_id="system:scheduler", role=Role.ADMINISTRATOR, display_name="scheduler")
+
+POSITIONS = ("concur", "object", "abstain")
+
+#: action -> states it may start from (the target state is set by the action itself)
+ALLOWED_FROM: dict[str, frozenset[Status]] = {
+    "submit": frozenset({Status.DRAFT}),
+    "consult": frozenset(
+        {Status.SUBMITTED, Status.CONSULTATION, Status.AWAITING_AUTHORISATION, *LIVE}
+    ),
+    "assess": frozenset(PENDING | LIVE),
+    "review_assessment": frozenset(PENDING | LIVE),
+    "request_authorisation": frozenset({Status.SUBMITTED, Status.CONSULTATION}),
+    "authorise": frozenset({Status.AWAITING_AUTHORISATION}),
+    "authorise_urgent": frozenset(
+        {Status.SUBMITTED, Status.CONSULTATION, Status.AWAITING_AUTHORISATION}
+    ),
+    "ratify": frozenset(LIVE),
+    "notify_oversight": frozenset(LIVE),
+    "activate": frozenset({Status.AUTHORISED}),
+    "extend": frozenset(LIVE),
+    "cancel": frozenset(LIVE),
+    "expire": frozenset(LIVE),
+    "refuse": frozenset({Status.SUBMITTED, Status.CONSULTATION, Status.AWAITING_AUTHORISATION}),
+    "withdraw": frozenset(PENDING),
+    "debrief": frozenset(ENDED),
+    "close": frozenset({Status.DEBRIEFED}),
+}
+
+
+class InvalidTransition(PolicyViolation):
+    """The action is not possible from the case's current state."""
+
+
+class CaseExpired(InvalidTransition):
+    """The case's window (or its urgent authorisation) has run out."""
+
+
+class MissingRequirement(PolicyViolation):
+    """Something the policy requires first (consultation, assessment, notice) is absent."""
+
+
+#: (session, guard view, guardrail policy, now) -> breaches (objects with .rule and .message);
+#: vigil.impact.guardrails.check by default
+GuardrailCheck = Callable[..., Sequence[Any]]
+
+
+# ---------------------------------------------------------------------- helpers
+def case_state(case: Case) -> dict[str, Any]:
+    """The facts a transition changes; their digest goes in the audit entry."""
+    return {
+        "id": case.id,
+        "version": case.version,
+        "status": case.status,
+        "area_wkt": case.area_wkt,
+        "cells": list(case.cells or []),
+        "start": case.start,
+        "end": case.end,
+        "requested_start": case.requested_start,
+        "requested_end": case.requested_end,
+        "urgent": case.urgent,
+        "ratified_at": case.ratified_at,
+        "conditions": case.conditions,
+        "evidence_digest": case.evidence_digest,
+        "ended_at": case.ended_at,
+        "end_reason": case.end_reason,
+    }
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    return (as_utc(end) - as_utc(start)).total_seconds() / 3600.0
+
+
+def _fmt(when: datetime | None) -> str:
+    return "-" if when is None else as_utc(when).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def require_role(actor: Actor, roles: Sequence[Role], action: str) -> None:
+    if actor.role not in roles:
+        allowed = ", ".join(str(r) for r in roles)
+        raise PermissionDenied(
+            f"{action}: role '{actor.role}' of account {actor.user_id} may not do this; "
+            f"needs one of: {allowed}"
+        )
+
+
+def require_rank(actor: Actor, minimum: Rank, action: str) -> None:
+    if actor.rank < minimum:
+        raise PermissionDenied(
+            f"{action}: account {actor.user_id} holds rank {actor.rank.name.lower()}; "
+            f"the policy requires {minimum.name.lower()} or above"
+        )
+
+
+def require_state(case: Case, action: str, now: datetime) -> Status:
+    """The case's effective state, if ``action`` may start from it; else a clear refusal."""
+    status = effective_status(case, now)
+    allowed = ALLOWED_FROM[action]
+    if status in allowed:
+        return status
+    if status is Status.EXPIRED:
+        due = lapse(case, now) or (case.ended_at, case.end_reason or "window ended")
+        raise CaseExpired(
+            f"case {case.id}: cannot {action.replace('_', ' ')}: it expired at {_fmt(due[0])} "
+            f"({due[1]})"
+        )
+    names = ", ".join(sorted(s.value for s in allowed))
+    raise InvalidTransition(
+        f"case {case.id}: cannot {action.replace('_', ' ')} a case that is {status.value} "
+        f"(allowed from: {names})"
+    )
+
+
+def require_not_requester(case: Case, actor: Actor, policy: Policy, action: str) -> None:
+    if policy.authorisation.maker_checker and actor.user_id == case.requester_id:
+        raise PolicyViolation(
+            f"case {case.id}: {action} refused: account {actor.user_id} requested this case and "
+            "cannot also decide it (maker-checker)"
+        )
+
+
+def _record(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    action: str,
+    before: dict[str, Any] | None,
+    *,
+    category: Category = Category.ALTERATION,
+    justification: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.flush()
+    append(
+        session,
+        actor=actor,
+        action=f"case.{action}",
+        category=category,
+        at=now,
+        case_id=case.id,
+        before=before,
+        after=case_state(case),
+        justification=justification,
+        detail=detail,
+    )
+
+
+def _move(case: Case, to: Status) -> None:
+    case.status = to.value
+    case.version += 1
+
+
+def latest_assessment(case: Case) -> ImpactAssessmentRecord | None:
+    return max(case.assessments, key=lambda a: a.version) if case.assessments else None
+
+
+def missing_consultations(case: Case, policy: Policy) -> list[str]:
+    done = {c.consultee for c in case.consultations}
+    return [c for c in policy.consultations.required if c not in done]
+
+
+def _require_consultations(case: Case, policy: Policy, action: str) -> None:
+    missing = missing_consultations(case, policy)
+    if missing:
+        raise MissingRequirement(
+            f"case {case.id}: {action} refused: required consultation(s) not recorded: "
+            f"{', '.join(missing)}"
+        )
+
+
+def _require_reviewed_assessment(
+    case: Case, action: str, reviewed_after: datetime | None = None
+) -> ImpactAssessmentRecord:
+    cia = latest_assessment(case)
+    if cia is None:
+        raise MissingRequirement(
+            f"case {case.id}: {action} refused: no community impact assessment attached"
+        )
+    if cia.missing:
+        raise MissingRequirement(
+            f"case {case.id}: {action} refused: community impact assessment v{cia.version} is "
+            f"incomplete: missing {', '.join(cia.missing)}"
+        )
+    if cia.status != "reviewed" or cia.reviewed_at is None:
+        raise MissingRequirement(
+            f"case {case.id}: {action} refused: community impact assessment v{cia.version} has "
+            "not been reviewed"
+        )
+    if reviewed_after is not None and as_utc(cia.reviewed_at) <= as_utc(reviewed_after):
+        raise MissingRequirement(
+            f"case {case.id}: {action} refused: the community impact assessment was last "
+            f"reviewed at {_fmt(cia.reviewed_at)}, before the previous authorisation at "
+            f"{_fmt(reviewed_after)}; review it again first"
+        )
+    return cia
+
+
+@dataclass
+class GuardView:
+    """What the guardrail check reads: this case with the window being decided."""
+
+    id: int
+    area_wkt: str
+    requested_start: datetime
+    requested_end: datetime
+    evidence: dict[str, Any] | None
+
+
+def _guardrails(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    policy: Policy,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    override_reason: str | None,
+    check: GuardrailCheck | None,
+    action: str,
+) -> list[str]:
+    """Rules breached and overridden (empty when none); refuses un-overridden breaches."""
+    import json
+
+    if check is None:
+        from vigil.impact.guardrails import check as default_check
+
+        check = default_check
+    view = GuardView(
+        id=case.id,
+        area_wkt=case.area_wkt,
+        requested_start=start,
+        requested_end=end,
+        evidence=None if case.evidence_json is None else json.loads(case.evidence_json),
+    )
+    breaches = list(check(session, view, policy.guardrails, now))
+    if not breaches:
+        return []
+    text = "; ".join(f"{b.rule}: {b.message}" for b in breaches)
+    if not override_reason or not override_reason.strip():
+        raise PolicyViolation(
+            f"case {case.id}: {action} refused by the guardrails ({text}). An officer of rank "
+            f"{policy.guardrails.override_rank.name.lower()} or above may override with a reason"
+        )
+    if actor.rank < policy.guardrails.override_rank:
+        raise PermissionDenied(
+            f"case {case.id}: overriding guardrails ({text}) needs rank "
+            f"{policy.guardrails.override_rank.name.lower()} or above; account {actor.user_id} "
+            f"holds {actor.rank.name.lower()}"
+        )
+    note = Notification(
+        case_id=case.id,
+        kind="guardrail_override",
+        recipient="oversight",
+        message=f"{action} overrode guardrails ({text}); reason: {override_reason}",
+        actor_id=actor.user_id,
+        created_at=now,
+    )
+    session.add(note)
+    case.notifications.append(note)
+    return [b.rule for b in breaches]
+
+
+# ---------------------------------------------------------------------- transitions
+def new_case(
+    session: Session,
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    *,
+    trigger: str,
+    area_wkt: str,
+    cells: Sequence[str],
+    boroughs: Sequence[str],
+    start: datetime,
+    end: datetime,
+    resources: str,
+    objectives: str,
+    success_measures: Sequence[str],
+    evidence: tuple[str, str, str] | None,
+    justification: str = "",
+) -> Case:
+    """A draft case. ``evidence`` is (snapshot JSON, digest, model) when a surface backs it."""
+    require_role(actor, policy.requester_roles, "open a case")
+    if trigger not in TRIGGERS:
+        raise PolicyViolation(f"field 'trigger': '{trigger}' is not one of {list(TRIGGERS)}")
+    start, end = as_utc(start), as_utc(end)
+    if end <= start:
+        raise PolicyViolation(
+            f"field 'window': ends ({_fmt(end)}) at or before it starts ({_fmt(start)})"
+        )
+    for name, value in (("resources", resources), ("objectives", objectives)):
+        if not value or not value.strip():
+            raise PolicyViolation(f"field '{name}': required")
+    case = Case(
+        version=1,
+        status=Status.DRAFT.value,
+        trigger=trigger,
+        area_wkt=area_wkt,
+        cells=list(cells),
+        boroughs=list(boroughs),
+        borough=boroughs[0] if boroughs else None,
+        requested_start=start,
+        requested_end=end,
+        resources=resources.strip(),
+        objectives=objectives.strip(),
+        success_measures=[m.strip() for m in success_measures if m and m.strip()],
+        requester_id=actor.user_id,
+        requester_role=str(actor.role),
+        requester_rank=int(actor.rank),
+        created_at=now,
+        policy_version=policy.version,
+        urgent=False,
+    )
+    if evidence is not None:
+        case.evidence_json, case.evidence_digest, case.evidence_model = evidence
+    session.add(case)
+    session.flush()
+    _record(
+        session,
+        case,
+        actor,
+        now,
+        "open",
+        None,
+        category=Category.COLLECTION,
+        justification=justification,
+        detail={"trigger": trigger, "boroughs": list(boroughs), "policy": policy.version},
+    )
+    return case
+
+
+def submit(session: Session, case: Case, actor: Actor, now: datetime, policy: Policy) -> None:
+    """Submit for consultation; freezes the evidence and the declared success measures."""
+    require_state(case, "submit", now)
+    require_role(actor, policy.requester_roles, "submit")
+    if actor.user_id != case.requester_id and actor.role != Role.LOCAL_COMMANDER:
+        raise PermissionDenied(
+            f"case {case.id}: only its requester or a local commander may submit it"
+        )
+    if policy.success_measures_required and not case.success_measures:
+        raise MissingRequirement(
+            f"case {case.id}: submit refused: declare the success measures up front "
+            "(field 'success_measures')"
+        )
+    if case.trigger in policy.evidence_required_for and case.evidence_json is None:
+        raise MissingRequirement(
+            f"case {case.id}: submit refused: a {case.trigger} case needs a frozen evidence "
+            "snapshot (a forecast surface)"
+        )
+    hours = _hours(case.requested_start, case.requested_end)
+    if hours > policy.window.initial_max_hours:
+        raise PolicyViolation(
+            f"case {case.id}: submit refused: the requested window is {hours:g} h; the policy "
+            f"allows at most {policy.window.initial_max_hours:g} h initially"
+        )
+    before = case_state(case)
+    case.submitted_at = now
+    if case.evidence_json is not None:
+        case.evidence_frozen_at = now
+    _move(case, Status.SUBMITTED)
+    _record(
+        session,
+        case,
+        actor,
+        now,
+        "submit",
+        before,
+        detail={"evidence_digest": case.evidence_digest, "success_measures": case.success_measures},
+    )
+
+
+def consult(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    *,
+    consultee: str,
+    position: str,
+    reasons: str,
+) -> Consultation:
+    status = require_state(case, "consult", now)
+    recorders = policy.consultations.recorded_by.get(consultee)
+    if recorders is None:
+        known = ", ".join(policy.consultations.recorded_by)
+        raise PolicyViolation(f"field 'consultee': '{consultee}' is not one of: {known}")
+    require_role(actor, recorders, f"record the {consultee} consultation")
+    if (
+        actor.role == Role.LOCAL_COMMANDER
+        and actor.borough is not None
+        and case.boroughs
+        and actor.borough not in case.boroughs
+    ):
+        raise PermissionDenied(
+            f"case {case.id}: account {actor.user_id} commands {actor.borough}; the case area "
+            f"is in {', '.join(case.boroughs)}"
+        )
+    if position not in POSITIONS:
+        raise PolicyViolation(f"field 'position': '{position}' is not one of {list(POSITIONS)}")
+    if not reasons or not reasons.strip():
+        raise PolicyViolation("field 'reasons': a consultation records its reasons")
+    before = case_state(case)
+    row = Consultation(
+        case_id=case.id,
+        consultee=consultee,
+        position=position,
+        reasons=reasons.strip(),
+        recorded_at=now,
+        actor_id=actor.user_id,
+        actor_role=str(actor.role),
+        actor_rank=int(actor.rank),
+    )
+    session.add(row)
+    case.consultations.append(row)
+    if status is Status.SUBMITTED:
+        _move(case, Status.CONSULTATION)
+    else:
+        case.version += 1
+    _record(
+        session,
+        case,
+        actor,
+        now,
+        "consult",
+        before,
+        justification=reasons,
+        detail={"consultee": consultee, "position": position},
+    )
+    return row
+
+
+def attach_assessment(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    *,
+    content: dict[str, Any],
+    missing: list[str],
+) -> ImpactAssessmentRecord:
+    """A new version of the CIA; ``missing`` is what the assessment model says is absent."""
+    require_state(case, "assess", now)
+    require_role(actor, policy.assessment.authors, "attach an impact assessment")
+    before = case_state(case)
+    version = 1 + max((a.version for a in case.assessments), default=0)
+    row = ImpactAssessmentRecord(
+        case_id=case.id,
+        version=version,
+        content=content,
+        missing=list(missing),
+        status="incomplete" if missing else "complete",
+        created_at=now,
+        actor_id=actor.user_id,
+        actor_role=str(actor.role),
+        actor_rank=int(actor.rank),
+    )
+    session.add(row)
+    case.assessments.append(row)
+    case.version += 1
+    _record(
+        session,
+        case,
+        actor,
+        now,
+        "assess",
+        before,
+        detail={"version": version, "missing": list(missing)},
+    )
+    return row
+
+
+def review_assessment(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    *,
+    notes: str,
+) -> ImpactAssessmentRecord:
+    require_state(case, "review_assessment", now)
+    require_role(actor, policy.assessment.reviewers, "review the impact assessment")
+    cia = latest_assessment(case)
+    if cia is None:
+        raise MissingRequirement(f"case {case.id}: no impact assessment to review")
+    if cia.missing:
+        raise MissingRequirement(
+            f"case {case.id}: impact assessment v{cia.version} is incomplete (missing "
+            f"{', '.join(cia.missing)}); it cannot be reviewed as sufficient"
+        )
+    if cia.actor_id == actor.user_id:
+        raise PolicyViolation(
+            f"case {case.id}: the author of impact assessment v{cia.version} cannot review it"
+        )
+    before = case_state(case)
+    cia.status = "reviewed"
+    cia.reviewer_id = actor.user_id
+    cia.reviewer_role = str(actor.role)
+    cia.reviewer_rank = int(actor.rank)
+    cia.reviewed_at = now
+    cia.review_notes = notes
+    case.version += 1
+    _record(
+        session,
+        case,
+        actor,
+        now,
+        "review_assessment",
+        before,
+        justification=notes,
+        detail={"version": cia.version},
+    )
+    return cia
+
+
+def request_authorisation(
+    session: Session, case: Case, actor: Actor, now: datetime, policy: Policy
+) -> None:
+    """Consultation complete: put the case before an authorising officer."""
+    require_state(case, "request_authorisation", now)
+    require_role(actor, (*policy.requester_roles, Role.COMMUNITY_LEAD), "request authorisation")
+    _require_consultations(case, policy, "request for authorisation")
+    before = case_state(case)
+    _move(case, Status.AWAITING_AUTHORISATION)
+    _record(session, case, actor, now, "request_authorisation", before)
+
+
+def _check_window(
+    case: Case, policy: Policy, now: datetime, start: datetime, end: datetime, action: str
+) -> None:
+    if end <= start:
+        raise PolicyViolation(
+            f"case {case.id}: {action} refused: the window ends ({_fmt(end)}) at or before it "
+            f"starts ({_fmt(start)})"
+        )
+    hours = _hours(start, end)
+    if hours > policy.window.initial_max_hours + 1e-9:
+        raise PolicyViolation(
+            f"case {case.id}: {action} refused: window too long: {hours:g} h requested, the "
+            f"policy allows at most {policy.window.initial_max_hours:g} h initially (longer "
+            "needs extensions or a new case)"
+        )
+    tolerance = timedelta(minutes=policy.authorisation.start_tolerance_minutes)
+    if start < now - tolerance:
+        raise PolicyViolation(
+            f"case {case.id}: {action} refused: the window starts at {_fmt(start)}, in the past "
+            f"(now {_fmt(now)}); authorisations are not backdated"
+        )
+
+
+def authorise(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    *,
+    start: datetime,
+    end: datetime,
+    conditions: str,
+    urgent: bool = False,
+    override_reason: str | None = None,
+    guardrail_check: GuardrailCheck | None = None,
+) -> Authorisation:
+    """Authorise the window. Urgent: a reactive case, lower rank, to be ratified in time."""
+    start, end = as_utc(start), as_utc(end)
+    action = "urgent authorisation" if urgent else "authorisation"
+    require_state(case, "authorise_urgent" if urgent else "authorise", now)
+    require_role(actor, policy.authorisation.roles, action)
+    if urgent:
+        if case.trigger not in policy.urgent.triggers:
+            raise PolicyViolation(
+                f"case {case.id}: urgent authorisation is only for "
+                f"{', '.join(policy.urgent.triggers)} cases; this one is {case.trigger}"
+            )
+        require_rank(actor, policy.urgent.min_rank, action)
+    else:
+        require_rank(actor, policy.authorisation.min_rank, action)
+    require_not_requester(case, actor, policy, action)
+    _check_window(case, policy, now, start, end, action)
+    if policy.success_measures_required and not case.success_measures:
+        raise MissingRequirement(f"case {case.id}: {action} refused: no success measures declared")
+    cia = None
+    if not urgent:
+        _require_consultations(case, policy, action)
+        cia = _require_reviewed_assessment(case, action)
+    overridden = _guardrails(
+        session, case, actor, policy, now, start, end, override_reason, guardrail_check, action
+    )
+    before = case_state(case)
+    row = Authorisation(
+        case_id=case.id,
+        kind="urgent" if urgent else "initial",
+        start=start,
+        end=end,
+        conditions=conditions,
+        assessment_id=None if cia is None else cia.id,
+        override_reason=override_reason if overridden else None,
+        overridden_rules=overridden,
+        decided_at=now,
+        actor_id=actor.user_id,
+        actor_role=str(actor.role),
+        actor_rank=int(actor.rank),
+    )
+    session.add(row)
+    case.authorisations.append(row)
+    case.start, case.end, case.conditions = start, end, conditions
+    case.urgent = urgent
+    if urgent:
+        case.ratify_by = now + timedelta(hours=policy.urgent.ratify_within_hours)
+    _move(case, Status.AUTHORISED)
+    _record(
+        session,
+        case,
+        actor,
+        now,
+        "authorise_urgent" if urgent else "authorise",
+        before,
+        justification=conditions,
+        detail={
+            "start": start,
+            "end": end,
+            "overridden": overridden,
+            "override_reason": override_reason if overridden else None,
+            "ratify_by": case.ratify_by,
+        },
+    )
+    return row
+
+
+def ratify(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    *,
+    reasons: str,
+) -> Authorisation:
+    require_state(case, "ratify", now)
+    if not case.urgent or case.ratified_at is not None:
+        raise InvalidTransition(f"case {case.id}: there is no unratified urgent authorisation")
+    require_role(actor, policy.authorisation.roles, "ratification")
+    require_rank(actor, policy.authorisation.min_rank, "ratification")
+    require_not_requester(case, actor, policy, "ratification")
+    urgent_row = case.authorisations[-1]
+    if urgent_row.actor_id == actor.user_id:
+        raise PolicyViolation(
+            f"case {case.id}: ratification refused: account {actor.user_id} gave the urgent "
+            "authorisation and cannot ratify it"
+        )
+    _require_consultations(case, policy, "ratification")
+    cia = _require_reviewed_assessment(case, "ratification")
+    assert case.start is not None and case.end is not None
+    before = case_state(case)
+    row = Authorisation(
+        case_id=case.id,
+        kind="ratification",
+        start=case.start,
+        end=case.end,
+        conditions=reasons,
+        assessment_id=cia.id,
+        overridden_rules=[],
+        decided_at=now,
+        actor_id=actor.user_id,
+        actor_role=str(actor.role),
+        actor_rank=int(actor.rank),
+    )
+    session.add(row)
+    case.authorisations.append(row)
+    case.ratified_at = now
+    case.version += 1
+    _record(session, case, actor, now, "ratify", before, justification=reasons)
+    return row
+
+
+def notify_oversight(
+    session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, message: str
+) -> Notification:
+    require_state(case, "notify_oversight", now)
+    require_role(
+        actor,
+        (*policy.authorisation.roles, *policy.activation_roles),
+        "notify oversight",
+    )
+    row = Notification(
+        case_id=case.id,
+        kind="authorisation_notice",
+        recipient="oversight",
+        message=message,
+        actor_id=actor.user_id,
+        created_at=now,
+    )
+    session.add(row)
+    case.notifications.append(row)
+    before = case_state(case)
+    case.version += 1
+    _record(
+        session,
+        case,
+        actor,
+        now,
+        "notify_oversight",
+        before,
+        category=Category.DISCLOSURE,
+        justification=message,
+    )
+    return row
+
+
+def activate(session: Session, case: Case, actor: Actor, now: datetime, policy: Policy) -> None:
+    require_state(case, "activate", now)
+    require_role(actor, policy.activation_roles, "activation")
+    assert case.start is not None and case.end is not None
+    if now < as_utc(case.start):
+        raise PolicyViolation(
+            f"case {case.id}: activation refused: the authorised window opens at {_fmt(case.start)}"
+        )
+    if not case.urgent:
+        _require_consultations(case, policy, "activation")
+    if policy.oversight_notification_required:
+        last_decision = max(as_utc(a.decided_at) for a in case.authorisations)
+        notified = [
+            n
+            for n in case.notifications
+            if n.kind == "authorisation_notice" and as_utc(n.created_at) >= last_decision
+        ]
+        if not notified:
+            raise MissingRequirement(
+                f"case {case.id}: activation refused: oversight has not been notified of the "
+                f"authorisation of {_fmt(last_decision)}"
+            )
+    before = case_state(case)
+    case.activated_at = now
+    _move(case, Status.ACTIVE)
+    _record(session, case, actor, now, "activate", before)
+
+
+def extend(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    *,
+    hours: float,
+    reasons: str,
+    override_reason: str | None = None,
+    guardrail_check: GuardrailCheck | None = None,
+) -> Extension:
+    """Add ``hours`` to the live window: re-authorised, on a freshly reviewed assessment."""
+    require_state(case, "extend", now)
+    require_role(actor, policy.authorisation.roles, "extension")
+    require_rank(actor, policy.authorisation.min_rank, "extension")
+    require_not_requester(case, actor, policy, "extension")
+    if case.urgent and case.ratified_at is None:
+        raise PolicyViolation(
+            f"case {case.id}: extension refused: ratify the urgent authorisation first"
+        )
+    assert case.start is not None and case.end is not None
+    number = len(case.extensions)
+    limits = policy.window.extensions_max_hours
+    if number >= len(limits):
+        raise PolicyViolation(
+            f"case {case.id}: extension refused: {number} extension(s) already granted, the "
+            f"policy allows {len(limits)}; a longer deployment is a new case"
+        )
+    if hours <= 0:
+        raise PolicyViolation(f"field 'hours': must be positive, got {hours:g}")
+    if hours > limits[number] + 1e-9:
+        raise PolicyViolation(
+            f"case {case.id}: extension refused: window too long: extension {number + 1} may "
+            f"add at most {limits[number]:g} h, {hours:g} h requested"
+        )
+    new_end = as_utc(case.end) + timedelta(hours=hours)
+    total = _hours(case.start, new_end)
+    if total > policy.window.total_max_hours + 1e-9:
+        raise PolicyViolation(
+            f"case {case.id}: extension refused: window too long: {total:g} h in all, the "
+            f"policy allows {policy.window.total_max_hours:g} h; a longer deployment is a new case"
+        )
+    last_decision = max(as_utc(a.decided_at) for a in case.authorisations)
+    cia = _require_reviewed_assessment(case, "extension", reviewed_after=last_decision)
+    overridden = _guardrails(
+        session,
+        case,
+        actor,
+        policy,
+        now,
+        as_utc(case.start),
+        new_end,
+        override_reason,
+        guardrail_check,
+        "extension",
+    )
+    before = case_state(case)
+    auth = Authorisation(
+        case_id=case.id,
+        kind="extension",
+        start=as_utc(case.end),
+        end=new_end,
+        conditions=reasons,
+        assessment_id=cia.id,
+        override_reason=override_reason if overridden else None,
+        overridden_rules=overridden,
+        decided_at=now,
+        actor_id=actor.user_id,
+        actor_role=str(actor.role),
+        actor_rank=int(actor.rank),
+    )
+    session.add(auth)
+    case.authorisations.append(auth)
+    session.flush()
+    ext = Extension(
+        case_id=case.id,
+        number=number + 1,
+        hours=hours,
+        previous_end=as_utc(case.end),
+        new_end=new_end,
+        authorisation_id=auth.id,
+    )
+    session.add(ext)
+    case.extensions.append(ext)
+    case.end = new_end
+    case.version += 1
+    _record(
+        session,
+        case,
+        actor,
+        now,
+        "extend",
+        before,
+        justification=reasons,
+        detail={"number": number + 1, "hours": hours, "new_end": new_end, "overridden": overridden},
+    )
+    return ext
+
+
+def _end(case: Case, now: datetime, at: datetime, reason: str, to: Status, policy: Policy) -> None:
+    case.ended_at = at
+    case.end_reason = reason
+    case.debrief_due = at + timedelta(hours=policy.debrief.within_hours)
+    _move(case, to)
+
+
+def cancel(
+    session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, reasons: str
+) -> None:
+    """End the deployment early."""
+    require_state(case, "cancel", now)
+    require_role(actor, policy.cancel_roles, "cancellation")
+    if not reasons or not reasons.strip():
+        raise PolicyViolation("field 'reasons': say why the deployment ends early")
+    before = case_state(case)
+    _end(case, now, now, f"cancelled early: {reasons.strip()}", Status.CANCELLED, policy)
+    _record(session, case, actor, now, "cancel", before, justification=reasons)
+
+
+def expire(session: Session, case: Case, now: datetime, policy: Policy) -> bool:
+    """Write down an expiry the clock already made (the scheduler's job); False if none due."""
+    due = lapse(case, now)
+    if due is None:
+        return False
+    at, reason = due
+    before = case_state(case)
+    _end(case, now, at, reason, Status.EXPIRED, policy)
+    if "ratified" in reason:
+        note = Notification(
+            case_id=case.id,
+            kind="urgent_unratified",
+            recipient="oversight",
+            message=f"urgent authorisation lapsed unratified at {_fmt(at)}",
+            actor_id=SYSTEM.user_id,
+            created_at=now,
+        )
+        session.add(note)
+        case.notifications.append(note)
+    _record(
+        session, case, SYSTEM, now, "expire", before, justification=reason, detail={"ended_at": at}
+    )
+    return True
+
+
+def refuse(
+    session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, reasons: str
+) -> None:
+    require_state(case, "refuse", now)
+    require_role(actor, policy.authorisation.roles, "refusal")
+    require_not_requester(case, actor, policy, "refusal")
+    if not reasons or not reasons.strip():
+        raise PolicyViolation("field 'reasons': a refusal records its reasons")
+    before = case_state(case)
+    case.ended_at = now
+    case.end_reason = f"refused: {reasons.strip()}"
+    _move(case, Status.REFUSED)
+    _record(session, case, actor, now, "refuse", before, justification=reasons)
+
+
+def withdraw(
+    session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, reasons: str
+) -> None:
+    require_state(case, "withdraw", now)
+    if actor.user_id != case.requester_id and actor.role != Role.LOCAL_COMMANDER:
+        raise PermissionDenied(
+            f"case {case.id}: only its requester or a local commander may withdraw it"
+        )
+    before = case_state(case)
+    case.ended_at = now
+    case.end_reason = f"withdrawn: {reasons.strip()}" if reasons else "withdrawn"
+    _move(case, Status.WITHDRAWN)
+    _record(session, case, actor, now, "withdraw", before, justification=reasons)
+
+
+def record_debrief(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    *,
+    what_happened: str,
+    incidents: int,
+    complaints: int,
+    community_feedback: str,
+) -> Debrief:
+    require_state(case, "debrief", now)
+    require_role(actor, policy.debrief.roles, "debrief")
+    if not what_happened or not what_happened.strip():
+        raise PolicyViolation("field 'what_happened': required")
+    for name, n in (("incidents", incidents), ("complaints", complaints)):
+        if n < 0:
+            raise PolicyViolation(f"field '{name}': must be 0 or more, got {n}")
+    before = case_state(case)
+    row = Debrief(
+        case_id=case.id,
+        what_happened=what_happened.strip(),
+        incidents=incidents,
+        complaints=complaints,
+        community_feedback=(community_feedback or "").strip(),
+        recorded_at=now,
+        actor_id=actor.user_id,
+        actor_role=str(actor.role),
+        actor_rank=int(actor.rank),
+    )
+    session.add(row)
+    case.debriefs.append(row)
+    _move(case, Status.DEBRIEFED)
+    late = case.debrief_due is not None and now > as_utc(case.debrief_due)
+    _record(
+        session,
+        case,
+        actor,
+        now,
+        "debrief",
+        before,
+        detail={"incidents": incidents, "complaints": complaints, "late": late},
+    )
+    return row
+
+
+def close(
+    session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, notes: str = ""
+) -> None:
+    require_state(case, "close", now)
+    require_role(actor, policy.close_roles, "closing a case")
+    before = case_state(case)
+    _move(case, Status.CLOSED)
+    _record(session, case, actor, now, "close", before, justification=notes)
+
+
+def flag_overdue_debrief(session: Session, case: Case, now: datetime) -> bool:
+    """Tell oversight once that the debrief is overdue; False if already flagged."""
+    if any(n.kind == "overdue_debrief" for n in case.notifications):
+        return False
+    row = Notification(
+        case_id=case.id,
+        kind="overdue_debrief",
+        recipient="oversight",
+        message=f"debrief due by {_fmt(case.debrief_due)} not recorded",
+        actor_id=SYSTEM.user_id,
+        created_at=now,
+    )
+    session.add(row)
+    case.notifications.append(row)
+    _record(
+        session,
+        case,
+        SYSTEM,
+        now,
+        "flag_overdue_debrief",
+        case_state(case),
+        category=Category.DISCLOSURE,
+    )
+    return True
+
+
+__all__ = [
+    "ALLOWED_FROM",
+    "SYSTEM",
+    "CaseExpired",
+    "InvalidTransition",
+    "MissingRequirement",
+    "VigilError",
+]
