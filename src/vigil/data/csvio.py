@@ -23,7 +23,8 @@ import pyarrow.csv as pacsv
 
 from vigil.errors import DataError
 
-#: progress(step, completed, total): called as blocks are read; units are bytes of the file
+#: progress(step, completed, total). ``step`` is "<kind>:<file name>" with kind "read" (units:
+#: bytes of the file, reported block by block), "check" (validation stages) or "write" (files).
 ProgressFn = Callable[[str, float, float], None]
 
 _BLOCK = 1 << 20
@@ -128,7 +129,7 @@ def read_text_table(source: CsvSource, progress: ProgressFn | None = None) -> Ra
         for batch in reader:
             batches.append(batch)
             if progress:
-                progress("read", float(counter.tell()), float(total))
+                progress(f"read:{source.name}", float(counter.tell()), float(total))
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
         if "UTF8" in str(exc) or isinstance(exc, UnicodeDecodeError):
             row = _locate_bad_utf8(source)
@@ -137,7 +138,7 @@ def read_text_table(source: CsvSource, progress: ProgressFn | None = None) -> Ra
     finally:
         stream.close()
     if progress:
-        progress("read", float(total), float(total))
+        progress(f"read:{source.name}", float(total), float(total))
     schema = reader.schema
     table = pa.Table.from_batches(batches, schema=schema)
     frame = table.to_pandas()

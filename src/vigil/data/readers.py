@@ -281,6 +281,13 @@ def read_mapped(
         keep = keep[~outside]
     df = df_all.iloc[keep].reset_index(drop=True) if dropped else df_all
     probs = Problems(raw, keep)
+    step = f"check:{source.name}"
+
+    def stage(done: int) -> None:
+        if progress:
+            progress(step, float(done), 4.0)
+
+    stage(0)
     bad = np.zeros(len(df), dtype=bool)
 
     # time
@@ -292,10 +299,12 @@ def read_mapped(
     probs.add(tbad, tcol, f"unparseable date (expected {mapping.time.format})", df[tcol])
     bad |= tblank | tbad
 
+    stage(1)
     # coordinates
     lon, lat, cbad = _coords(df, mapping, probs)
     bad |= cbad
 
+    stage(2)
     # category
     if mapping.category.column:
         ccol = mapping.category.column
@@ -330,6 +339,7 @@ def read_mapped(
     sel = df[good] if any_bad else df
     if not len(sel):
         return ReadResult(source, empty_incidents(), rejects, rows_read, dropped)
+    stage(3)
     out = pd.DataFrame(
         {
             "incident_id": stable_ids(sel, dataset, source, mapping.source_key),
@@ -347,6 +357,7 @@ def read_mapped(
         }
     )
     out = out.astype(INCIDENT_COLUMNS)
+    stage(4)
     return ReadResult(source, out, rejects, rows_read, dropped)
 
 

@@ -299,7 +299,7 @@ class IncidentStore:
             res.rows_dropped_outside_region += r.dropped_outside_region
             res.rows_duplicate += dup
             if progress:
-                progress("write", float(i + 1), float(total))
+                progress(f"write:{r.source.name}", float(i + 1), float(total))
         return res
 
     # ------------------------------------------------------------------ reading back
