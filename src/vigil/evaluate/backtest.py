@@ -103,7 +103,7 @@ class _TaskResult:
 
 
 def _run_task(task: _Task, incidents: pd.DataFrame) -> _TaskResult:
-    ends = period_end(incidents)
+    ends = incidents["period_end"] if "period_end" in incidents else period_end(incidents)
     past = past_of(incidents, task.origin, ends)
     observed = observed_counts(incidents, task.grid, task.origin, task.end, ends)
     area = task.grid.clipped_area
@@ -281,6 +281,7 @@ def backtest(
         c for c in ("time", "precision", "category", "x", "y", "lon", "lat") if c in incidents
     ]
     data = incidents[keep_cols].reset_index(drop=True)
+    data["period_end"] = period_end(data)  # once, not in every task
     grids = make_grids(data, boundary, cell, crs, offsets)
     tasks = [
         _Task(o, o + horizon_off, i, g, tuple(specs), fracs)

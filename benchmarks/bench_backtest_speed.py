@@ -1,0 +1,111 @@
+"""Backtest speed: a London backtest of every model must finish in under 2 minutes (issue 3).
+
+    python benchmarks/bench_backtest_speed.py              # writes the "Backtest speed" section
+    python benchmarks/bench_backtest_speed.py --no-serial  # skip the serial baseline
+
+The run: London 2022 "violence" (police.uk, month-only, real data from shared/data), every
+model in the registry that accepts month-only data (sepp needs exact times and is left out),
+monthly origins 2022-03-01 .. 2022-12-01, 250 m cells clipped to the borough union, scored at
+all five area fractions with a 2,000-resample bootstrap. Twelve months of point data allow at
+most ten origins that every model can fit (see bench_accuracy.py), so the run uses 2 grid
+offsets: 20 origin x offset tasks, more work than the 12-origin target (each task fits every
+model once). Timed: the default local process pool (one worker per CPU), and as a baseline the
+same backtest serially (``workers=1``); the ratio is the parallel speed-up. Loading the data
+and building the boundary are timed separately from the backtest itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from readme_section import write_section  # noqa: E402
+
+from vigil.data import datasets  # noqa: E402
+from vigil.evaluate.backtest import backtest  # noqa: E402
+from vigil.evaluate.study_area import study_area  # noqa: E402
+from vigil.forecast.registry import MODELS  # noqa: E402
+from vigil.geo.projection import with_xy  # noqa: E402
+
+TARGET_S = 120.0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=int, default=1, help="timed runs of each mode (median)")
+    ap.add_argument("--no-serial", action="store_true", help="skip the serial baseline")
+    ap.add_argument("--offsets", type=int, default=2)
+    args = ap.parse_args()
+
+    t0 = time.perf_counter()
+    df = datasets.load_london_2022()
+    incidents, crs = with_xy(df[df["category"] == "violence"].reset_index(drop=True))
+    boundary, _ = study_area(incidents, crs)
+    load_s = time.perf_counter() - t0
+
+    def run(workers: int | None) -> tuple[float, int, list[str], list[str]]:
+        t = time.perf_counter()
+        res = backtest(
+            incidents,
+            list(MODELS),
+            start="2022-03-01",
+            end="2023-01-01",
+            step="1M",
+            cell=250,
+            boundary=boundary,
+            crs=crs,
+            offsets=args.offsets,
+            workers=workers,
+            skip_incompatible=True,
+        )
+        return time.perf_counter() - t, len(res.frame), res.config["models"], res.notes
+
+    pool = [run(None) for _ in range(args.repeats)]
+    pool_s = statistics.median(p[0] for p in pool)
+    rows, models, notes = pool[0][1], pool[0][2], pool[0][3]
+    serial_s = None
+    if not args.no_serial:
+        serial_s = statistics.median(run(1)[0] for _ in range(args.repeats))
+    tasks = rows // len(models)
+    lines = [
+        "## Backtest speed",
+        "",
+        "Run: `python benchmarks/bench_backtest_speed.py`. London 2022 violence (251,236 "
+        "month-only points), monthly origins Mar-Dec 2022 x "
+        f"{args.offsets} grid offsets = {tasks} origin x offset tasks (the 12-origin target "
+        "is 12 tasks), 250 m cells clipped to London (26,115 cells), models: "
+        f"{', '.join(models)}; all five area fractions and a 2,000-resample bootstrap included.",
+        f"Machine: {os.cpu_count()} CPUs (shared with other work while measured); "
+        f"median of {args.repeats} run(s).",
+        "",
+        "| mode | wall s | per task s | target < 120 s |",
+        "|---|---|---|---|",
+        f"| process pool ({os.cpu_count()} workers, default) | {pool_s:.1f} | "
+        f"{pool_s / tasks:.2f} | {'met' if pool_s < TARGET_S else '**not met**'} |",
+    ]
+    if serial_s is not None:
+        lines.append(
+            f"| serial baseline (workers=1) | {serial_s:.1f} | {serial_s / tasks:.2f} | "
+            f"{'met' if serial_s < TARGET_S else 'not met'} |"
+        )
+        lines += ["", f"Parallel speed-up over serial: {serial_s / pool_s:.2f}x."]
+    lines += [
+        "",
+        f"Loading the data, projecting and building the London boundary: {load_s:.1f} s "
+        "(not part of the backtest time).",
+    ]
+    lines += [f"\nNote: {n}." for n in notes]
+    text = "\n".join(lines)
+    print(text)
+    write_section("backtest-speed", text)
+
+
+if __name__ == "__main__":
+    main()
