@@ -11,7 +11,7 @@ import sys
 import typer
 from rich.console import Console
 
-from vigil.commands import audit, case, data, forecast, impact, report, serve, users
+from vigil.commands import audit, case, data, db, forecast, impact, report, serve, users
 from vigil.errors import VigilError
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app = typer.Typer(
 app.add_typer(data.app, name="data")
 app.add_typer(case.app, name="case")
 app.add_typer(audit.app, name="audit")
+app.add_typer(db.app, name="db")
 app.add_typer(impact.app, name="impact")
 app.add_typer(report.app, name="report")
 app.add_typer(users.app, name="users")
