@@ -1,0 +1,188 @@
+"""Tampering with the audit log in the database is detected, on SQLite and PostgreSQL.
+
+Rows are changed with raw SQL, as someone with database access would (on PostgreSQL after
+disabling the append-only trigger, as a superuser could). ``vigil audit verify`` (the CLI)
+and :func:`verify_chain` must report each edit, deletion and reordering; a cut-off tail, which
+a chain alone cannot reveal, is caught by a signed checkpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from vigil.audit.verify import Checkpoint, create_checkpoint, verify_chain
+from vigil.cases.service import CaseService
+from vigil.clock import FixedClock
+from vigil.db.engine import make_engine
+from vigil.roles import Actor, Rank, Role
+from vigil.settings import get_settings
+
+ANALYST = Actor("u-analyst-9", Role.ANALYST, Rank.NONE)
+OVERSIGHT = Actor("u-oversight-9", Role.OVERSIGHT, Rank.NONE)
+# a 400 m square in Peckham (Southwark), British National Grid
+AREA = "POLYGON((534200 176300,534600 176300,534600 176700,534200 176700,534200 176300))"
+KEY = "test-signing-key"
+
+
+@pytest.fixture
+def populated(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Three cases opened and read: 9 audit entries."""
+    clock = FixedClock(datetime(2022, 7, 1, 9, 0, tzinfo=UTC))
+    svc = CaseService(session_factory, clock, guardrail_check=lambda *a: [])
+    for i in range(3):
+        now = clock.advance(timedelta(minutes=10))
+        v = svc.open_case(
+            ANALYST,
+            trigger="reactive",
+            area_wkt=AREA,
+            window=(now, now + timedelta(hours=4)),
+            resources="one crew",
+            objectives=f"patrol after assault {i + 1}",
+            success_measures=["no repeat"],
+        )
+        svc.get_case(OVERSIGHT, v.id)
+        svc.get_case(OVERSIGHT, v.id, purpose="oversight review")
+    return session_factory
+
+
+def _tamper(url: str, *statements: str) -> None:
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            pg = conn.dialect.name == "postgresql"
+            if pg:
+                conn.exec_driver_sql("ALTER TABLE audit_log DISABLE TRIGGER USER")
+            for st in statements:
+                conn.exec_driver_sql(st)
+            if pg:
+                conn.exec_driver_sql("ALTER TABLE audit_log ENABLE TRIGGER USER")
+    finally:
+        engine.dispose()
+
+
+def _problems(sf: sessionmaker[Session], checkpoints: list[Checkpoint] | None = None) -> list[str]:
+    with sf() as s:
+        return verify_chain(s, checkpoints=checkpoints, key=KEY).problems
+
+
+@pytest.fixture
+def cli_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("VIGIL_DATABASE_URL", db_url)
+    monkeypatch.setenv("VIGIL_SECRET_KEY", KEY)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    from vigil.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_untouched_log_verifies(populated: sessionmaker[Session], cli_env: None) -> None:
+    assert _problems(populated) == []
+    code, out = _cli("audit", "verify")
+    assert code == 0, out
+    assert "audit log OK: 9 entries" in out
+
+
+def test_edited_entry_is_detected(
+    populated: sessionmaker[Session], db_url: str, cli_env: None
+) -> None:
+    _tamper(db_url, "UPDATE audit_log SET justification = 'nothing to see' WHERE seq = 3")
+    problems = _problems(populated)
+    assert len(problems) == 1 and "entry 3 (case.read, case 1) was altered" in problems[0]
+    code, out = _cli("audit", "verify")
+    assert code == 1
+    assert "entry 3" in out and "altered" in out
+
+
+def test_edited_actor_or_time_is_detected(populated: sessionmaker[Session], db_url: str) -> None:
+    _tamper(
+        db_url,
+        "UPDATE audit_log SET actor_id = 'u-someone-else' WHERE seq = 1",
+        "UPDATE audit_log SET at = at + interval '1 hour' WHERE seq = 5"
+        if db_url.startswith("postgresql")
+        else "UPDATE audit_log SET at = datetime(at, '+1 hour') WHERE seq = 5",
+    )
+    problems = _problems(populated)
+    assert any("entry 1 " in p and "altered" in p for p in problems)
+    assert any("entry 5 " in p and "altered" in p for p in problems)
+
+
+def test_deleted_entry_is_detected(
+    populated: sessionmaker[Session], db_url: str, cli_env: None
+) -> None:
+    _tamper(db_url, "DELETE FROM audit_log WHERE seq = 4")
+    problems = _problems(populated)
+    assert any("entry 4 missing before entry 5 (deleted)" in p for p in problems)
+    assert any("entry 5 does not follow" in p for p in problems)
+    code, out = _cli("audit", "verify", "--json")
+    assert code == 1 and '"ok": false' in out
+
+
+def test_reordered_entries_are_detected(
+    populated: sessionmaker[Session], db_url: str, cli_env: None
+) -> None:
+    _tamper(
+        db_url,
+        "UPDATE audit_log SET seq = -1 WHERE seq = 4",
+        "UPDATE audit_log SET seq = 4 WHERE seq = 5",
+        "UPDATE audit_log SET seq = 5 WHERE seq = -1",
+    )
+    problems = _problems(populated)
+    assert any("entry 4 does not follow" in p for p in problems)
+    assert any("entry 4 " in p and "altered" in p for p in problems)
+    code, out = _cli("audit", "verify")
+    assert code == 1 and "does not follow" in out
+
+
+def test_cut_off_tail_is_caught_by_a_signed_checkpoint(
+    populated: sessionmaker[Session], db_url: str, cli_env: None, tmp_path: Path
+) -> None:
+    code, out = _cli("audit", "checkpoint", "--out", str(tmp_path / "cp.json"))
+    assert code == 0, out
+    witness = Checkpoint.load(tmp_path / "cp.json")
+    assert witness.seq == 9
+    with populated() as s:
+        prev = s.execute(sa.text("SELECT hash FROM audit_log WHERE seq = 7")).scalar_one()
+    # cut the last two entries and rewrite the head so the shorter chain is self-consistent
+    _tamper(
+        db_url,
+        "DELETE FROM audit_log WHERE seq > 7",
+        f"UPDATE audit_head SET seq = 7, hash = '{prev}'",
+    )
+    assert _problems(populated) == []  # the chain alone cannot tell
+    problems = _problems(populated, [witness])
+    assert any("covers entry 9, which is no longer in the log" in p for p in problems)
+    code, out = _cli("audit", "verify", "--checkpoint", str(tmp_path / "cp.json"))
+    assert code == 1 and "tail was cut off" in out
+
+
+def test_tail_cut_without_fixing_the_head_is_detected(
+    populated: sessionmaker[Session], db_url: str
+) -> None:
+    _tamper(db_url, "DELETE FROM audit_log WHERE seq = 9")
+    problems = _problems(populated)
+    assert any("head records entry 9" in p and "cut off" in p for p in problems)
+
+
+def test_forged_checkpoint_is_rejected(populated: sessionmaker[Session]) -> None:
+    with populated() as s, s.begin():
+        cp = create_checkpoint(s, KEY, datetime(2022, 7, 2, tzinfo=UTC))
+    forged = Checkpoint(
+        seq=cp.seq, hash="f" * 64, at=cp.at, key_id=cp.key_id, signature=cp.signature
+    )
+    problems = _problems(populated, [forged])
+    assert any("bad signature" in p for p in problems)
+    other_key = Checkpoint(**{**cp.__dict__, "key_id": "0" * 16})
+    assert any("another key" in p for p in _problems(populated, [other_key]))
+    assert _problems(populated, [cp]) == []
