@@ -1,0 +1,95 @@
+"""What other parts read: deployment windows, active cases, overdue debriefs; and the scheduler
+that writes expiries and flags overdue debriefs. Judged by the clock, on both databases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.cases.conftest import (
+    ANALYST,
+    AUTHORISER,
+    COMMANDER_LAMBETH,
+    OVERSIGHT,
+    SUPERINTENDENT,
+)
+from vigil.cases.queries import active_cases, deployment_windows, overdue_debriefs
+from vigil.cases.service import CaseService
+from vigil.clock import FixedClock
+
+
+def test_windows_active_cases_and_overdue_debriefs(
+    service: CaseService,
+    clock: FixedClock,
+    ready_case: Callable[..., int],
+    open_case: Callable[..., int],
+    session_factory: sessionmaker[Session],
+) -> None:
+    t0 = clock.now()
+    pending = ready_case()  # awaiting authorisation: never deployed
+    planned = ready_case(hours=6)
+    service.authorise(AUTHORISER, planned, conditions="x")  # 10:00-16:00
+    cancelled = ready_case(hours=10)
+    service.authorise(AUTHORISER, cancelled, conditions="x")  # 10:00-20:00
+    urgent = open_case(trigger="reactive", hours=8)
+    service.submit(ANALYST, urgent)
+    service.authorise_urgent(
+        SUPERINTENDENT, urgent, conditions="x", window=(t0, t0 + timedelta(hours=8))
+    )  # lapses 11:00 unratified
+    clock.advance(timedelta(hours=2))  # 11:00
+    service.cancel(COMMANDER_LAMBETH, cancelled, "threat passed")
+
+    now = clock.now()
+    with session_factory() as s:
+        wins = {w.case_id: w for w in deployment_windows(s, t0, t0 + timedelta(days=1), now=now)}
+        live = [c.id for c in active_cases(s, now)]
+        stored = {w.case_id: w for w in deployment_windows(s, t0, t0 + timedelta(days=1))}
+    assert pending not in wins
+    assert wins[planned].status == "authorised" and wins[planned].borough == "Lambeth"
+    assert wins[planned].end - wins[planned].start == timedelta(hours=6)
+    assert wins[cancelled].status == "cancelled" and wins[cancelled].end == now
+    assert wins[urgent].status == "expired" and wins[urgent].end == t0 + timedelta(hours=2)
+    assert stored[urgent].status == "authorised"  # without the clock: as stored
+    assert live == [planned]  # the lapsed urgent case is not live, though unswept
+    assert "POLYGON" in wins[planned].area_wkt
+
+    # no debrief is overdue yet; 72 h after the ends, three are
+    with session_factory() as s:
+        assert overdue_debriefs(s, now) == []
+    clock.advance(timedelta(hours=80))
+    later = clock.now()
+    with session_factory() as s:
+        overdue = sorted(c.id for c in overdue_debriefs(s, later))
+    assert overdue == sorted([planned, cancelled, urgent])
+    assert sorted(service.flag_overdue_debriefs()) == overdue
+    assert service.flag_overdue_debriefs() == []  # once per case
+    v = service.get_case(OVERSIGHT, planned)
+    assert [n.kind for n in v.notifications] == ["overdue_debrief"]
+    service.record_debrief(
+        COMMANDER_LAMBETH,
+        planned,
+        what_happened="ran as planned",
+        incidents=0,
+        complaints=1,
+        community_feedback="one complaint",
+    )
+    with session_factory() as s:
+        assert sorted(c.id for c in overdue_debriefs(s, later)) == sorted([cancelled, urgent])
+
+
+def test_list_cases_filters_by_effective_status(
+    service: CaseService,
+    clock: FixedClock,
+    ready_case: Callable[..., int],
+    open_case: Callable[..., int],
+) -> None:
+    draft = open_case()
+    live = ready_case(hours=2)
+    service.authorise(AUTHORISER, live, conditions="x")
+    assert [v.id for v in service.list_cases(OVERSIGHT)] == [live, draft]
+    assert [v.id for v in service.list_cases(OVERSIGHT, status="draft")] == [draft]
+    clock.advance(timedelta(hours=4))
+    assert [v.id for v in service.list_cases(OVERSIGHT, status="expired")] == [live]
+    assert service.list_cases(OVERSIGHT, borough="Hackney") == []
