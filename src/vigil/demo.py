@@ -12,6 +12,8 @@ import sys
 STEPS: list[tuple[str, list[str]]] = [
     ("Import London 2022 street crime", ["data", "import-demo"]),
     ("Summarise the store", ["data", "summary"]),
+    ("Create or upgrade the case database", ["db", "upgrade"]),
+    ("Check the audit log", ["audit", "verify"]),
 ]
 
 
