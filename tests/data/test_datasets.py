@@ -62,3 +62,22 @@ def test_chicago_minute_precision_and_years(shared_data: Path) -> None:
     assert len(only) == 12_943 and set(only["time"].dt.year) == {2014}
     with pytest.raises(ValueError):
         load_chicago(shared_data, years=(2016, 2010))
+
+
+def test_all_rows_match_readme_type_counts(shared_data: Path) -> None:
+    # README.txt "Rows by type" counts all 849,409 rows, the 239 outside London included:
+    # read with the shipped mapping less its region filter, every count must match exactly.
+    from vigil.data.mapping import load_mapping
+    from vigil.data.readers import read_mapped
+
+    mapping = load_mapping("met-street-2022").model_copy(update={"region": None})
+    path = shared_data / "met-street-2022" / "london_crimes_2022.csv.gz"
+    df = read_mapped(path, mapping).incidents
+    assert len(df) == 849_409
+    readme = {
+        "violent or sexual": 251_308, "other theft": 123_506, "vehicle crime": 106_159,
+        "theft from person": 61_724, "public order": 60_010, "criminal damage or arson": 53_808,
+        "burglary": 51_916, "drugs": 41_003, "shoplifting": 38_150, "robbery": 27_210,
+        "bicycle theft": 18_655, "other": 10_900, "weapon possession": 5_060,
+    }  # fmt: skip
+    assert df["raw_category"].value_counts().to_dict() == readme

@@ -15,6 +15,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -112,7 +113,7 @@ def read_text_table(source: CsvSource, progress: ProgressFn | None = None) -> Ra
     names = _header(first, source)
     bad: list[str] = []
 
-    def _on_invalid(row: pacsv.InvalidRow) -> str:
+    def _on_invalid(row: Any) -> str:
         bad.append(f"expected {row.expected_columns} fields, found {row.actual_columns}")
         return "skip"
 
@@ -131,9 +132,14 @@ def read_text_table(source: CsvSource, progress: ProgressFn | None = None) -> Ra
             if progress:
                 progress(f"read:{source.name}", float(counter.tell()), float(total))
     except (pa.ArrowInvalid, OSError, UnicodeDecodeError) as exc:
-        if "UTF8" in str(exc) or isinstance(exc, UnicodeDecodeError):
-            row = _locate_bad_utf8(source)
+        # locate the culprit with a pure-Python pass (error path only)
+        row = _locate_bad_utf8(source)
+        if row is not None:
             raise DataError("text is not valid UTF-8", file=source.display, row=row) from exc
+        located = _locate_malformed(source, len(names))
+        if located:
+            bad_row, why = located[0]
+            raise DataError(why, file=source.display, row=bad_row) from exc
         raise DataError(f"cannot read as CSV: {exc}", file=source.display) from exc
     finally:
         stream.close()

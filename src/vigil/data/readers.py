@@ -181,9 +181,12 @@ def check_coordinates(
         bad |= notnum
         vals.append(np.where(blank | notnum, np.nan, num))
     a, b = vals
-    half = np.isfinite(a) != np.isfinite(b)
-    half &= ~bad
-    probs.add(half, b_col, "coordinate pair incomplete: one of the two is blank", df[b_col])
+    half_a = ~np.isfinite(a) & np.isfinite(b) & ~bad
+    half_b = np.isfinite(a) & ~np.isfinite(b) & ~bad
+    why = "coordinate pair incomplete: this one is blank"
+    probs.add(half_a, a_col, why, df[a_col])
+    probs.add(half_b, b_col, why, df[b_col])
+    half = half_a | half_b
     bad |= half
     a = np.where(half, np.nan, a)
     b = np.where(half, np.nan, b)
@@ -192,20 +195,28 @@ def check_coordinates(
     else:
         lon, lat = to_lonlat(a, b, crs)
     with np.errstate(invalid="ignore"):
-        rng = np.isfinite(lon) & ((np.abs(lon) > 180) | (np.abs(lat) > 90)) & ~bad
-    probs.add(rng, a_col, "coordinates outside valid longitude/latitude range", df[a_col])
-    bad |= rng
+        rng_lon = np.isfinite(lon) & (np.abs(lon) > 180) & ~bad
+        rng_lat = np.isfinite(lat) & (np.abs(lat) > 90) & ~bad & ~rng_lon
+    # a projected pair is one reading; name its first column, else the coordinate at fault
+    lat_col = a_col if crs else b_col
+    probs.add(rng_lon, a_col, "longitude outside -180..180", df[a_col])
+    probs.add(rng_lat, lat_col, "latitude outside -90..90", df[lat_col])
+    bad |= rng_lon | rng_lat
     if region is not None and region.bbox is not None:
         x0, y0, x1, y1 = region.bbox
         with np.errstate(invalid="ignore"):
-            out = np.isfinite(lon) & ~((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
-        out &= ~bad
+            lon_in = (lon >= x0) & (lon <= x1)
+            lat_in = (lat >= y0) & (lat <= y1)
+            out = np.isfinite(lon) & ~(lon_in & lat_in) & ~bad
         if out.any():
             pairs = zip(df[a_col].to_numpy()[out], df[b_col].to_numpy()[out], strict=True)
             where = pd.Series([f"{x},{y}" for x, y in pairs], dtype="str")
             val = pd.Series("", index=df.index, dtype="str")
             val[out] = where.to_numpy()
-            probs.add(out, a_col, f"outside region {region.name} (bbox {list(region.bbox)})", val)
+            why = f"outside region {region.name} (bbox {list(region.bbox)})"
+            by_lat = out & lon_in
+            probs.add(out & ~by_lat, a_col, why, val)
+            probs.add(by_lat, lat_col, why, val)
             bad |= out
     lon = np.where(bad, np.nan, lon)
     lat = np.where(bad, np.nan, lat)
