@@ -299,8 +299,12 @@ def evaluate(
                 f"its forecast is at the {evidence.city_percentile:.1f}th percentile of the city, "
                 f"below the {policy.min_city_percentile:g}th required"
             )
-        if evidence.ratio_to_history is None or math.isnan(evidence.ratio_to_history):
+        if evidence.ratio_to_history is None:
             reasons.append("its own long-run level is unknown, so exceptionality is not shown")
+        elif math.isnan(evidence.ratio_to_history):
+            # no risk now and none usually: nothing is exceptional unless the policy asks nothing
+            if policy.min_ratio_to_own_history > 0:
+                reasons.append("it has no forecast risk now and no usual level to exceed")
         elif evidence.ratio_to_history < policy.min_ratio_to_own_history:
             reasons.append(
                 f"its forecast is {evidence.ratio_to_history:.2f} times its own long-run level, "
