@@ -47,6 +47,7 @@ class PostgresServer:
     admin_url: str
     datadir: Path | None = None
     workdir: Path | None = None
+    pg_bin: Path = PG_BIN
 
     def url_for(self, dbname: str) -> str:
         return sa.make_url(self.admin_url).set(database=dbname).render_as_string(False)
@@ -70,7 +71,9 @@ class PostgresServer:
         if self.datadir is None:
             return
         subprocess.run(
-            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "stop"]),
+            _as_postgres(
+                [str(self.pg_bin / "pg_ctl"), "-D", str(self.datadir), "-m", "fast", "stop"]
+            ),
             check=False,
             capture_output=True,
         )
@@ -78,15 +81,16 @@ class PostgresServer:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def start_server() -> PostgresServer:
+def start_server(pg_bin: Path | None = None) -> PostgresServer:
     """Use VIGIL_TEST_DATABASE_URL, or initdb + start a private server on a free port."""
     external = os.environ.get("VIGIL_TEST_DATABASE_URL")
     if external:
         return PostgresServer(admin_url=external)
-    initdb, pg_ctl = PG_BIN / "initdb", PG_BIN / "pg_ctl"
+    pg_bin = pg_bin or PG_BIN
+    initdb, pg_ctl = pg_bin / "initdb", pg_bin / "pg_ctl"
     if not (initdb.exists() and pg_ctl.exists()):
         raise PostgresUnavailable(
-            f"PostgreSQL binaries not found in {PG_BIN} (initdb, pg_ctl): run "
+            f"PostgreSQL binaries not found in {pg_bin} (initdb, pg_ctl): run "
             "`scripts/setup.sh --test` to install postgresql-15, or set VIGIL_TEST_DATABASE_URL"
         )
     workdir = Path(tempfile.mkdtemp(prefix="vigil-pg-"))
@@ -148,4 +152,5 @@ def start_server() -> PostgresServer:
         admin_url=f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
         datadir=datadir,
         workdir=workdir,
+        pg_bin=pg_bin,
     )
