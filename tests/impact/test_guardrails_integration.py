@@ -1,85 +1,31 @@
 """Each guardrail refusing an authorisation through the real case workflow (CaseService with the
 real ``vigil.impact.guardrails.check``), and the override path writing its audit entry and its
-oversight flag; on SQLite and PostgreSQL (``db_url``).
-
-Evidence surface from real data: police.uk street crime in Lambeth, 2022 (met-street-2022),
-victim-reported serious violence ("violent or sexual", "robbery") on a 250 m BNG grid. The
-forecast for July is June's count per cell; each cell's long-run level (the ``long_run`` driver)
-is its mean monthly count over January-June. Two cells matter:
-
-* r34c12: 12 in June against 7.8 a month (ratio 1.53), 99.3th percentile: exceptional;
-* r22c10: 27 in June against 26.7 a month (ratio 1.01), the borough's second highest cell:
-  always high, not exceptional.
+oversight flag; on SQLite and PostgreSQL (``db_url``). The evidence surface and the cells are
+described in tests/impact/conftest.py (real Lambeth street crime, 2022).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
-import pandas as pd
 import pytest
-from sqlalchemy.orm import Session, sessionmaker
 
-from tests.impact.test_assessment import complete_cia
+from tests.impact.conftest import (
+    ALWAYS_HIGH,
+    ASSISTANT_COMMISSIONER,
+    AUTHORISER,
+    EXCEPTIONAL,
+    FAR,
+    NEXT_DOOR,
+    OVERSIGHT,
+    relaxed,
+)
 from vigil.audit.log import entries_for_case
-from vigil.cases.policy import Policy, default_policy
 from vigil.cases.service import CaseService
-from vigil.clock import FixedClock
 from vigil.errors import PermissionDenied, PolicyViolation
 from vigil.forecast.surface import RiskSurface
-from vigil.geo.grid import Grid
-from vigil.geo.projection import BNG, to_metres
 from vigil.impact.guardrails import percentile_of
-from vigil.roles import Actor, Rank, Role
-
-ANALYST = Actor("u-analyst", Role.ANALYST)
-# force-wide commander: the cells straddle Lambeth and Southwark
-COMMANDER = Actor("u-bcu", Role.LOCAL_COMMANDER, Rank.CHIEF_SUPERINTENDENT)
-COMMUNITY_LEAD = Actor("u-community", Role.COMMUNITY_LEAD, Rank.INSPECTOR)
-AUTHORISER = Actor("u-auth", Role.AUTHORISING_OFFICER, Rank.COMMANDER)
-ASSISTANT_COMMISSIONER = Actor("u-ac", Role.AUTHORISING_OFFICER, Rank.ASSISTANT_COMMISSIONER)
-OVERSIGHT = Actor("u-oversight", Role.OVERSIGHT)
-
-EXCEPTIONAL = "r34c12"
-NEXT_DOOR = "r34c13"  # 250 m east of EXCEPTIONAL: within the 500 m neighbour distance
-ALWAYS_HIGH = "r22c10"
-FAR = "r22c4"  # 3 km from EXCEPTIONAL
-
-
-@pytest.fixture(scope="module")
-def surface(shared_data: Path) -> RiskSurface:
-    f = pd.read_csv(
-        shared_data / "met-street-2022/london_crimes_2022.csv.gz",
-        usecols=["month", "type", "longitude", "latitude", "borough_pip"],
-    )
-    f = f[
-        (f["borough_pip"] == "Lambeth")
-        & f["type"].isin(["violent or sexual", "robbery"])
-        & (f["month"] <= "2022-06")
-    ]
-    x, y = to_metres(f["longitude"], f["latitude"], BNG)
-    grid = Grid.from_bounds(x.min(), y.min(), x.max(), y.max(), cell=250.0, crs=BNG)
-    june = (f["month"] == "2022-06").to_numpy()
-    risk = grid.counts(x[june], y[june])
-    long_run = grid.counts(x, y) / 6
-    cx, cy = grid.centres()
-    ids = grid.area_ids()
-    return RiskSurface(
-        area_id=ids,
-        x=cx,
-        y=cy,
-        risk=risk,
-        crs=BNG,
-        start=pd.Timestamp("2022-07-01T00:00Z"),
-        end=pd.Timestamp("2022-08-01T00:00Z"),
-        model="last-month-counts",
-        grid=grid,
-        drivers=pd.DataFrame({"area_id": ids, "long_run": long_run}),
-        data_version={"source": "met-street-2022", "police_generated_share": 0.0},
-    )
 
 
 def test_the_chosen_cells_are_what_the_docstring_says(surface: RiskSurface) -> None:
@@ -89,49 +35,6 @@ def test_the_chosen_cells_are_what_the_docstring_says(surface: RiskSurface) -> N
         i = ids.index(cell)
         assert percentile_of(surface.risk, surface.risk[i]) >= 99
         assert bool(surface.risk[i] / long_run[i] >= 1.5) is exceptional
-
-
-def relaxed(**guardrails: float) -> Policy:
-    """The default policy with the evidence rule switched off, so one other rule is tested."""
-    base = default_policy()
-    g = base.guardrails.model_copy(
-        update={"min_city_percentile": 0.0, "min_ratio_to_own_history": 0.0, **guardrails}
-    )
-    return base.model_copy(update={"guardrails": g})
-
-
-@pytest.fixture
-def make(
-    session_factory: sessionmaker[Session], clock: FixedClock, surface: RiskSurface
-) -> Callable[..., tuple[CaseService, Callable[..., int]]]:
-    def _make(policy: Policy | None = None) -> tuple[CaseService, Callable[..., int]]:
-        service = CaseService(session_factory, clock, policy=policy or default_policy())
-
-        def ready(cell: str, hours: float = 8, lead: float = 1) -> int:
-            """A case over ``cell`` awaiting authorisation, window starting ``lead`` h from now."""
-            now = clock.now()
-            start = now + timedelta(hours=lead)
-            case_id = service.open_case(
-                ANALYST,
-                trigger="proactive",
-                cells=[cell],
-                window=(start, start + timedelta(hours=hours)),
-                resources="two armed officers on foot",
-                objectives="deter knife violence around the interchange",
-                success_measures=["no serious violence in the area during the window"],
-                evidence=surface,
-            ).id
-            service.submit(ANALYST, case_id)
-            service.record_consultation(COMMANDER, case_id, "local_commander", "concur", "agreed")
-            service.record_consultation(COMMUNITY_LEAD, case_id, "community", "object", "too long")
-            service.attach_impact_assessment(COMMUNITY_LEAD, case_id, complete_cia())
-            service.review_impact_assessment(AUTHORISER, case_id, "sufficient")
-            service.request_authorisation(ANALYST, case_id)
-            return case_id
-
-        return service, ready
-
-    return _make
 
 
 def refused(service: CaseService, case_id: int) -> str:

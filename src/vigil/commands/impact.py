@@ -150,5 +150,5 @@ def _case_assessment(case_id: int):  # type: ignore[no-untyped-def]
     if row is None:
         raise VigilError(f"case {case_id} has no community impact assessment")
     content = dict(row.content)
-    content.setdefault("case_id", str(case_id))
+    content["case_id"] = str(case_id)  # attached to this case, whatever the draft said
     return CommunityImpactAssessment.model_validate(content)

@@ -244,7 +244,7 @@ def fairness_from_cases(
     from vigil.cases.queries import deployment_windows
     from vigil.db.cases import Case
 
-    windows = deployment_windows(session, since, until)
+    windows = deployment_windows(session, since, until, now=until)
     forecasts = list(extra_forecasts)
     rows = session.execute(
         select(Case)

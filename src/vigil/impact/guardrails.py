@@ -384,7 +384,7 @@ def check(
     since = min(start, as_utc(now)) - reach
     windows = [
         Window(str(w.case_id), shapely.from_wkt(w.area_wkt), as_utc(w.start), as_utc(w.end))
-        for w in deployment_windows(session, since, end)
+        for w in deployment_windows(session, since, end, now=as_utc(now))
         if str(getattr(w, "status", "")).lower() not in NOT_DEPLOYED
     ]
     surface, long_run = _surface_of(_attr(case, "evidence_json", "evidence", "evidence_snapshot"))

@@ -606,7 +606,7 @@ def compute_indicators(
         from vigil.cases.queries import deployment_windows
 
         now = as_utc(now)
-        windows = deployment_windows(session, now - timedelta(days=366), now)
+        windows = deployment_windows(session, now - timedelta(days=366), now, now=now)
         deployments = deployment_history(windows, area.geometry, now, policy.neighbour_distance_m)
     else:
         notes.append("Past deployments: not computed (no case database given).")

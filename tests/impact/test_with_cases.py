@@ -1,0 +1,98 @@
+"""Indicators, fairness view and the CIA document over a real case database (SQLite and
+PostgreSQL): past deployments come from the cases' own windows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import shapely
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from tests.impact.conftest import AUTHORISER, EXCEPTIONAL, FAR, relaxed
+from vigil.cli import app
+from vigil.clock import FixedClock
+from vigil.forecast.surface import RiskSurface
+from vigil.impact.fairness import fairness_from_cases
+from vigil.impact.indicators import compute_indicators, select_area
+from vigil.settings import get_settings
+
+
+@pytest.fixture
+def two_deployments(make: Callable, clock: FixedClock) -> tuple[int, int]:  # type: ignore[type-arg]
+    """Case A: 8 h over EXCEPTIONAL from 10:00 on 1 July 2022; case B: 6 h 3 km away, 20 days
+    later. The clock is left 20 days after A (B not yet started)."""
+    service, ready = make(relaxed())
+    a = ready(EXCEPTIONAL, hours=8)
+    service.authorise(AUTHORISER, a, conditions="x")
+    clock.advance(timedelta(days=20))
+    b = ready(FAR, hours=6)
+    service.authorise(AUTHORISER, b, conditions="x")
+    return a, b
+
+
+def test_past_deployments_in_the_indicators(
+    two_deployments: tuple[int, int],
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    surface: RiskSurface,
+    shared_data: Path,
+) -> None:
+    a, _ = two_deployments
+    cell = list(surface.area_id).index(EXCEPTIONAL)
+    area = select_area(polygon=surface.polygons()[cell].buffer(-1), shared=shared_data)
+    with session_factory() as s:
+        ind = compute_indicators(area, session=s, now=clock.now(), shared=shared_data)
+        later = compute_indicators(
+            area, session=s, now=clock.now() + timedelta(days=10), shared=shared_data
+        )
+    d = ind.deployments
+    assert d is not None
+    assert (d.hours_28d, d.hours_90d, d.hours_365d) == (8.0, 8.0, 8.0)
+    assert d.cases == [str(a)]  # case B is 3 km away: not a neighbour
+    assert later.deployments is not None
+    assert (later.deployments.hours_28d, later.deployments.hours_90d) == (0.0, 8.0)
+
+
+def test_fairness_over_cases(
+    two_deployments: tuple[int, int],
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+    shared_data: Path,
+) -> None:
+    a, b = two_deployments
+    start = clock.now() - timedelta(days=30)
+    with session_factory() as s:
+        view = fairness_from_cases(s, start, clock.now() + timedelta(days=1), shared=shared_data)
+    assert view.deployment_hours == pytest.approx(14.0)
+    assert [m.label for m in view.forecasts] == [f"case {a} evidence", f"case {b} evidence"]
+    assert all(not m.mainly_police_generated for m in view.forecasts)
+    assert sum(r.deployment_hours for r in view.by_imd_decile) == pytest.approx(14.0)
+
+
+@pytest.fixture
+def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("VIGIL_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()
+
+
+def test_render_a_case_cia(cli_db: str, two_deployments: tuple[int, int], tmp_path: Path) -> None:
+    a, _ = two_deployments
+    out = tmp_path / "cia.html"
+    result = CliRunner().invoke(app, ["impact", "render", str(a), "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert f"Case {a}" in html and "<strong>Complete</strong>" in html
+    missing = CliRunner().invoke(app, ["impact", "render", "999", "--html", str(out)])
+    assert missing.exit_code != 0 and "case 999 has no community impact assessment" in str(
+        missing.exception
+    )
+
+
+def test_no_shapely_warnings_for_cell_polygons(surface: RiskSurface) -> None:
+    assert shapely.is_valid(surface.polygons()).all()
