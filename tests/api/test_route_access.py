@@ -44,7 +44,11 @@ def test_schema_lists_the_resources(app_env):
 
 def test_every_route_declares_its_roles(app_env):
     app, _, _ = app_env
-    missing = [f"{m} {p}" for p, m, r in _operations(app) if not allowed_roles(r)]
+    missing = [
+        f"{m} {p}"
+        for p, m, r in _operations(app)
+        if not allowed_roles(r, app.state.ctx.cases.policy)
+    ]
     assert not missing, f"routes without a role dependency: {missing}"
 
 
@@ -62,7 +66,7 @@ def test_every_route_rejects_wrong_roles(app_env, client, tokens):
     app, _, _ = app_env
     checked = 0
     for path, method, route in _operations(app):
-        for role in set(Role) - allowed_roles(route):
+        for role in set(Role) - allowed_roles(route, app.state.ctx.cases.policy):
             r = client.request(
                 method, _concrete(path), json={}, headers=bearer(tokens, USER_OF[role])
             )

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from vigil.api import errors
 from vigil.api.context import AppContext, HistorySource, SurfaceSource
 from vigil.api.surfaces import latest_surface_source
+from vigil.cases.policy import load_policy
+from vigil.cases.service import CaseService
 from vigil.clock import Clock, SystemClock
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.identity import IdentityProvider, IdentityStore, LocalIdentityProvider
@@ -58,12 +60,14 @@ def create_app(
         migrate.upgrade(url)
         session_factory = make_sessionmaker(make_engine(url))
     identity = IdentityStore(session_factory, clock)
+    cases = CaseService(session_factory, clock, load_policy(settings.policy_file))
     ctx = AppContext(
         settings=settings,
         clock=clock,
         session_factory=session_factory,
         identity=identity,
         provider=identity_provider or LocalIdentityProvider(identity),
+        cases=cases,
         surface_source=surface_source or latest_surface_source(settings.data_dir),
         history_source=history_source,
     )

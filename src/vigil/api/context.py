@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from vigil.cases.service import CaseService
 from vigil.clock import Clock
 from vigil.db.identity import IdentityProvider, IdentityStore
 from vigil.forecast.surface import RiskSurface
@@ -32,6 +33,7 @@ class AppContext:
     session_factory: sessionmaker[Session]
     identity: IdentityStore
     provider: IdentityProvider
+    cases: CaseService
     surface_source: SurfaceSource
     history_source: HistorySource | None = None
     #: small per-process caches (borough outlines, map GeoJSON) keyed by name

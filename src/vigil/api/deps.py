@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import copy
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.routing import APIRoute
 
 from vigil.api.context import AppContext
+from vigil.cases.policy import Policy
 from vigil.db.identity import AuthenticationFailed, User
 from vigil.errors import PermissionDenied
 from vigil.roles import Actor, Role
+
+#: a case id in a path: positive and within a 32-bit integer column on every backend
+CaseId = Annotated[int, Path(ge=1, le=2_147_483_647, description="case number")]
 
 SESSION_COOKIE = "vigil_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -99,38 +104,60 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
         raise CsrfFailed("missing or wrong CSRF token: reload the page and try again")
 
 
+async def _admit(request: Request, allowed: frozenset[Role], what: str) -> Principal:
+    principal = optional_principal(request)
+    if principal is None:
+        raise NotAuthenticated("sign in first (session cookie or Bearer token required)")
+    if principal.user.role not in allowed:
+        names = ", ".join(sorted(r.value for r in allowed))
+        raise PermissionDenied(
+            f"role '{principal.user.role.value}' may not {what}; allowed: {names}"
+        )
+    await _check_csrf(request, principal)
+    request.state.principal = principal
+    return principal
+
+
 def require(*roles: Role) -> Callable[..., object]:
     """A dependency admitting only signed-in accounts with one of ``roles``."""
     allowed = frozenset(roles)
-    names = ", ".join(sorted(r.value for r in allowed))
 
     async def dependency(request: Request) -> Principal:
-        principal = optional_principal(request)
-        if principal is None:
-            raise NotAuthenticated("sign in first (session cookie or Bearer token required)")
-        if principal.user.role not in allowed:
-            raise PermissionDenied(
-                f"role '{principal.user.role.value}' may not {request.method} "
-                f"{request.url.path}; allowed: {names}"
-            )
-        await _check_csrf(request, principal)
-        request.state.principal = principal
-        return principal
+        return await _admit(request, allowed, f"{request.method} {request.url.path}")
 
     dependency.__name__ = f"require_{'_'.join(sorted(r.value for r in allowed))}"
-    dependency.allowed_roles = allowed  # type: ignore[attr-defined]  # read by the route audit
+    dependency.allowed_roles = lambda policy: allowed  # type: ignore[attr-defined]
     return dependency
 
 
-def allowed_roles(route: object) -> frozenset[Role] | None:
-    """The roles a route admits, from its ``require`` dependency; None if it has none."""
+def require_policy(
+    action: str, roles_of: Callable[[Policy], Iterable[Role]]
+) -> Callable[..., object]:
+    """A dependency admitting the roles the deployment policy gives ``action``: the policy file
+    stays the one place that says who may authorise, consult or debrief, and the route refuses
+    other roles before touching the case."""
+
+    async def dependency(request: Request) -> Principal:
+        policy = get_ctx(request).cases.policy
+        return await _admit(request, frozenset(roles_of(policy)), action)
+
+    dependency.__name__ = f"require_policy_{action.replace(' ', '_')}"
+    dependency.allowed_roles = lambda policy: frozenset(roles_of(policy))  # type: ignore[attr-defined]
+    return dependency
+
+
+def allowed_roles(route: object, policy: Policy | None = None) -> frozenset[Role] | None:
+    """The roles a route admits under ``policy`` (default: the packaged policy), from its
+    ``require``/``require_policy`` dependency; None if it has none."""
+    from vigil.cases.policy import default_policy
+
     dependant = getattr(route, "dependant", None)
     stack = list(getattr(dependant, "dependencies", []))
     while stack:
         dep = stack.pop()
-        roles = getattr(dep.call, "allowed_roles", None)
-        if roles is not None:
-            return frozenset(roles)
+        roles_of = getattr(dep.call, "allowed_roles", None)
+        if roles_of is not None:
+            return frozenset(roles_of(policy or default_policy()))
         stack.extend(dep.dependencies)
     return None
 
@@ -159,3 +186,10 @@ def api_routes(app: object) -> list[APIRoute]:
 def Require(*roles: Role) -> Principal:  # noqa: N802 - reads like a type in signatures
     """``principal: Principal = Require(Role.ANALYST)`` in a route signature."""
     return Depends(require(*roles))  # type: ignore[no-any-return]
+
+
+def RequirePolicy(  # noqa: N802
+    action: str, roles_of: Callable[[Policy], Iterable[Role]]
+) -> Principal:
+    """``principal: Principal = RequirePolicy("authorise", lambda p: p.authorisation.roles)``."""
+    return Depends(require_policy(action, roles_of))  # type: ignore[no-any-return]

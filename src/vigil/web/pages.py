@@ -20,6 +20,7 @@ from vigil.api.deps import (
     ANY_ROLE,
     CASE_READERS,
     SESSION_COOKIE,
+    CaseId,
     Principal,
     Require,
     get_ctx,
@@ -159,3 +160,363 @@ def map_page(
         top=top,
         can_open=principal.user.role is Role.ANALYST,
     )
+
+
+# ---------------------------------------------------------------------- cases
+def _policy_roles(ctx: AppContext) -> dict[str, frozenset[Role]]:
+    """Which roles the policy lets do each action: decides which forms a page offers (the
+    service enforces the same policy when the form is posted)."""
+    from vigil.api.routers import cases as c
+
+    p = ctx.cases.policy
+    return {
+        "open": frozenset(c.requesters(p)),
+        "submit": frozenset(c.requesters(p)),
+        "consult": frozenset(c.consult_recorders(p)),
+        "assess": frozenset(p.assessment.authors),
+        "review_assessment": frozenset(p.assessment.reviewers),
+        "request_authorisation": frozenset(c.request_authorisation_roles(p)),
+        "authorise": frozenset(c.authorisers(p)),
+        "refuse": frozenset(c.authorisers(p)),
+        "ratify": frozenset(c.authorisers(p)),
+        "withdraw": frozenset(c.requesters(p)),
+        "notify_oversight": frozenset(c.notifiers(p)),
+        "activate": frozenset(p.activation_roles),
+        "extend": frozenset(c.authorisers(p)),
+        "cancel": frozenset(p.cancel_roles),
+        "debrief": frozenset(p.debrief.roles),
+        "close": frozenset(p.close_roles),
+    }
+
+
+@router.get("/cases")
+def cases_page(
+    request: Request,
+    status: str | None = None,
+    principal: Principal = Require(*CASE_READERS),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    from vigil.api.views import case_summary
+    from vigil.cases.states import Status
+
+    wanted = status if status in {s.value for s in Status} else None
+    views = ctx.cases.list_cases(principal.actor, status=wanted, purpose="case list page")
+    return render(
+        request,
+        "cases.html",
+        principal,
+        cases=[case_summary(v) for v in views],
+        status=status or "",
+    )
+
+
+@router.get("/cases/new")
+def new_case_page(
+    request: Request,
+    area_id: str = "",
+    principal: Principal = Require(*CASE_READERS),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    from datetime import timedelta
+
+    from vigil.web.forms import local_input
+
+    if principal.user.role not in _policy_roles(ctx)["open"]:
+        raise PermissionDenied(
+            f"role '{principal.user.role.value}' may not open a case under policy "
+            f"{ctx.cases.policy.version}"
+        )
+    now = ctx.clock.now().replace(second=0, microsecond=0)
+    start = now + timedelta(hours=1)
+    end = start + timedelta(hours=min(12, ctx.cases.policy.window.initial_max_hours))
+    surface = ctx.surface_source()
+    return render(
+        request,
+        "case_new.html",
+        principal,
+        area_id=area_id,
+        start=local_input(start),
+        end=local_input(end),
+        surface=surface,
+        max_hours=ctx.cases.policy.window.initial_max_hours,
+    )
+
+
+@router.post("/cases/new")
+async def create_case(
+    request: Request,
+    principal: Principal = Require(*CASE_READERS),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    from vigil.api.routers.cases import CaseIn, open_case
+    from vigil.web import forms
+
+    form = await request.form()
+    body = CaseIn(
+        trigger=forms.text(form, "trigger") or "proactive",
+        cells=[c.strip() for c in forms.text(form, "cells").split(",") if c.strip()],
+        borough=forms.text(form, "borough") or None,
+        start=forms.utc_time(form, "start"),
+        end=forms.utc_time(form, "end"),
+        resources=forms.text(form, "resources", required=True),
+        objectives=forms.text(form, "objectives", required=True),
+        success_measures=forms.lines(form, "success_measures") or [""],
+        justification=forms.text(form, "justification"),
+        use_current_forecast=True,
+        confirm_no_personal_data=forms.flag(form, "confirm_no_personal_data"),
+    )
+    case = open_case(ctx, principal, body)
+    return RedirectResponse(f"/cases/{case['id']}?flash=opened", status_code=303)
+
+
+FLASHES = {
+    "opened": "Case opened as a draft. Submit it when the request is ready.",
+    "done": "Recorded.",
+}
+
+
+def _case_page(
+    request: Request,
+    principal: Principal,
+    ctx: AppContext,
+    case_id: CaseId,
+    *,
+    flash: str | None = None,
+    flash_kind: str = "ok",
+    status: int = 200,
+) -> HTMLResponse:
+    import json
+
+    import numpy as np
+    import pyproj
+    import shapely
+
+    from vigil.api.routers.audit import trail
+    from vigil.api.views import case_detail
+    from vigil.cases.states import Status
+    from vigil.cases.workflow import ALLOWED_FROM
+    from vigil.geo.projection import BNG, WGS84
+    from vigil.impact.assessment import REQUIRED_CONSULTEES, Position, TensionRating
+    from vigil.web import forms
+
+    view = ctx.cases.get_case(principal.actor, case_id, purpose="case page")
+    case = case_detail(view)
+    audit = trail(ctx, principal, case_id)
+    area = shapely.from_wkt(view.record.area_wkt)
+    to_wgs = pyproj.Transformer.from_crs(BNG, WGS84, always_xy=True)
+    area = shapely.transform(area, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
+    area_geojson = json.dumps(shapely.geometry.mapping(area))
+    roles = _policy_roles(ctx)
+    role = principal.user.role
+    current = Status(case["status"])
+    can = {
+        action: role in allowed and current in ALLOWED_FROM.get(action, frozenset())
+        for action, allowed in roles.items()
+        if action != "open"
+    }
+    latest = view.assessments[-1] if view.assessments else None
+    return render(
+        request,
+        "case.html",
+        principal,
+        status=status,
+        case=case,
+        audit=audit,
+        area_geojson=area_geojson,
+        can=can,
+        cia=None if latest is None else dict(latest.content),
+        cia_record=case["assessments"][-1] if case["assessments"] else None,
+        consultees=sorted(
+            k for k, v in ctx.cases.policy.consultations.recorded_by.items() if role in v
+        ),
+        positions=["concur", "object", "abstain"],
+        bodies=REQUIRED_CONSULTEES,
+        cia_positions=[p.value for p in Position],
+        ratings=[r.value for r in TensionRating],
+        risk_rows=range(1, forms.RISK_ROWS + 1),
+        mitigation_rows=range(1, forms.MITIGATION_ROWS + 1),
+        local_input=forms.local_input,
+        flash=flash,
+        flash_kind=flash_kind,
+        now_iso=ctx.clock.now().isoformat(),
+    )
+
+
+@router.get("/cases/{case_id}")
+def case_page(
+    request: Request,
+    case_id: CaseId,
+    flash: str | None = None,
+    principal: Principal = Require(*CASE_READERS),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    return _case_page(request, principal, ctx, case_id, flash=FLASHES.get(flash or ""))
+
+
+@router.post("/cases/{case_id}/actions/{action}")
+async def case_action(
+    request: Request,
+    case_id: CaseId,
+    action: str,
+    principal: Principal = Require(*CASE_READERS),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    """One form, one service call; a refusal comes back on the case page with its reason."""
+    from vigil.api.errors import status_for
+    from vigil.errors import VigilError
+
+    form = await request.form()
+    handler = ACTIONS.get(action)
+    if handler is None:
+        return _case_page(
+            request,
+            principal,
+            ctx,
+            case_id,
+            flash=f"unknown action '{action}'",
+            flash_kind="error",
+            status=404,
+        )
+    allowed = _policy_roles(ctx).get(action, frozenset())
+    try:
+        if principal.user.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise PermissionDenied(
+                f"role '{principal.user.role.value}' may not {action.replace('_', ' ')} "
+                f"under policy {ctx.cases.policy.version}; allowed: {names}"
+            )
+        handler(ctx, principal, case_id, form)
+    except VigilError as exc:
+        return _case_page(
+            request,
+            principal,
+            ctx,
+            case_id,
+            flash=f"Refused: {exc}",
+            flash_kind="error",
+            status=status_for(exc),
+        )
+    return RedirectResponse(f"/cases/{case_id}?flash=done", status_code=303)
+
+
+def _act_submit(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    ctx.cases.submit(p.actor, case_id)
+
+
+def _act_consult(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    from vigil.web import forms
+
+    ctx.cases.record_consultation(
+        p.actor,
+        case_id,
+        forms.text(form, "consultee", required=True),
+        forms.text(form, "position", required=True),
+        forms.text(form, "reasons", required=True),
+        forms.flag(form, "confirm_no_personal_data"),
+    )
+
+
+def _act_assess(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    from vigil.api.routers.impact import draft_assessment, latest_content
+    from vigil.web import forms
+
+    if forms.text(form, "mode") == "draft":
+        draft_assessment(ctx, p.actor, case_id)
+        return
+    view = ctx.cases.get_case(p.actor, case_id, purpose="complete impact assessment")
+    content = forms.cia_from_form(form, latest_content(view), case_id)
+    ctx.cases.attach_impact_assessment(p.actor, case_id, content)
+
+
+def _act_review(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    from vigil.web import forms
+
+    ctx.cases.review_impact_assessment(p.actor, case_id, forms.text(form, "notes"))
+
+
+def _act_request(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    ctx.cases.request_authorisation(p.actor, case_id)
+
+
+def _act_authorise(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    from vigil.api.routers.cases import AuthoriseIn, authorise
+    from vigil.web import forms
+
+    body = AuthoriseIn(
+        conditions=forms.text(form, "conditions", required=True),
+        start=forms.utc_time(form, "start") if forms.text(form, "start") else None,
+        end=forms.utc_time(form, "end") if forms.text(form, "end") else None,
+        override_reason=forms.text(form, "override_reason") or None,
+        urgent=forms.flag(form, "urgent"),
+    )
+    authorise(ctx, p, case_id, body)
+
+
+def _act_reasons(method: str) -> Any:
+    def act(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+        from vigil.web import forms
+
+        getattr(ctx.cases, method)(p.actor, case_id, forms.text(form, "reasons", required=True))
+
+    return act
+
+
+def _act_notify(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    from vigil.web import forms
+
+    ctx.cases.notify_oversight(p.actor, case_id, forms.text(form, "message", required=True))
+
+
+def _act_activate(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    ctx.cases.activate(p.actor, case_id)
+
+
+def _act_extend(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    from vigil.web import forms
+
+    ctx.cases.extend(
+        p.actor,
+        case_id,
+        forms.number(form, "hours"),
+        forms.text(form, "reasons", required=True),
+        forms.text(form, "override_reason") or None,
+    )
+
+
+def _act_debrief(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    from vigil.web import forms
+
+    ctx.cases.record_debrief(
+        p.actor,
+        case_id,
+        what_happened=forms.text(form, "what_happened", required=True),
+        incidents=forms.integer(form, "incidents"),
+        complaints=forms.integer(form, "complaints"),
+        community_feedback=forms.text(form, "community_feedback"),
+        confirm_no_personal_data=forms.flag(form, "confirm_no_personal_data"),
+    )
+
+
+def _act_close(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    from vigil.web import forms
+
+    ctx.cases.close(p.actor, case_id, forms.text(form, "notes"))
+
+
+ACTIONS: dict[str, Any] = {
+    "submit": _act_submit,
+    "consult": _act_consult,
+    "assess": _act_assess,
+    "review_assessment": _act_review,
+    "request_authorisation": _act_request,
+    "authorise": _act_authorise,
+    "refuse": _act_reasons("refuse"),
+    "ratify": _act_reasons("ratify_urgent"),
+    "withdraw": _act_reasons("withdraw"),
+    "notify_oversight": _act_notify,
+    "activate": _act_activate,
+    "extend": _act_extend,
+    "cancel": _act_reasons("cancel"),
+    "debrief": _act_debrief,
+    "close": _act_close,
+}

@@ -1,5 +1,41 @@
-"""audit (wired below)"""
+"""The audit trail of a case (itself an audited read) and verification of the whole chain."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from vigil.api.context import AppContext
+from vigil.api.deps import CASE_READERS, CaseId, Principal, Require, get_ctx
+from vigil.audit.log import entry_payload
+from vigil.roles import Role
+
+router = APIRouter(prefix="/api", tags=["audit"])
+
+
+def trail(ctx: AppContext, principal: Principal, case_id: int) -> list[dict[str, Any]]:
+    entries = ctx.cases.audit_trail(principal.actor, case_id)
+    return [{**entry_payload(e), "hash": e.hash} for e in entries]
+
+
+@router.get("/cases/{case_id}/audit", response_model=list[dict[str, Any]])
+def case_audit(
+    case_id: CaseId,
+    principal: Principal = Require(*CASE_READERS),
+    ctx: AppContext = Depends(get_ctx),
+) -> list[dict[str, Any]]:
+    return trail(ctx, principal, case_id)
+
+
+@router.get("/audit/verify", response_model=dict[str, Any])
+def verify(
+    _: Principal = Require(Role.OVERSIGHT, Role.ADMINISTRATOR),
+    ctx: AppContext = Depends(get_ctx),
+) -> dict[str, Any]:
+    """Walk the whole hash chain and the stored signed checkpoints; ``ok`` when unbroken."""
+    from vigil.audit.verify import report_dict, stored_checkpoints, verify_chain
+
+    with ctx.session_factory() as s:
+        report = verify_chain(s, checkpoints=stored_checkpoints(s))
+    return report_dict(report)

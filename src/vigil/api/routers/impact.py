@@ -1,5 +1,127 @@
-"""impact (wired below)"""
+"""The community impact assessment of a case: a draft from the automatic indicators, new
+versions as people complete it, the independent review, and the rendered document. Completeness
+is the assessment model's ``missing()``; who may write or review comes from the policy."""
 
-from fastapi import APIRouter
+from __future__ import annotations
 
-router = APIRouter(prefix="/api/impact", tags=["impact"])
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse
+
+from vigil.api.context import AppContext
+from vigil.api.deps import CASE_READERS, CaseId, Principal, Require, RequirePolicy, get_ctx
+from vigil.api.errors import NotFound
+from vigil.api.views import case_detail
+from vigil.cases.policy import Policy
+from vigil.cases.service import CaseView
+from vigil.roles import Actor, Role
+
+router = APIRouter(prefix="/api/cases", tags=["impact"])
+
+
+def _authors(p: Policy) -> tuple[Role, ...]:
+    return tuple(p.assessment.authors)
+
+
+def _reviewers(p: Policy) -> tuple[Role, ...]:
+    return tuple(p.assessment.reviewers)
+
+
+def latest_content(view: CaseView) -> dict[str, Any] | None:
+    return None if not view.assessments else dict(view.assessments[-1].content)
+
+
+def draft_assessment(ctx: AppContext, actor: Actor, case_id: int) -> CaseView:
+    """Version 1 (or a refreshed version) of the CIA with the area profile and the automatic
+    indicators computed for the case's area; people complete the rest."""
+    from vigil.impact.indicators import compute_indicators, select_area, start_assessment
+
+    view = ctx.cases.get_case(actor, case_id, purpose="draft impact assessment")
+    area = select_area(
+        polygon=view.record.area_wkt,
+        name=f"case {case_id} area",
+        shared=ctx.settings.shared_data,
+    )
+    with ctx.session_factory() as s:
+        indicators = compute_indicators(
+            area,
+            policy=ctx.cases.policy.guardrails,
+            session=s,
+            now=ctx.clock.now(),
+            shared=ctx.settings.shared_data,
+        )
+    cia = start_assessment(indicators, case_id)
+    previous = latest_content(view)
+    if previous:
+        # keep what people already wrote; refresh only the automatic parts
+        merged = {**previous, "area_profile": cia.area_profile, "indicators": cia.indicators}
+        return ctx.cases.attach_impact_assessment(actor, case_id, merged)
+    return ctx.cases.attach_impact_assessment(actor, case_id, cia)
+
+
+@router.get("/{case_id}/impact-assessment", response_model=dict[str, Any])
+def read_assessment(
+    case_id: CaseId,
+    principal: Principal = Require(*CASE_READERS),
+    ctx: AppContext = Depends(get_ctx),
+) -> dict[str, Any]:
+    view = ctx.cases.get_case(principal.actor, case_id, purpose="read impact assessment")
+    if not view.assessments:
+        raise NotFound(f"case {case_id} has no impact assessment yet")
+    latest = view.assessments[-1]
+    return {
+        "version": latest.version,
+        "status": latest.status,
+        "missing": list(latest.missing or []),
+        "content": latest.content,
+    }
+
+
+@router.get("/{case_id}/impact-assessment/document", response_class=HTMLResponse)
+def assessment_document(
+    case_id: CaseId,
+    principal: Principal = Require(*CASE_READERS),
+    ctx: AppContext = Depends(get_ctx),
+) -> HTMLResponse:
+    """The latest CIA as a standalone HTML document (print or save as PDF)."""
+    from vigil.impact.assessment import CommunityImpactAssessment
+    from vigil.impact.render import render_html
+
+    view = ctx.cases.get_case(principal.actor, case_id, purpose="read impact assessment")
+    content = latest_content(view)
+    if content is None:
+        raise NotFound(f"case {case_id} has no impact assessment yet")
+    cia = CommunityImpactAssessment.model_validate(content)
+    return HTMLResponse(render_html(cia, ctx.clock.now()))
+
+
+@router.post("/{case_id}/impact-assessment/draft", response_model=dict[str, Any])
+def draft(
+    case_id: CaseId,
+    principal: Principal = RequirePolicy("draft an impact assessment", _authors),
+    ctx: AppContext = Depends(get_ctx),
+) -> dict[str, Any]:
+    return case_detail(draft_assessment(ctx, principal.actor, case_id))
+
+
+@router.post("/{case_id}/impact-assessment", response_model=dict[str, Any])
+def attach(
+    case_id: CaseId,
+    body: dict[str, Any],
+    principal: Principal = RequirePolicy("write an impact assessment", _authors),
+    ctx: AppContext = Depends(get_ctx),
+) -> dict[str, Any]:
+    """A new CIA version (the whole assessment, as ``CommunityImpactAssessment`` JSON)."""
+    return case_detail(ctx.cases.attach_impact_assessment(principal.actor, case_id, body))
+
+
+@router.post("/{case_id}/impact-assessment/review", response_model=dict[str, Any])
+def review(
+    case_id: CaseId,
+    body: dict[str, str],
+    principal: Principal = RequirePolicy("review an impact assessment", _reviewers),
+    ctx: AppContext = Depends(get_ctx),
+) -> dict[str, Any]:
+    notes = body.get("notes", "")
+    return case_detail(ctx.cases.review_impact_assessment(principal.actor, case_id, notes))

@@ -1,0 +1,143 @@
+"""Form fields to domain values: what a browser posts, turned into the arguments of the same
+service calls the JSON API makes. Presentation only: no rule of policy is decided here."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from vigil.errors import VigilError
+from vigil.impact.assessment import REQUIRED_CONSULTEES
+
+#: rows offered on the CIA form for risks and mitigations
+RISK_ROWS = 3
+MITIGATION_ROWS = 3
+
+
+class FormError(VigilError):
+    """A form field could not be read (bad date, number or missing value)."""
+
+
+def text(form: FormData, name: str, required: bool = False) -> str:
+    value = form.get(name)
+    value = value.strip() if isinstance(value, str) else ""
+    if required and not value:
+        raise FormError(f"field '{name}': required")
+    return value
+
+
+def flag(form: FormData, name: str) -> bool:
+    return text(form, name).lower() in ("1", "on", "true", "yes")
+
+
+def integer(form: FormData, name: str) -> int:
+    raw = text(form, name, required=True)
+    try:
+        return int(raw)
+    except ValueError:
+        raise FormError(f"field '{name}': '{raw}' is not a whole number") from None
+
+
+def number(form: FormData, name: str) -> float:
+    raw = text(form, name, required=True)
+    try:
+        return float(raw)
+    except ValueError:
+        raise FormError(f"field '{name}': '{raw}' is not a number") from None
+
+
+def utc_time(form: FormData, name: str) -> datetime:
+    """A ``datetime-local`` value, read as UTC (the form says so next to the field)."""
+    raw = text(form, name, required=True)
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        raise FormError(f"field '{name}': '{raw}' is not a date and time") from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def lines(form: FormData, name: str) -> list[str]:
+    return [line.strip() for line in text(form, name).splitlines() if line.strip()]
+
+
+def local_input(when: datetime | str | None) -> str:
+    """A UTC time as a ``datetime-local`` input value."""
+    if when is None:
+        return ""
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M")
+
+
+def cia_from_form(form: FormData, previous: dict[str, Any] | None, case_id: int) -> dict[str, Any]:
+    """The whole CIA as a dict: the previous version with the form's sections replaced. The
+    assessment model validates it and says what is still missing."""
+    cia: dict[str, Any] = dict(previous or {})
+    cia["case_id"] = str(case_id)
+    cia["tension"] = {
+        "evidenced": text(form, "tension_evidenced"),
+        "experienced": text(form, "tension_experienced"),
+        "potential": text(form, "tension_potential"),
+        "rating": text(form, "tension_rating") or None,
+    }
+    consultations = []
+    for body in REQUIRED_CONSULTEES:
+        key = f"cons_{body.value}"
+        if not text(form, f"{key}_summary"):
+            continue
+        on = text(form, f"{key}_on")
+        try:
+            day = date.fromisoformat(on).isoformat() if on else None
+        except ValueError:
+            raise FormError(f"field '{key}_on': '{on}' is not a date") from None
+        consultations.append(
+            {
+                "body": body.value,
+                "role": text(form, f"{key}_role"),
+                "on": day,
+                "position": text(form, f"{key}_position"),
+                "summary": text(form, f"{key}_summary"),
+            }
+        )
+    cia["consultations"] = consultations
+    risks = []
+    for n in range(1, RISK_ROWS + 1):
+        if not text(form, f"risk_{n}_description"):
+            continue
+        risks.append(
+            {
+                "id": text(form, f"risk_{n}_id") or f"R{n}",
+                "description": text(form, f"risk_{n}_description"),
+                "likelihood": integer(form, f"risk_{n}_likelihood"),
+                "impact": integer(form, f"risk_{n}_impact"),
+            }
+        )
+    cia["risks"] = risks
+    mitigations = []
+    for n in range(1, MITIGATION_ROWS + 1):
+        if not text(form, f"mitigation_{n}_description"):
+            continue
+        addresses = [a.strip() for a in text(form, f"mitigation_{n}_addresses").split(",")]
+        mitigations.append(
+            {
+                "description": text(form, f"mitigation_{n}_description"),
+                "addresses": [a for a in addresses if a],
+                "owner_role": text(form, f"mitigation_{n}_owner_role"),
+            }
+        )
+    cia["mitigations"] = mitigations
+    cia["communication"] = {
+        "before": text(form, "communication_before"),
+        "after": text(form, "communication_after"),
+    }
+    reviewer = text(form, "reviewer_user_id")
+    cia["reviewer"] = (
+        {"user_id": reviewer, "role": text(form, "reviewer_role")} if reviewer else None
+    )
+    review_date = text(form, "review_date")
+    cia["review_date"] = review_date or None
+    return cia

@@ -1,0 +1,79 @@
+"""Server-rendered pages answer as each role, and refuse or redirect as they should."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tests.api.conftest import bearer, browser_login
+
+HTML = {"Accept": "text/html"}
+
+
+def _open_case(client, tokens, clock):
+    top = client.get("/api/forecasts/current/top?k=1", headers=bearer(tokens, "analyst")).json()
+    now = clock.now()
+    r = client.post(
+        "/api/cases",
+        json={
+            "cells": [top[0]["area_id"]],
+            "start": (now + timedelta(hours=1)).isoformat(),
+            "end": (now + timedelta(hours=9)).isoformat(),
+            "resources": "Officers on foot",
+            "objectives": "Prevent serious violence",
+            "success_measures": ["No knife injuries"],
+        },
+        headers=bearer(tokens, "analyst"),
+    )
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_case_page_renders_for_every_reader_and_audits_the_read(app_env, client, tokens):
+    app, clock, _ = app_env
+    cid = _open_case(client, tokens, clock)
+    for user in ("analyst", "commander", "lead", "ao", "oversight"):
+        c = browser_login(app, user)
+        r = c.get(f"/cases/{cid}", headers=HTML)
+        assert r.status_code == 200, (user, r.text[:500])
+        assert f"Case #{cid}" in r.text and 'id="evidence-map"' in r.text
+    trail = client.get(f"/api/cases/{cid}/audit", headers=bearer(tokens, "oversight")).json()
+    readers = {e["actor_role"] for e in trail if e["action"] == "case.read"}
+    assert {
+        "analyst",
+        "local_commander",
+        "community_lead",
+        "authorising_officer",
+        "oversight",
+    } <= readers
+
+
+def test_forms_follow_the_policy(app_env, client, tokens):
+    app, clock, _ = app_env
+    cid = _open_case(client, tokens, clock)
+    analyst = browser_login(app, "analyst").get(f"/cases/{cid}", headers=HTML).text
+    assert 'id="form-submit"' in analyst and 'id="form-authorise"' not in analyst
+    overseer = browser_login(app, "oversight").get(f"/cases/{cid}", headers=HTML).text
+    assert '<form method="post" action="/cases/' not in overseer
+
+
+def test_refused_action_shows_the_reason_on_the_case_page(app_env, client, tokens):
+    import re
+
+    app, clock, _ = app_env
+    cid = _open_case(client, tokens, clock)
+    c = browser_login(app, "analyst")
+    page = c.get(f"/cases/{cid}", headers=HTML).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = c.post(
+        f"/cases/{cid}/actions/authorise",
+        data={"csrf_token": csrf, "conditions": "self-authorised"},
+        headers=HTML,
+    )
+    assert r.status_code == 403
+    assert "may not authorise" in r.text and "authorising_officer" in r.text
+
+
+def test_unknown_case_is_a_clear_html_404(app_env):
+    app, _, _ = app_env
+    r = browser_login(app, "analyst").get("/cases/424242", headers=HTML)
+    assert r.status_code == 404 and "case 424242 does not exist" in r.text
