@@ -49,29 +49,25 @@ def _params(pairs: list[str] | None) -> dict[str, Any]:
     return out
 
 
-def _from_store(dataset: str | None) -> pd.DataFrame | None:
-    """Incidents of ``dataset`` (all datasets when None) from the store, or None if no store."""
+def _from_store(dataset: str | None) -> tuple[pd.DataFrame | None, list[str]]:
+    """Incidents of ``dataset`` (every dataset when None) from the store, and what it holds."""
+    from vigil.data.store import IncidentStore
     from vigil.settings import get_settings
 
-    try:
-        from vigil.data import store as store_mod
-    except ImportError:
-        return None
-    store_dir = get_settings().store_dir
-    if not Path(store_dir).exists():
-        return None
-    store = store_mod.IncidentStore(store_dir)
-    frame: pd.DataFrame = store.incidents(dataset=dataset) if dataset else store.incidents()
-    return frame
+    store = IncidentStore(get_settings().store_dir)
+    stored = store.datasets()
+    if not stored or (dataset is not None and dataset not in stored):
+        return None, stored
+    return store.query(dataset=dataset), stored
 
 
 def load_incidents(dataset: str | None, categories: list[str]) -> pd.DataFrame:
     """The target incidents with x/y: from the store, else a bundled dataset of that name."""
     from vigil.data.taxonomy import SERIOUS_VIOLENCE
 
-    frame = _from_store(dataset)
-    source = "the store"
-    if frame is None or frame.empty:
+    frame, stored = _from_store(dataset)
+    source = f"the store ({dataset or ', '.join(stored)})"
+    if frame is None:
         if dataset in BUNDLED:
             from vigil.data import datasets
 
@@ -83,9 +79,15 @@ def load_incidents(dataset: str | None, categories: list[str]) -> pd.DataFrame:
             source = f"bundled dataset {dataset}"
         else:
             raise DataError(
-                f"no incidents for dataset {dataset!r} in the store; import some with "
-                "`vigil data import` (or `vigil data import-demo`), or name a bundled dataset: "
-                + ", ".join(BUNDLED)
+                (
+                    f"no dataset {dataset!r} in the store"
+                    if dataset
+                    else "no --dataset given and the store is empty"
+                )
+                + f" (it holds: {', '.join(stored) or 'nothing'}); import one with "
+                "`vigil data import` or `vigil data import-demo`, or name a "
+                "bundled dataset: " + ", ".join(BUNDLED),
+                field="dataset",
             )
     wanted = set(categories) if categories else set(SERIOUS_VIOLENCE)
     present = set(frame["category"].astype(str).unique())
@@ -93,9 +95,15 @@ def load_incidents(dataset: str | None, categories: list[str]) -> pd.DataFrame:
     if not chosen:
         raise DataError(
             f"none of the categories {sorted(wanted)} occur in {source} "
-            f"(it holds: {', '.join(sorted(present))}); choose with --categories"
+            f"(it holds: {', '.join(sorted(present))}); choose with --categories",
+            field="category",
         )
     frame = frame[frame["category"].astype(str).isin(chosen)].reset_index(drop=True)
+    if len(frame["dataset"].astype(str).unique()) > 1 and dataset is None:
+        raise DataError(
+            f"the store holds several datasets ({', '.join(stored)}); choose one with --dataset",
+            field="dataset",
+        )
     from vigil.geo.projection import with_xy
 
     frame, crs = with_xy(frame)
@@ -262,28 +270,24 @@ def backtest(
 def print_summary(result: Any) -> None:
     """Rich tables of mean scores and of the comparison with the best baseline."""
     s = result.summary()
-    fr = result.fractions
     table = Table(
         title=f"Backtest: {len(result.config['origins'])} origins x "
         f"{len(result.config['offsets'])} offsets, {result.config['horizon']} windows"
     )
     table.add_column("model")
-    cols = [f"hit_rate@{f:g}" for f in fr] + [
-        "pai@0.01",
-        "pei_star@0.01",
-        "log_likelihood",
-        "stability@0.05",
-        "fit_s",
-    ]
-    cols = [c for c in cols if c in s]
-    for c in cols:
-        table.add_column(c.replace("hit_rate", "hit"), justify="right")
+    fr = [f for f in (0.01, 0.05) if f in result.fractions] or list(result.fractions[:2])
+    cols = [(f"hit_rate@{f:g}", f"hit {100 * f:g}%") for f in fr]
+    cols += [(f"pai@{fr[0]:g}", f"PAI {100 * fr[0]:g}%"), (f"pei_star@{fr[0]:g}", "PEI*")]
+    cols += [("log_likelihood", "log-lik"), (f"stability@{fr[-1]:g}", "stable"), ("fit_s", "fit s")]
+    cols = [(c, label) for c, label in cols if c in s]
+    for _, label in cols:
+        table.add_column(label, justify="right")
     for _, row in s.iterrows():
         table.add_row(
             str(row["model"]),
             *(
                 f"{100 * row[c]:.1f}%" if c.startswith("hit_rate") else f"{row[c]:.3g}"
-                for c in cols
+                for c, _ in cols
             ),
         )
     console.print(table)
