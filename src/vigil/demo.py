@@ -12,6 +12,11 @@ import sys
 STEPS: list[tuple[str, list[str]]] = [
     ("Import London 2022 street crime", ["data", "import-demo"]),
     ("Summarise the store", ["data", "summary"]),
+    (
+        "Forecast serious violence in London for December 2022 (KDE, 250 m cells)",
+        "forecast --model kde --cell 250 --horizon 1M --at 2022-12-01 "
+        "--dataset met-street-2022".split(),
+    ),
     ("Create or upgrade the case database", ["db", "upgrade"]),
     ("Check the audit log", ["audit", "verify"]),
 ]

@@ -114,3 +114,15 @@ def test_entry_point_turns_errors_into_one_line(data_dir: Path, tmp_path: Path):
     )
     assert proc.returncode == 2
     assert "unknown model" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_forecast_default_output_is_where_the_map_looks(data_dir: Path):
+    from vigil.api.surfaces import latest_surface_source
+
+    args = ["forecast", "--model", "naive", "--cell", "1000", "--at", "2022-11-01"]
+    res = runner.invoke(app, args + ["--dataset", "met-street-2022"])
+    assert res.exit_code == 0, res.output
+    stem = data_dir / "forecasts" / "naive-20221101-20221201"
+    assert all(stem.with_suffix(s).is_file() for s in (".csv", ".geojson", ".json"))
+    newest = latest_surface_source(data_dir)()
+    assert newest is not None and newest.model == "naive"

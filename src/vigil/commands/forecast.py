@@ -138,8 +138,11 @@ def forecast(
         None, "--categories", help="Taxonomy codes, comma separated (default: serious violence)."
     ),
     param: list[str] | None = typer.Option(None, "--param", help="Model parameter key=value."),
-    out: Path = typer.Option(
-        Path("forecast"), "--out", help="Output prefix: PREFIX.csv/.geojson/.json"
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        help="Output prefix: PREFIX.csv/.geojson/.json (default: the data dir's forecasts/, "
+        "where the web map finds it).",
     ),
     save: bool = typer.Option(False, "--save", help="Also save it for the web map (data dir)."),
     top: int = typer.Option(10, "--top", help="Top areas to print."),
@@ -172,6 +175,13 @@ def forecast(
     surface = fitted.predict(start, end)
     surface.data_version.setdefault("study_area", area_name)
     surface.data_version.setdefault("source", incidents.attrs.get("source"))
+    if out is None:
+        from vigil.api.surfaces import forecasts_dir
+        from vigil.settings import get_settings
+
+        # same stem as the web app's save_surface, so PREFIX.json *is* the saved surface
+        stem = f"{surface.model}-{surface.start:%Y%m%d}-{surface.end:%Y%m%d}"
+        out = forecasts_dir(get_settings().data_dir) / stem
     out.parent.mkdir(parents=True, exist_ok=True)
     csv_path = surface.to_csv(out.with_name(out.name + ".csv"))
     geo_path = out.with_name(out.name + ".geojson")
