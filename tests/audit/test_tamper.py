@@ -186,3 +186,26 @@ def test_forged_checkpoint_is_rejected(populated: sessionmaker[Session]) -> None
     other_key = Checkpoint(**{**cp.__dict__, "key_id": "0" * 16})
     assert any("another key" in p for p in _problems(populated, [other_key]))
     assert _problems(populated, [cp]) == []
+
+
+def test_periodic_checkpoints_are_stored_and_checked_by_verify(
+    populated: sessionmaker[Session], db_url: str, cli_env: None
+) -> None:
+    from vigil.audit.verify import checkpoint_if_due
+
+    t = datetime(2022, 7, 2, 0, 0, tzinfo=UTC)
+    with populated() as s, s.begin():
+        cp = checkpoint_if_due(s, KEY, t)
+    assert cp is not None and cp.seq == 9
+    with populated() as s, s.begin():
+        assert checkpoint_if_due(s, KEY, t + timedelta(hours=1)) is None  # not due yet
+        assert checkpoint_if_due(s, KEY, t + timedelta(hours=30)) is None  # nothing new
+    with populated() as s:
+        prev = s.execute(sa.text("SELECT hash FROM audit_log WHERE seq = 8")).scalar_one()
+    _tamper(
+        db_url,
+        "DELETE FROM audit_log WHERE seq = 9",
+        f"UPDATE audit_head SET seq = 8, hash = '{prev}'",
+    )
+    code, out = _cli("audit", "verify")
+    assert code == 1 and "covers entry 9" in out

@@ -1,4 +1,5 @@
-"""Concurrency on PostgreSQL: two authorising officers decide the same case at the same moment.
+"""Concurrency: two authorising officers decide the same case at the same moment, on
+PostgreSQL (row locks) and on SQLite (writers serialised by BEGIN IMMEDIATE).
 
 Exactly one wins; the other gets a clear refusal; nothing is lost and the audit chain still
 verifies. Concurrent audited reads all land in the chain without a duplicate sequence number
@@ -10,7 +11,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,13 +21,6 @@ from vigil.cases.states import Status
 from vigil.cases.workflow import InvalidTransition
 from vigil.db.audit import AuditEntry
 from vigil.db.cases import Authorisation
-
-pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def db_url(pg_url: str) -> str:  # this module runs on PostgreSQL only
-    return pg_url
 
 
 def _race(calls: list[Callable[[], Any]]) -> list[Any]:

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +120,9 @@ def verify_chain(
     prev_hash = GENESIS_HASH
     count = 0
     by_seq: dict[int, str] = {}
-    rows = session.execute(select(AuditEntry).order_by(AuditEntry.seq)).scalars()
+    rows = session.execute(
+        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=5000)
+    ).scalars()
     for entry in rows:
         count += 1
         if entry.seq != expected_seq:
@@ -186,6 +188,20 @@ def verify_chain(
         problems=problems,
         checkpoints_checked=len(checkpoints or []),
     )
+
+
+def checkpoint_if_due(
+    session: Session, key: str, now: datetime, every: timedelta = timedelta(hours=24)
+) -> Checkpoint | None:
+    """The scheduler's periodic checkpoint: signed when none was taken in ``every`` and the
+    chain has grown since the last one; None otherwise."""
+    last = session.execute(
+        select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
+    ).scalar_one_or_none()
+    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    if last is not None and (as_utc(now) - as_utc(last.at) < every or last.seq == head.seq):
+        return None
+    return create_checkpoint(session, key, now)
 
 
 def stored_checkpoints(session: Session) -> list[Checkpoint]:

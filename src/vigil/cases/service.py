@@ -135,6 +135,10 @@ class CaseService:
         self.policy = policy or default_policy()
         self._guardrail_check = guardrail_check
 
+    @property
+    def session_factory(self) -> sessionmaker[Session]:
+        return self._sf
+
     # ------------------------------------------------------------------ plumbing
     def _now(self) -> datetime:
         return as_utc(self.clock.now())

@@ -8,7 +8,13 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from vigil.audit.verify import Checkpoint, create_checkpoint, report_dict, verify_chain
+from vigil.audit.verify import (
+    Checkpoint,
+    create_checkpoint,
+    report_dict,
+    stored_checkpoints,
+    verify_chain,
+)
 from vigil.clock import SystemClock
 from vigil.commands._context import session_factory
 from vigil.settings import get_settings
@@ -32,6 +38,8 @@ def verify_cmd(
     or if a witness's checkpoint is no longer in the log (a cut-off tail)."""
     checkpoints = [Checkpoint.load(p) for p in checkpoint or []]
     with session_factory()() as s:
+        # the checkpoints recorded in the database count too (a witness's copy counts more)
+        checkpoints = stored_checkpoints(s) + checkpoints
         report = verify_chain(s, checkpoints=checkpoints, key=get_settings().secret_key)
     console = Console()
     if as_json:
