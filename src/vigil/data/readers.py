@@ -10,14 +10,15 @@ skip bad rows, in which case the rejects come back with their reasons.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from vigil.data.csvio import CsvSource, ProgressFn, RawTable, csv_sources, read_text_table
 from vigil.data.mapping import ColumnMapping, RegionSpec, load_mapping
@@ -156,6 +157,15 @@ def _coords(
     )
 
 
+def _to_float(s: pd.Series) -> np.ndarray:
+    """Numbers from text; NaN where blank or not a number (fast path: one Arrow cast)."""
+    try:
+        arr = pa.array(s, type=pa.large_string())
+        return np.asarray(pc.cast(pc.utf8_trim_whitespace(arr), pa.float64()), dtype=float)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pd.to_numeric(s.str.strip(), errors="coerce").to_numpy(dtype=float)
+
+
 def check_coordinates(
     df: pd.DataFrame,
     a_col: str,
@@ -171,7 +181,7 @@ def check_coordinates(
     vals = []
     for col in (a_col, b_col):
         s = df[col]
-        num = pd.to_numeric(s.str.strip(), errors="coerce").to_numpy(dtype=float)
+        num = _to_float(s)
         blank = blank_mask(s)
         notnum = ~blank & ~np.isfinite(num)
         probs.add(notnum, col, "not a number", s)
@@ -223,41 +233,71 @@ def check_coordinates(
     return lon, lat, bad
 
 
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_PRIME = np.uint64(0x100000001B3)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a fixed, well-spread 64-bit mixing (uint64 arithmetic wraps)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * _M1
+    x = x ^ (x >> np.uint64(27))
+    x = x * _M2
+    return x ^ (x >> np.uint64(31))
+
+
+def _md5_64(text: str) -> int:
+    return int.from_bytes(hashlib.md5(text.encode("utf-8")).digest()[:8], "big")
+
+
+def _column_hashes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """MD5 (64 bits) of each value, computed once per distinct value."""
+    enc = pc.dictionary_encode(col)
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.combine_chunks()
+    values = enc.dictionary.to_pylist()
+    table = np.fromiter((_md5_64(v) for v in values), dtype=np.uint64, count=len(values))
+    codes = enc.indices.to_numpy(zero_copy_only=False)
+    return table[codes]
+
+
 def stable_ids(
     df: pd.DataFrame, dataset: str, source: CsvSource, key_column: str | None = None
 ) -> pd.Series:
     """Stable ids: dataset + source key when present, else file name + row content; each with
     its occurrence number, so identical rows stay distinct and re-imports land on the same id.
 
-    The id is the first 16 hex digits of an MD5 (stable across versions and machines), computed
-    by DuckDB over the Arrow columns without a Python loop.
+    An id is 16 hex digits of a 64-bit hash built only from MD5 and fixed integer arithmetic,
+    so it is the same on every machine and version. Each distinct value of a column is hashed
+    once (police.uk columns repeat a lot), then the columns are folded row-wise in numpy.
     """
+    n = len(df)
     table = pa.Table.from_pandas(df, preserve_index=False)
-    names = [f"c{i}" for i in range(table.num_columns)]
-    table = table.rename_columns(names).append_column("pos", pa.array(np.arange(len(df))))
-    content = ", ".join(f"c{i}" for i in range(len(names)))
-    by_content = f"concat_ws(chr(31), $dataset, 'file', $name, {content})"
+    h = np.full(n, _md5_64(f"{dataset}\x1ffile\x1f{source.name}"), dtype=np.uint64)
+    for col in table.columns:
+        h = _mix((h * _PRIME) ^ _column_hashes(col))
     if key_column:
-        k = f"c{list(df.columns).index(key_column)}"
-        key_expr = (
-            f"CASE WHEN trim({k}) <> '' THEN concat_ws(chr(31), $dataset, 'key', {k}) "
-            f"ELSE {by_content} END"
-        )
-    else:
-        key_expr = by_content
-    sql = (
-        f"WITH keyed AS (SELECT pos, {key_expr} AS k FROM t) "
-        "SELECT substr(md5(k || chr(31) || "
-        "CAST(row_number() OVER (PARTITION BY k ORDER BY pos) AS VARCHAR)), 1, 16) AS id "
-        "FROM keyed ORDER BY pos"
-    )
-    con = duckdb.connect(":memory:")
-    try:
-        con.register("t", table)
-        ids = con.sql(sql, params={"dataset": dataset, "name": source.name}).to_arrow_table()
-    finally:
-        con.close()
-    return ids.column("id").to_pandas().astype("string")
+        key = table[key_column]
+        keyed = pc.not_equal(pc.utf8_trim_whitespace(key), "").to_numpy(zero_copy_only=False)
+        if keyed.any():
+            salt = np.uint64((_md5_64(f"{dataset}\x1fkey") * int(_PRIME)) & 0xFFFFFFFFFFFFFFFF)
+            by_key = _mix(salt ^ _column_hashes(key))
+            h = np.where(keyed, by_key, h)
+    # occurrence number of each key within the file (0 for the first)
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    idx = np.arange(n)
+    starts = np.where(np.r_[True, hs[1:] != hs[:-1]], idx, 0)
+    occ = np.empty(n, dtype=np.uint64)
+    occ[order] = (idx - np.maximum.accumulate(starts)).astype(np.uint64)
+    rep = occ > 0
+    if rep.any():
+        h[rep] = _mix((h[rep] * _PRIME) ^ _mix(occ[rep]))
+    hexed = h.astype(">u8").tobytes().hex().encode()
+    offsets = np.arange(0, 16 * (n + 1), 16, dtype=np.int32)
+    arr = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(hexed))
+    return arr.to_pandas().astype("string")
 
 
 def read_mapped(
