@@ -27,6 +27,7 @@ Definitions (one place, used by the reports):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -68,8 +69,14 @@ def load_borough_months(shared: Path) -> pd.DataFrame:
     """Recorded offences in long form: ``borough, minor, month (Timestamp), count``.
 
     The two published files are joined end to end; a month present in both (there is none in
-    the published snapshot) would be an error rather than silently double-counted.
+    the published snapshot) would be an error rather than silently double-counted. Memoised per
+    folder (reports ask for several measures); each call returns a copy.
     """
+    return _load_borough_months(Path(shared).resolve()).copy()
+
+
+@lru_cache(maxsize=4)
+def _load_borough_months(shared: Path) -> pd.DataFrame:
     frames = []
     seen_months: set[str] = set()
     for name in BOROUGH_FILES:
@@ -238,3 +245,51 @@ def _summary_row(measure: str, london: pd.DataFrame, year: int) -> dict[str, obj
         else round(float(this["yoy_pct"].iloc[0]), 1),
         "complete": bool(not this.empty and int(this["months"].iloc[0]) == 12),
     }
+
+
+def window_summary(shared: Path, months: list[pd.Timestamp]) -> pd.DataFrame:
+    """London totals over ``months`` and over the same months a year earlier, per measure.
+
+    For a quarterly report: ``measure, label, count, previous, change_pct, available`` where
+    ``available`` is False when the tables do not cover every month asked for (the count is then
+    left out rather than shown as a partial total).
+    """
+    rows = []
+    wanted = [pd.Timestamp(m) for m in months]
+    earlier = [m - pd.DateOffset(years=1) for m in wanted]
+    for measure in ("serious_violence", "knife_crime", "homicide"):
+        m = monthly_by_borough(shared, measure)
+        london = m.groupby("month")["count"].sum()
+        have = set(london.index)
+        ok = all(x in have for x in wanted)
+        ok_prev = all(x in have for x in earlier)
+        count = int(london.loc[wanted].sum()) if ok else None
+        prev = int(london.loc[earlier].sum()) if ok_prev else None
+        change = None if count is None or not prev else round(100.0 * (count - prev) / prev, 1)
+        rows.append(
+            {
+                "measure": measure,
+                "label": MEASURE_LABELS[measure],
+                "count": count,
+                "previous": prev,
+                "change_pct": change,
+                "available": ok,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def borough_totals(
+    shared: Path, months: list[pd.Timestamp], measure: str = "serious_violence"
+) -> dict[str, int]:
+    """Count of ``measure`` per borough over ``months`` (boroughs with none are left out)."""
+    m = monthly_by_borough(shared, measure)
+    sel = m[m["month"].isin([pd.Timestamp(x) for x in months])]
+    per = sel.groupby("borough")["count"].sum()
+    return {str(k): int(v) for k, v in per.items() if v > 0}
+
+
+def london_monthly(shared: Path, measure: str = "serious_violence") -> pd.Series:
+    """London total per month (index: month start)."""
+    m = monthly_by_borough(shared, measure)
+    return m.groupby("month")["count"].sum().sort_index()

@@ -1,0 +1,136 @@
+"""The case file: everything about one deployment case, for the authorising officer and oversight.
+
+It carries the case, the evidence map (the frozen forecast the decision rested on), the community
+impact assessment summary, consultations, authorisations and extensions, notifications to
+oversight, the debrief, every outcome evaluation run, and a digest of the case's audit trail with
+a check that the whole chain is intact. Producing it is itself a disclosure of case content, so
+it is written to the audit log when an actor is given.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from vigil.audit.log import Category, append, entries_for_case
+from vigil.audit.verify import verify_chain
+from vigil.cases.evidence import EvidenceError, thaw
+from vigil.cases.states import effective_status
+from vigil.clock import as_utc
+from vigil.db.cases import Case
+from vigil.db.outcomes import OutcomeEvaluation
+from vigil.reports import maps
+from vigil.reports.document import Report, ReportError, render
+from vigil.roles import Actor
+
+
+def _cia_summary(case: Case) -> dict[str, Any] | None:
+    if not case.assessments:
+        return None
+    rec = case.assessments[-1]
+    c = rec.content or {}
+    risks = c.get("risks") or []
+    return {
+        "version": rec.version,
+        "status": rec.status,
+        "missing": rec.missing or [],
+        "reviewed_at": rec.reviewed_at,
+        "reviewer_role": rec.reviewer_role,
+        "tension": (c.get("tension") or {}).get("rating"),
+        "tension_evidenced": (c.get("tension") or {}).get("evidenced"),
+        "consulted": [(x.get("body"), x.get("position")) for x in (c.get("consultations") or [])],
+        "risks": [
+            (r.get("id"), r.get("description"), r.get("likelihood", 0) * r.get("impact", 0))
+            for r in risks
+        ],
+        "mitigations": [m.get("description") for m in (c.get("mitigations") or [])],
+    }
+
+
+def build_case_file(
+    session: Session, case_id: int, now: datetime, *, actor: Actor | None = None
+) -> Report:
+    """The case file for ``case_id``; with ``actor``, its production is audited."""
+    case = session.execute(
+        select(Case)
+        .where(Case.id == case_id)
+        .options(
+            selectinload(Case.consultations),
+            selectinload(Case.assessments),
+            selectinload(Case.authorisations),
+            selectinload(Case.extensions),
+            selectinload(Case.notifications),
+            selectinload(Case.debriefs),
+        )
+    ).scalar_one_or_none()
+    if case is None:
+        raise ReportError(f"case {case_id} does not exist")
+    now = as_utc(now)
+    status = effective_status(case, now)
+    area = maps.parse_area(case.area_wkt)
+    evidence_map = None
+    evidence_note = None
+    if case.evidence_json:
+        try:
+            surface = thaw(case.evidence_json, case.evidence_digest)
+            evidence_map = maps.evidence_map(surface, area)
+            evidence_note = (
+                f"{surface.model} forecast for {surface.start:%d %b %Y %H:%M} – "
+                f"{surface.end:%d %b %Y %H:%M}; snapshot digest {case.evidence_digest}"
+            )
+        except EvidenceError as exc:
+            evidence_note = f"EVIDENCE DOES NOT MATCH ITS DIGEST: {exc}"
+    evaluations = list(
+        session.execute(
+            select(OutcomeEvaluation)
+            .where(OutcomeEvaluation.case_id == case_id)
+            .order_by(OutcomeEvaluation.id)
+        ).scalars()
+    )
+    latest = evaluations[-1] if evaluations else None
+    latest_detail = json.loads(latest.result_json) if latest else None
+    trail = entries_for_case(session, case_id)
+    chain = verify_chain(session)
+    facts: dict[str, Any] = {
+        "case_id": case.id,
+        "status": status.value,
+        "borough": case.borough,
+        "authorisations": len(case.authorisations),
+        "extensions": len(case.extensions),
+        "consultations": len(case.consultations),
+        "audit_entries": len(trail),
+        "chain_ok": chain.ok,
+        "verdict": None if latest is None else latest.verdict,
+        "rate_ratio": None if latest is None else latest.rate_ratio,
+    }
+    html = render(
+        "case_file.html",
+        title=f"Case file #{case.id}",
+        case=case,
+        status=status.value,
+        now=now,
+        evidence_map=evidence_map,
+        evidence_note=evidence_note,
+        cia=_cia_summary(case),
+        evaluations=evaluations,
+        latest=latest,
+        latest_detail=latest_detail,
+        trail=trail,
+        chain=chain,
+        facts=facts,
+    )
+    if actor is not None:
+        append(
+            session,
+            actor=actor,
+            action="report.case_file",
+            category=Category.DISCLOSURE,
+            at=now,
+            case_id=case.id,
+            justification="case file produced",
+        )
+    return Report(f"Case file #{case.id}", html, facts)

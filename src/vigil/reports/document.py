@@ -1,0 +1,140 @@
+"""What every report builder returns, and the template environment they share.
+
+A :class:`Report` carries its HTML and makes its PDF on demand through
+:func:`vigil.reports.pdf.html_to_pdf`, so the web app can serve either from the same builder.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from vigil.clock import as_utc
+from vigil.errors import VigilError
+from vigil.reports.pdf import html_to_pdf
+from vigil.roles import Rank
+
+
+class ReportError(VigilError):
+    """A report cannot be built as asked (bad quarter, unknown case, ...)."""
+
+
+@dataclass
+class Report:
+    title: str
+    html: str
+    #: the headline numbers, for tests, the API and anyone checking the PDF
+    facts: dict[str, Any] = field(default_factory=dict)
+
+    def pdf(self) -> bytes:
+        return html_to_pdf(self.html)
+
+    def write_pdf(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_bytes(self.pdf())
+        return path
+
+    def write_html(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(self.html, encoding="utf-8")
+        return path
+
+
+def fmt(value: float | int | None, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def signed_pct(value: float | None, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value:+.{digits}f}%"
+
+
+def rank_name(rank: int) -> str:
+    return Rank(int(rank)).name.replace("_", " ").lower()
+
+
+def when(value: datetime | None, tz: str = "Europe/London") -> str:
+    if value is None:
+        return "—"
+    return pd.Timestamp(as_utc(value)).tz_convert(tz).strftime("%d %b %Y %H:%M")
+
+
+def day(value: datetime | None, tz: str = "Europe/London") -> str:
+    if value is None:
+        return "—"
+    return pd.Timestamp(as_utc(value)).tz_convert(tz).strftime("%d %b %Y")
+
+
+@lru_cache(maxsize=1)
+def env() -> Environment:
+    e = Environment(
+        loader=PackageLoader("vigil.reports", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    e.globals.update(fmt=fmt, signed_pct=signed_pct, when=when, day=day, rank_name=rank_name)
+    return e
+
+
+def render(template: str, **context: Any) -> str:
+    return env().get_template(template).render(**context)
+
+
+_QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int
+    q: int
+
+    @classmethod
+    def parse(cls, text: str) -> Quarter:
+        m = _QUARTER.match(text or "")
+        if not m:
+            raise ReportError(f"quarter '{text}' is not like 2022Q3 (year, Q, 1-4)")
+        return cls(int(m.group(1)), int(m.group(2)))
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}Q{self.q}"
+
+    @property
+    def first_month(self) -> int:
+        return 3 * (self.q - 1) + 1
+
+    @property
+    def start(self) -> datetime:
+        """Start of the quarter (UTC midnight: reports count hours in UTC)."""
+        return datetime(self.year, self.first_month, 1, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        y, m = (self.year + 1, 1) if self.q == 4 else (self.year, self.first_month + 3)
+        return datetime(y, m, 1, tzinfo=UTC)
+
+    @property
+    def months(self) -> list[pd.Timestamp]:
+        return [pd.Timestamp(self.year, self.first_month + i, 1) for i in range(3)]
+
+    @property
+    def title(self) -> str:
+        names = ["January to March", "April to June", "July to September", "October to December"]
+        return f"{names[self.q - 1]} {self.year}"
+
+
+def hours_overlap(start: datetime, end: datetime, lo: datetime, hi: datetime) -> float:
+    s, e = max(as_utc(start), as_utc(lo)), min(as_utc(end), as_utc(hi))
+    return max(0.0, (e - s).total_seconds() / 3600.0)

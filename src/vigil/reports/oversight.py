@@ -1,0 +1,154 @@
+"""The quarterly oversight report: every deployment, its hours, overrides and outcome.
+
+For the oversight body (MOPAC, a scrutiny panel): it holds operational detail (case numbers,
+exact windows, area map) and so is not for publication; :mod:`vigil.reports.transparency` is
+the public version. The proportionality view sets each borough's share of deployment hours
+beside its share of London's serious violence in the same months, so a borough that carries far
+more deployment than its share of harm stands out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from vigil.clock import as_utc
+from vigil.outcomes import force_stats
+from vigil.reports import charts, maps
+from vigil.reports.deployments import DeploymentRow, deployments_between, hours_by_borough
+from vigil.reports.document import Quarter, Report, render
+from vigil.settings import get_settings
+
+
+def force_context(shared: Path, quarter: Quarter) -> dict[str, Any]:
+    """London serious violence, knife crime and homicide in the quarter, and a trend chart."""
+    try:
+        table = force_stats.window_summary(shared, quarter.months)
+        series = force_stats.london_monthly(shared, "serious_violence")
+    except (force_stats.DataError, OSError) as exc:
+        return {"rows": [], "chart": None, "error": str(exc)}
+    lo = quarter.months[0] - pd.DateOffset(months=24)
+    hi = quarter.months[-1] + pd.DateOffset(months=6)
+    s = series[(series.index >= lo) & (series.index <= hi)]
+    chart = charts.line_chart(
+        list(s.index),
+        {"London serious violence (recorded offences)": list(s.to_numpy())},
+        title="Serious violence per month, London (quarter shaded)",
+        ylabel="offences",
+        highlight=(quarter.months[0], quarter.months[-1] + pd.DateOffset(months=1)),
+    )
+    return {"rows": table.to_dict(orient="records"), "chart": chart, "error": None}
+
+
+def proportionality(
+    shared: Path, quarter: Quarter, hours: dict[str, float]
+) -> list[dict[str, Any]]:
+    """Share of deployment hours against share of serious violence, per deployed borough."""
+    try:
+        sv = force_stats.borough_totals(shared, quarter.months)
+    except (force_stats.DataError, OSError):
+        sv = {}
+    total_h = sum(hours.values())
+    total_sv = sum(sv.values())
+    rows = []
+    for b, h in hours.items():
+        hs = h / total_h if total_h else None
+        vs = sv.get(b, 0) / total_sv if total_sv else None
+        rows.append(
+            {
+                "borough": b,
+                "hours": h,
+                "hours_share": None if hs is None else 100 * hs,
+                "sv": sv.get(b),
+                "sv_share": None if vs is None else 100 * vs,
+                "ratio": None if not vs or hs is None else hs / vs,
+            }
+        )
+    return rows
+
+
+def _outcome_summary(rows: list[DeploymentRow]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in rows:
+        key = r.verdict or "not yet evaluated"
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def build_oversight_report(
+    session: Session,
+    quarter: str | Quarter,
+    now: datetime,
+    *,
+    shared: Path | None = None,
+) -> Report:
+    """The oversight report for ``quarter`` (e.g. ``"2022Q3"``) as the clock stands at ``now``."""
+    q = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
+    shared = Path(shared) if shared is not None else get_settings().shared_data
+    now = as_utc(now)
+    rows = deployments_between(session, q.start, q.end, now)
+    deployed = [r for r in rows if r.activated]
+    hours = hours_by_borough(deployed)
+    evaluated = [r for r in deployed if r.rate_ratio is not None]
+    overrides = [(r, o) for r in rows for o in r.overrides]
+    facts: dict[str, Any] = {
+        "quarter": q.label,
+        "deployments": len(deployed),
+        "authorised_not_deployed": len(rows) - len(deployed),
+        "hours": round(sum(hours.values()), 1),
+        "boroughs": len(hours),
+        "overrides": len(overrides),
+        "urgent": sum(1 for r in deployed if r.urgent),
+        "extensions": sum(r.extensions for r in deployed),
+        "evaluated": len(evaluated),
+        "outcomes": _outcome_summary(deployed),
+        "hours_by_borough": {b: round(h, 1) for b, h in hours.items()},
+    }
+    hours_chart = (
+        charts.bar_chart(
+            list(hours), list(hours.values()), title="Deployment hours by borough", xlabel="hours"
+        )
+        if hours
+        else None
+    )
+    area_map = (
+        maps.deployments_map(
+            shared,
+            [(f"#{r.case_id}", maps.parse_area(r.area_wkt)) for r in deployed],
+            title=f"Deployment areas, {q.title}",
+        )
+        if deployed
+        else None
+    )
+    outcome_chart = (
+        charts.interval_chart(
+            [f"case {r.case_id} ({r.borough})" for r in evaluated],
+            [r.rate_ratio or 1.0 for r in evaluated],
+            [r.ci_low or 1.0 for r in evaluated],
+            [r.ci_high or 1.0 for r in evaluated],
+            title="Serious violence against control areas, per deployment (95% intervals)",
+        )
+        if evaluated
+        else None
+    )
+    html = render(
+        "oversight.html",
+        title=f"Oversight report {q.label}",
+        q=q,
+        now=now,
+        rows=rows,
+        facts=facts,
+        hours=hours,
+        hours_chart=hours_chart,
+        area_map=area_map,
+        overrides=overrides,
+        evaluated=evaluated,
+        outcome_chart=outcome_chart,
+        proportion=proportionality(shared, q, hours),
+        context=force_context(shared, q),
+    )
+    return Report(f"Oversight report {q.label}", html, facts)

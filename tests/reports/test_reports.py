@@ -1,0 +1,128 @@
+"""Oversight, public transparency and case-file reports over a real 2022Q3 (see conftest)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.reports._pdf import ink, pdf_pages, pdf_text
+from tests.reports.conftest import NOW
+from vigil.db.audit import AuditEntry
+from vigil.reports.case_file import build_case_file
+from vigil.reports.document import Quarter, ReportError
+from vigil.reports.oversight import build_oversight_report
+from vigil.reports.transparency import build_transparency_report
+from vigil.roles import Actor, Rank, Role
+
+OVERSIGHT = Actor("mopac-1", Role.OVERSIGHT, Rank.NONE, "Oversight board member")
+
+
+@pytest.fixture(scope="module")
+def oversight(quarter_db):
+    with quarter_db["sf"]() as s:
+        return build_oversight_report(s, "2022Q3", NOW)
+
+
+@pytest.fixture(scope="module")
+def public(quarter_db):
+    with quarter_db["sf"]() as s:
+        return build_transparency_report(s, "2022Q3", NOW, delay_days=28)
+
+
+def test_oversight_numbers(oversight, quarter_db):
+    f = oversight.facts
+    # four ended 8-hour deployments, one live for 2 hours so far (18:00-20:00 BST);
+    # the planned one has no hours
+    assert f["deployments"] == 5
+    assert f["authorised_not_deployed"] == 1
+    assert f["hours"] == pytest.approx(4 * 8 + 2, abs=0.02)
+    assert sum(f["hours_by_borough"].values()) == pytest.approx(f["hours"], abs=0.1)
+    assert f["evaluated"] == 2
+    assert f["overrides"] == 1
+    assert sum(f["outcomes"].values()) == 5
+
+
+def test_oversight_pdf_renders_and_holds_the_numbers(oversight, quarter_db, tmp_path):
+    pdf = oversight.pdf()
+    pages = pdf_pages(pdf, tmp_path)
+    assert len(pages) >= 2
+    assert all(ink(p) > 0.01 for p in pages)
+    text = pdf_text(pdf, tmp_path)
+    assert "Quarter 2022Q3" in text
+    assert "In this quarter: 5 deployments, 34.0 hours on the ground, in 4 boroughs" in text
+    assert "cooling_off" in text and "exceptional deployment accepted for evaluation" in text
+    assert "assistant commissioner" in text
+    for cid in quarter_db["ended"] + [quarter_db["live"], quarter_db["planned"]]:
+        assert f"#{cid}" in text
+    for b, h in oversight.facts["hours_by_borough"].items():
+        assert b in text and f"{h:.1f}" in text
+    # force-wide context: London serious violence Jul-Sep 2022 from borough_21_23.csv
+    assert "Serious violence (homicide, violence with injury, personal robbery)" in text
+
+
+def test_public_report_aggregates_and_delays(public, quarter_db):
+    f = public.facts
+    # cutoff 28 days before 25 Sep: only the July and August deployments are published
+    assert f["deployments"] == 2 and f["hours"] == 16
+    assert f["cutoff"] == "2022-08-28" and not f["complete"]
+    html = public.html.split("</style>", 1)[1]  # the body, not the stylesheet's colours
+    assert not re.search(r"#\d", html)  # no case numbers
+    assert not re.search(r"r\d+c\d+", html)  # no cells
+    assert "POLYGON" not in html and "2022-09-2" not in html
+    assert not re.search(r"\b\d{2}:\d{2}\b", html)  # no times of day
+    assert "Sep 2022" not in html.replace("25 Sep 2022", "")  # no September window dates
+
+
+def test_public_pdf(public, tmp_path):
+    pdf = public.pdf()
+    pages = pdf_pages(pdf, tmp_path)
+    assert pages and all(ink(p) > 0.01 for p in pages)
+    text = pdf_text(pdf, tmp_path)
+    assert "In this edition: 2 deployments, 16 hours, in 2 boroughs." in text
+    assert "ended at least 28 days before publication" in text
+    for b in public.facts["boroughs"]:
+        assert b in text
+
+
+def test_public_report_after_the_delay_is_complete(quarter_db):
+    from datetime import timedelta
+
+    later = NOW + timedelta(days=60)
+    with quarter_db["sf"]() as s:
+        r = build_transparency_report(s, "2022Q3", later)
+    assert r.facts["complete"] and r.facts["deployments"] == 5
+
+
+def test_case_file(quarter_db, tmp_path):
+    cid = quarter_db["ended"][0]
+    sf = quarter_db["sf"]
+    with sf() as s, s.begin():
+        before = s.query(AuditEntry).count()
+        r = build_case_file(s, cid, NOW, actor=OVERSIGHT)
+        assert s.query(AuditEntry).count() == before + 1
+    assert r.facts["status"] == "debriefed" and r.facts["chain_ok"]
+    assert r.facts["verdict"] is not None
+    pdf = r.pdf()
+    pages = pdf_pages(pdf, tmp_path)
+    assert len(pages) >= 2 and all(ink(p) > 0.005 for p in pages)
+    text = pdf_text(pdf, tmp_path)
+    assert f"Case file #{cid}" in text
+    assert "verified intact" in text
+    assert "case.authorise" in text and "outcome.evaluate" in text
+    assert "Community impact assessment" in text and "loss of confidence" in text
+    assert f"{r.facts['rate_ratio']:.2f}" in text
+
+
+def test_bad_requests(quarter_db):
+    with pytest.raises(ReportError, match="quarter '2022Q5'"):
+        Quarter.parse("2022Q5")
+    with quarter_db["sf"]() as s, pytest.raises(ReportError, match="case 4242 does not exist"):
+        build_case_file(s, 4242, NOW)
+
+
+def test_empty_quarter_still_renders(quarter_db):
+    with quarter_db["sf"]() as s:
+        r = build_oversight_report(s, "2021Q1", NOW)
+    assert r.facts["deployments"] == 0
+    assert "No deployment was authorised for this quarter." in r.html
