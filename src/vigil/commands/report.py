@@ -1,12 +1,166 @@
-"""`vigil report ...` commands."""
+"""`vigil report ...`: oversight, public and case reports, force-wide statistics, and outcome
+evaluation of ended deployments. Thin shells over :mod:`vigil.reports` and :mod:`vigil.outcomes`.
+
+``vigil report oversight --quarter 2022Q3 --pdf out.pdf`` writes the oversight report;
+``vigil report evaluate CASE_ID [CASE_ID ...]`` evaluates ended cases against the incident store.
+"""
 
 from __future__ import annotations
 
-import typer
+from datetime import datetime
+from pathlib import Path
 
-app = typer.Typer(help="report commands", no_args_is_help=True)
+import typer
+from rich.console import Console
+
+from vigil.clock import SystemClock, as_utc
+from vigil.errors import VigilError
+from vigil.reports.document import Report
+from vigil.roles import Actor, Rank, Role
+
+app = typer.Typer(
+    help="Reports (oversight, public, case file, statistics) and outcome evaluation.",
+    no_args_is_help=True,
+)
+console = Console()
 
 
 @app.callback()
 def _group() -> None:
-    """report commands."""
+    """Reports (oversight, public, case file, statistics) and outcome evaluation."""
+
+
+def _now(at: str | None) -> datetime:
+    if at is None:
+        return SystemClock().now()
+    try:
+        return as_utc(datetime.fromisoformat(at))
+    except ValueError:
+        raise VigilError(f"--at: '{at}' is not an ISO date-time (2022-10-15T09:00)") from None
+
+
+def _write(report: Report, pdf: Path | None, html: Path | None) -> None:
+    if pdf is None and html is None:
+        raise VigilError("give --pdf FILE and/or --html FILE")
+    if html is not None:
+        report.write_html(html)
+        console.print(f"wrote {html}")
+    if pdf is not None:
+        report.write_pdf(pdf)
+        console.print(f"wrote {pdf}")
+    for k, v in report.facts.items():
+        if not isinstance(v, dict):
+            console.print(f"  {k}: {v}")
+
+
+PDF = typer.Option(None, "--pdf", help="write the PDF here")
+HTML = typer.Option(None, "--html", help="write the HTML here")
+AT = typer.Option(None, "--at", help="as at this time (ISO; default now)")
+
+
+@app.command()
+def oversight(
+    quarter: str = typer.Option(..., "--quarter", help="e.g. 2022Q3"),
+    pdf: Path | None = PDF,
+    html: Path | None = HTML,
+    at: str | None = AT,
+) -> None:
+    """The quarterly oversight report (not for publication)."""
+    from vigil.commands._context import session_factory
+    from vigil.reports.oversight import build_oversight_report
+
+    with session_factory()() as s:
+        _write(build_oversight_report(s, quarter, _now(at)), pdf, html)
+
+
+@app.command()
+def public(
+    quarter: str = typer.Option(..., "--quarter", help="e.g. 2022Q3"),
+    pdf: Path | None = PDF,
+    html: Path | None = HTML,
+    at: str | None = AT,
+    delay_days: int = typer.Option(28, "--delay-days", help="publish deployments ended this long"),
+) -> None:
+    """The public transparency report: aggregated, delayed, borough-level only."""
+    from vigil.commands._context import session_factory
+    from vigil.reports.transparency import build_transparency_report
+
+    with session_factory()() as s:
+        _write(build_transparency_report(s, quarter, _now(at), delay_days=delay_days), pdf, html)
+
+
+@app.command()
+def case(
+    case_id: int = typer.Argument(..., help="case number"),
+    pdf: Path | None = PDF,
+    html: Path | None = HTML,
+    user: str = typer.Option(..., "--as", envvar="VIGIL_USER", help="acting account id"),
+    role: str = typer.Option(..., "--role", envvar="VIGIL_ROLE", help="acting role"),
+    at: str | None = AT,
+) -> None:
+    """The case file (its production is written to the audit log)."""
+    from vigil.commands._context import session_factory
+    from vigil.reports.case_file import build_case_file
+
+    actor = _actor(user, role)
+    with session_factory()() as s, s.begin():
+        _write(build_case_file(s, case_id, _now(at), actor=actor), pdf, html)
+
+
+@app.command()
+def stats(
+    year: int = typer.Option(..., "--year", help="calendar year, e.g. 2019"),
+    pdf: Path | None = PDF,
+    html: Path | None = HTML,
+) -> None:
+    """Force-wide serious violence, knife crime and homicide by borough, with yearly change."""
+    from vigil.reports.stats import build_stats_report
+
+    _write(build_stats_report(year, SystemClock().now()), pdf, html)
+
+
+@app.command()
+def evaluate(
+    case_ids: list[int] = typer.Argument(..., help="one case, or several to pool as a season"),
+    dataset: str | None = typer.Option(None, "--dataset", help="incident dataset in the store"),
+    user: str = typer.Option(..., "--as", envvar="VIGIL_USER", help="acting account id"),
+    role: str = typer.Option(..., "--role", envvar="VIGIL_ROLE", help="acting role"),
+    at: str | None = AT,
+) -> None:
+    """Evaluate ended deployments (difference-in-differences + displacement) and record it."""
+    from vigil.cases.evidence import thaw
+    from vigil.commands._context import session_factory
+    from vigil.data.store import IncidentStore
+    from vigil.data.taxonomy import SERIOUS_VIOLENCE
+    from vigil.db.cases import Case
+    from vigil.geo.projection import with_xy
+    from vigil.outcomes.record import evaluate_cases
+    from vigil.settings import get_settings
+
+    actor = _actor(user, role)
+    incidents = IncidentStore(get_settings().store_dir).query(
+        dataset, categories=sorted(SERIOUS_VIOLENCE)
+    )
+    if incidents.empty:
+        raise VigilError("no serious-violence incidents in the store: run `vigil data import`")
+    with session_factory()() as s, s.begin():
+        first = s.get(Case, case_ids[0])
+        if first is None or first.evidence_json is None:
+            raise VigilError(f"case {case_ids[0]} not found or has no frozen forecast")
+        surface = thaw(first.evidence_json, first.evidence_digest)
+        incidents, _ = with_xy(incidents, surface.crs)
+        ev = evaluate_cases(s, case_ids, incidents, actor, _now(at), surface=surface)
+    d = ev.did
+    console.print(f"[bold]{d.verdict}[/]: {d.message}")
+    console.print(f"  displacement (WDQ): {ev.wdq.interpretation}")
+    console.print(f"  {ev.note}")
+
+
+def _actor(user: str, role: str) -> Actor:
+    try:
+        r = Role(role)
+    except ValueError:
+        raise VigilError(
+            f"--role '{role}' unknown; expected one of: {', '.join(x.value for x in Role)}"
+        ) from None
+    return Actor(user_id=user, role=r, rank=Rank.NONE)

@@ -1,0 +1,85 @@
+"""`vigil report ...` over the 2022Q3 database of conftest."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from vigil.cli import app
+from vigil.reports.document import ReportError
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_db(quarter_db, monkeypatch):
+    import vigil.commands._context as ctx
+
+    monkeypatch.setattr(ctx, "session_factory", lambda: quarter_db["sf"])
+    return quarter_db
+
+
+def test_oversight_pdf_and_html(cli_db, tmp_path):
+    pdf, html = tmp_path / "out.pdf", tmp_path / "out.html"
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "oversight",
+            "--quarter",
+            "2022Q3",
+            "--pdf",
+            str(pdf),
+            "--html",
+            str(html),
+            "--at",
+            "2022-09-25T19:00+00:00",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert pdf.read_bytes()[:5] == b"%PDF-" and "Oversight report 2022Q3" in html.read_text()
+    assert "deployments: 5" in r.output and "hours: 34.0" in r.output
+
+
+def test_public_and_case(cli_db, tmp_path):
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "public",
+            "--quarter",
+            "2022Q3",
+            "--pdf",
+            str(tmp_path / "p.pdf"),
+            "--at",
+            "2022-09-25T19:00+00:00",
+        ],
+    )
+    assert r.exit_code == 0 and "deployments: 2" in r.output
+    cid = str(cli_db["ended"][0])
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "case",
+            cid,
+            "--as",
+            "mopac-1",
+            "--role",
+            "oversight",
+            "--html",
+            str(tmp_path / "c.html"),
+            "--at",
+            "2022-09-25T19:00+00:00",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert f"Case file #{cid}" in (tmp_path / "c.html").read_text()
+
+
+def test_bad_quarter_is_a_clear_error(cli_db, tmp_path):
+    r = runner.invoke(
+        app, ["report", "oversight", "--quarter", "Q3-2022", "--pdf", str(tmp_path / "x.pdf")]
+    )
+    assert isinstance(r.exception, ReportError) and "Q3-2022" in str(r.exception)
+    assert not (tmp_path / "x.pdf").exists()
