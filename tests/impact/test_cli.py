@@ -35,4 +35,5 @@ def test_render_from_json(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     html = out.read_text()
     assert "Community impact assessment" in html
-    assert "stop_search_rate" not in html and "not in the form Vigil computes" in html
+    # the test CIA's indicators are not Vigil's computed form: shown as recorded, not dropped
+    assert "not in the form Vigil computes" in html and "E01000001" in html

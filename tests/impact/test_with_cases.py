@@ -3,12 +3,12 @@ PostgreSQL): past deployments come from the cases' own windows."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import shapely
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -17,6 +17,7 @@ from vigil.cli import app
 from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
 from vigil.impact.fairness import fairness_from_cases
+from vigil.impact.guardrails import percentile_of
 from vigil.impact.indicators import compute_indicators, select_area
 from vigil.settings import get_settings
 
@@ -45,7 +46,9 @@ def test_past_deployments_in_the_indicators(
     cell = list(surface.area_id).index(EXCEPTIONAL)
     area = select_area(polygon=surface.polygons()[cell].buffer(-1), shared=shared_data)
     with session_factory() as s:
-        ind = compute_indicators(area, session=s, now=clock.now(), shared=shared_data)
+        ind = compute_indicators(
+            area, session=s, now=clock.now(), surface=surface, shared=shared_data
+        )
         later = compute_indicators(
             area, session=s, now=clock.now() + timedelta(days=10), shared=shared_data
         )
@@ -53,6 +56,11 @@ def test_past_deployments_in_the_indicators(
     assert d is not None
     assert (d.hours_28d, d.hours_90d, d.hours_365d) == (8.0, 8.0, 8.0)
     assert d.cases == [str(a)]  # case B is 3 km away: not a neighbour
+    # the forecast standing: June's 12 incidents against a usual 47/6 a month, in that cell
+    f = ind.forecast
+    assert f is not None and f.verdict.startswith("exceptional")
+    assert f.ratio_to_own_history == pytest.approx(12 / (47 / 6))
+    assert f.city_percentile == pytest.approx(percentile_of(surface.risk, 12.0))
     assert later.deployments is not None
     assert (later.deployments.hours_28d, later.deployments.hours_90d) == (0.0, 8.0)
 
@@ -94,5 +102,23 @@ def test_render_a_case_cia(cli_db: str, two_deployments: tuple[int, int], tmp_pa
     )
 
 
-def test_no_shapely_warnings_for_cell_polygons(surface: RiskSurface) -> None:
-    assert shapely.is_valid(surface.polygons()).all()
+def test_cli_indicators_for_a_case_and_fairness(
+    cli_db: str, two_deployments: tuple[int, int]
+) -> None:
+    a, b = two_deployments
+    result = CliRunner().invoke(app, ["impact", "indicators", "--case", str(a), "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["area_kind"] == "polygon" and data["forecast"]["verdict"].startswith("exceptional")
+    assert data["deployments"] is not None  # computed against the database (wall-clock now)
+    result = CliRunner().invoke(
+        app, ["impact", "fairness", "--since", "2022-06-01", "--until", "2022-08-01", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    view = json.loads(result.output)
+    assert view["deployment_hours"] == pytest.approx(14.0)
+    assert [m["label"] for m in view["forecasts"]] == [f"case {a} evidence", f"case {b} evidence"]
+    bad = CliRunner().invoke(
+        app, ["impact", "fairness", "--since", "2022-08-01", "--until", "2022-06-01"]
+    )
+    assert bad.exit_code != 0 and "must be after" in str(bad.exception)

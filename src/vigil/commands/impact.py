@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from vigil.errors import VigilError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 app = typer.Typer(
     help="Community impact: indicators for an area, the CIA document, the fairness view.",
@@ -34,15 +40,21 @@ def indicators(
     ward: str | None = typer.Option(None, help="ward code (2014 scheme), e.g. E05000420"),
     polygon: str | None = typer.Option(None, help="polygon WKT in British National Grid"),
     as_of: str = typer.Option("2022-12", help="last month (YYYY-MM) of the violence trend"),
+    case: int | None = typer.Option(
+        None, "--case", help="a case: its area, evidence forecast and the deployments on record"
+    ),
     as_json: bool = typer.Option(False, "--json", help="print the indicators as JSON"),
 ) -> None:
     """Print the automatic CIA indicators for one area, computed from the real London files."""
     from vigil.impact.indicators import compute_indicators, select_area
 
-    if sum(v is not None for v in (lsoa, ward, polygon)) != 1:
-        raise VigilError("give exactly one of --lsoa, --ward or --polygon")
-    area = select_area(lsoa=lsoa, ward=ward, polygon=polygon)
-    ind = compute_indicators(area, as_of_month=as_of)
+    if sum(v is not None for v in (lsoa, ward, polygon, case)) != 1:
+        raise VigilError("give exactly one of --lsoa, --ward, --polygon or --case")
+    if case is not None:
+        ind = _case_indicators(case, as_of)
+    else:
+        area = select_area(lsoa=lsoa, ward=ward, polygon=polygon)
+        ind = compute_indicators(area, as_of_month=as_of)
     if as_json:
         typer.echo(json.dumps(ind.model_dump(mode="json"), indent=2))
         return
@@ -90,8 +102,125 @@ def indicators(
             )
         con.print(table)
         con.print(f"  {ss.total} searches, {ss.not_stated} not stated. {ss.method}.")
+    if ind.forecast is not None:
+        f = ind.forecast
+        con.print(f"\n[bold]on the case's forecast[/] ({f.model}): {f.verdict}")
+        con.print(
+            f"  percentile {_fmt(f.city_percentile)}, x{_fmt(f.ratio_to_own_history, 2)} "
+            "its own long-run level"
+        )
+    if ind.deployments is not None:
+        d = ind.deployments
+        con.print(
+            f"\n[bold]past deployments[/] within {d.neighbour_distance_m:g} m: "
+            f"{_fmt(d.hours_28d)} h (28 days), {_fmt(d.hours_90d)} h (90), "
+            f"{_fmt(d.hours_365d)} h (365); cases {', '.join(d.cases) or 'none'}"
+        )
     for note in ind.notes:
         con.print(f"[dim]{note}[/]")
+
+
+@contextmanager
+def _session_scope() -> Iterator[Session]:
+    """A session on the configured case database, closed and disposed after use."""
+    from vigil.db.engine import make_engine, make_sessionmaker
+    from vigil.settings import get_settings
+
+    engine = make_engine(get_settings().resolved_database_url)
+    try:
+        with make_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def _case_indicators(case_id: int, as_of: str):  # type: ignore[no-untyped-def]
+    import json as _json
+
+    from vigil.cases.policy import load_policy
+    from vigil.clock import SystemClock
+    from vigil.db.cases import Case
+    from vigil.forecast.surface import RiskSurface
+    from vigil.impact.indicators import compute_indicators, select_area
+    from vigil.settings import get_settings
+
+    policy = load_policy(get_settings().policy_file).guardrails
+    with _session_scope() as session:
+        row = session.get(Case, case_id)
+        if row is None:
+            raise VigilError(f"case {case_id} does not exist")
+        surface = None
+        if row.evidence_json:
+            data = _json.loads(row.evidence_json)
+            surface = RiskSurface.from_dict(data.get("surface", data))
+        area = select_area(polygon=row.area_wkt, name=f"case {case_id} area")
+        return compute_indicators(
+            area,
+            as_of_month=as_of,
+            policy=policy,
+            session=session,
+            now=SystemClock().now(),
+            surface=surface,
+        )
+
+
+@app.command("fairness")
+def fairness(
+    since: str = typer.Option(..., help="first day (YYYY-MM-DD) of the cases to look over"),
+    until: str = typer.Option(..., help="day after the last (YYYY-MM-DD)"),
+    top: float = typer.Option(1.0, help="percent of forecast areas counted as flagged"),
+    as_json: bool = typer.Option(False, "--json", help="print the view as JSON"),
+) -> None:
+    """Who bears deployments and flagged areas, against where serious violence is reported."""
+    from datetime import UTC, datetime
+
+    from vigil.impact.fairness import fairness_from_cases
+
+    try:
+        lo = datetime.fromisoformat(since).replace(tzinfo=UTC)
+        hi = datetime.fromisoformat(until).replace(tzinfo=UTC)
+    except ValueError as exc:
+        raise VigilError(f"--since/--until: {exc}") from None
+    if hi <= lo:
+        raise VigilError(f"--until {until} must be after --since {since}")
+    if not 0 < top <= 100:
+        raise VigilError(f"--top must be a percentage in (0, 100], got {top}")
+    with _session_scope() as session:
+        view = fairness_from_cases(session, lo, hi, top_fraction=top / 100)
+    if as_json:
+        typer.echo(json.dumps(view.model_dump(mode="json"), indent=2))
+        return
+    con = Console()
+    for title, rows in (
+        ("IMD 2019 decile", view.by_imd_decile),
+        ("largest 2011-census group", view.by_largest_group),
+    ):
+        table = Table(title=f"fairness by {title}")
+        for col in (
+            "group",
+            "residents",
+            "serious violence",
+            "deployment hours",
+            "ratio",
+            "flagged areas",
+            "ratio ",
+        ):
+            table.add_column(col, justify="left" if col == "group" else "right")
+        for r in rows:
+            table.add_row(
+                r.group,
+                f"{100 * r.residents_share:.1f}%",
+                f"{100 * r.violence_share:.1f}%",
+                f"{_fmt(r.deployment_hours)} ({100 * r.deployment_share:.1f}%)",
+                _fmt(r.deployment_ratio, 2),
+                f"{_fmt(r.flagged_areas, 0)} ({100 * r.flagged_share:.1f}%)",
+                _fmt(r.flagged_ratio, 2),
+            )
+        con.print(table)
+    for m in view.forecasts:
+        style = "bold red" if m.mainly_police_generated else "dim"
+        con.print(f"[{style}]{m.label} ({m.model}): {m.note}[/]")
+    con.print(f"[dim]{view.method}[/]")
 
 
 @app.command("render")
@@ -132,21 +261,15 @@ def _case_assessment(case_id: int):  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from vigil.db.cases import ImpactAssessmentRecord
-    from vigil.db.engine import make_engine, make_sessionmaker
     from vigil.impact.assessment import CommunityImpactAssessment
-    from vigil.settings import get_settings
 
-    engine = make_engine(get_settings().resolved_database_url)
-    try:
-        with make_sessionmaker(engine)() as session:
-            row = session.execute(
-                select(ImpactAssessmentRecord)
-                .where(ImpactAssessmentRecord.case_id == case_id)
-                .order_by(ImpactAssessmentRecord.version.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-    finally:
-        engine.dispose()
+    with _session_scope() as session:
+        row = session.execute(
+            select(ImpactAssessmentRecord)
+            .where(ImpactAssessmentRecord.case_id == case_id)
+            .order_by(ImpactAssessmentRecord.version.desc())
+            .limit(1)
+        ).scalar_one_or_none()
     if row is None:
         raise VigilError(f"case {case_id} has no community impact assessment")
     content = dict(row.content)

@@ -45,10 +45,17 @@ from shapely.geometry.base import BaseGeometry
 from vigil.clock import as_utc
 from vigil.data.taxonomy import SERIOUS_VIOLENCE
 from vigil.errors import DataError, VigilError
+from vigil.forecast.surface import RiskSurface
 from vigil.geo.projection import BNG, to_metres
 from vigil.impact.assessment import AreaProfile, CommunityImpactAssessment
 from vigil.impact.guardrail_policy import GuardrailPolicy
-from vigil.impact.guardrails import NOT_DEPLOYED, percentile_of, union_hours
+from vigil.impact.guardrails import (
+    NOT_DEPLOYED,
+    evidence_test,
+    long_run_from_drivers,
+    percentile_of,
+    union_hours,
+)
 from vigil.settings import get_settings
 
 #: the census's five broad ethnic groups, in the order every table shows them
@@ -345,6 +352,20 @@ class DeploymentHistory(_Block):
     cases: list[str]
 
 
+class ForecastStanding(_Block):
+    """Where the area stands on the forecast a case was decided on (the guardrails' numbers)."""
+
+    model: str
+    start: str
+    end: str
+    risk_per_km2: float
+    city_percentile: float
+    long_run_per_km2: float | None
+    ratio_to_own_history: float | None
+    police_generated_share: float | None
+    verdict: str
+
+
 class AreaIndicators(_Block):
     area_kind: str
     area_code: str | None
@@ -357,6 +378,7 @@ class AreaIndicators(_Block):
     violence_trend: ViolenceTrend
     city: CityComparison
     deployments: DeploymentHistory | None = None
+    forecast: ForecastStanding | None = None
     notes: list[str] = Field(default_factory=list)
 
 
@@ -582,6 +604,39 @@ def deployment_history(
     )
 
 
+def forecast_standing(
+    surface: RiskSurface, area: BaseGeometry, policy: GuardrailPolicy | None = None
+) -> ForecastStanding:
+    """The evidence rule's numbers for ``area`` on ``surface``, with a verdict in words."""
+    policy = policy or GuardrailPolicy()
+    ev = evidence_test(surface, area, long_run_from_drivers(surface))
+    high = ev.city_percentile >= policy.min_city_percentile
+    ratio = ev.ratio_to_history
+    above = ratio is not None and not math.isnan(ratio) and ratio >= policy.min_ratio_to_own_history
+    if ratio is None:
+        verdict = "own long-run level unknown: exceptionality cannot be shown"
+    elif high and above:
+        verdict = "exceptional: high against the city and well above its own usual level"
+    elif high:
+        verdict = "always high: high against the city but near its own usual level"
+    elif above:
+        verdict = "rising: well above its own usual level but not high against the city"
+    else:
+        verdict = "not exceptional: neither high against the city nor above its usual level"
+    pg = surface.data_version.get("police_generated_share")
+    return ForecastStanding(
+        model=surface.model,
+        start=surface.start.isoformat(),
+        end=surface.end.isoformat(),
+        risk_per_km2=ev.density,
+        city_percentile=ev.city_percentile,
+        long_run_per_km2=ev.long_run_density,
+        ratio_to_own_history=None if ratio is None or not math.isfinite(ratio) else ratio,
+        police_generated_share=None if pg is None else float(pg),
+        verdict=verdict,
+    )
+
+
 def compute_indicators(
     area: AreaSelection,
     *,
@@ -589,10 +644,12 @@ def compute_indicators(
     policy: GuardrailPolicy | None = None,
     session: Any = None,
     now: datetime | None = None,
+    surface: RiskSurface | None = None,
     shared: Path | None = None,
 ) -> AreaIndicators:
     """Every automatic indicator for ``area``. Past deployments need a case-database ``session``
-    and ``now``; without them that block is left empty (and said so in ``notes``)."""
+    and ``now``; without them that block is left empty (and said so in ``notes``). Given the
+    case's evidence ``surface``, the area's standing on that forecast is added."""
     policy = policy or GuardrailPolicy()
     area_ss, force_ss = stop_search_indicators(area, shared)
     notes = [
@@ -622,6 +679,7 @@ def compute_indicators(
         violence_trend=violence_trend(area, as_of_month, shared=shared),
         city=city_comparison(area, as_of_month, policy=policy, shared=shared),
         deployments=deployments,
+        forecast=None if surface is None else forecast_standing(surface, area.geometry, policy),
         notes=notes,
     )
 
