@@ -24,7 +24,7 @@ def test_indicators_json_for_an_lsoa() -> None:
 def test_indicators_needs_exactly_one_area() -> None:
     result = runner.invoke(app, ["impact", "indicators"])
     assert result.exit_code != 0
-    assert "exactly one of --lsoa, --ward or --polygon" in str(result.exception)
+    assert "exactly one of --lsoa, --ward, --polygon or --case" in str(result.exception)
 
 
 def test_render_from_json(tmp_path: Path) -> None:
