@@ -17,6 +17,10 @@ STEPS: list[tuple[str, list[str]]] = [
         "forecast --model kde --cell 250 --horizon 1M --at 2022-12-01 "
         "--dataset met-street-2022".split(),
     ),
+    (
+        "Community impact indicators for Coldharbour ward, Lambeth",
+        ["impact", "indicators", "--ward", "E05000420"],
+    ),
     ("Create or upgrade the case database", ["db", "upgrade"]),
     ("Check the audit log", ["audit", "verify"]),
 ]
