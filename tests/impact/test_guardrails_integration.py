@@ -119,3 +119,28 @@ def test_breaches_accumulate_in_one_refusal(make, clock) -> None:  # type: ignor
     assert "area_hours: 9.0 deployed hours" in message
     for rule in ("area_hours", "concurrent", "cooling_off"):
         assert f"{rule}:" in message
+
+
+def test_extension_is_held_to_the_area_hours_cap(make, clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.impact.conftest import COMMANDER, COMMUNITY_LEAD
+    from tests.impact.test_assessment import complete_cia
+
+    service, ready = make(relaxed(max_area_hours=20.0))
+    case_id = ready(EXCEPTIONAL, hours=15)
+    service.authorise(AUTHORISER, case_id, conditions="x")
+    service.notify_oversight(AUTHORISER, case_id, "authorised 15 h over the interchange")
+    clock.advance(timedelta(hours=1))
+    service.activate(COMMANDER, case_id)
+    clock.advance(timedelta(hours=10))
+    # the CIA is reviewed again before an extension
+    service.attach_impact_assessment(COMMUNITY_LEAD, case_id, complete_cia())
+    service.review_impact_assessment(AUTHORISER, case_id, "still sufficient")
+    with pytest.raises(PolicyViolation, match="area_hours: 24.0 deployed hours"):
+        service.extend(AUTHORISER, case_id, 9, "tension remains high")
+    view = service.extend(
+        ASSISTANT_COMMISSIONER, case_id, 9, "tension remains high", override_reason="retaliation"
+    )
+    assert view.authorisations[-1].overridden_rules == ["area_hours"]
+    assert [n.kind for n in view.notifications if n.kind == "guardrail_override"] == [
+        "guardrail_override"
+    ]

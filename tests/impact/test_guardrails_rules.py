@@ -14,6 +14,7 @@ from vigil.forecast.surface import RiskSurface
 from vigil.geo.grid import Grid
 from vigil.impact.guardrail_policy import GuardrailPolicy
 from vigil.impact.guardrails import (
+    EvidenceTest,
     Window,
     evaluate,
     evidence_test,
@@ -99,8 +100,6 @@ def test_evidence_test_on_a_grid() -> None:
 
 def test_evaluate_names_every_breach() -> None:
     policy = GuardrailPolicy(max_area_hours=20, max_concurrent=2, cooling_off_days=14)
-    from vigil.impact.guardrails import EvidenceTest
-
     strong = EvidenceTest(10.0, 99.5, 4.0, 2.5, 1)
     past = [
         Window("a", NEAR, T0 - 5 * 24 * H, T0 - 5 * 24 * H + 16 * H),  # near, 16 h, 5 days ago
@@ -142,3 +141,12 @@ def test_evaluate_names_every_breach() -> None:
         evidence=weak,
     )
     assert b.rule == "evidence" and "1.10 times its own long-run level" in b.message
+
+
+def test_concurrency_of_an_extension_is_judged_from_now() -> None:
+    policy = GuardrailPolicy(max_concurrent=1, cooling_off_days=0, max_area_hours=1000)
+    strong = EvidenceTest(10.0, 99.5, 4.0, 2.5, 1)
+    other = [Window("b", FAR, T0 + 1 * H, T0 + 3 * H)]  # overlapped the first hours only
+    kw = dict(case_id="a", area=AREA, start=T0, end=T0 + 12 * H, windows=other, policy=policy)
+    assert [b.rule for b in evaluate(**kw, evidence=strong)] == ["concurrent"]  # type: ignore[arg-type]
+    assert evaluate(**kw, evidence=strong, now=T0 + 6 * H) == []  # type: ignore[arg-type]

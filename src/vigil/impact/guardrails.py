@@ -236,10 +236,15 @@ def evaluate(
     windows: Sequence[Window],
     policy: GuardrailPolicy,
     evidence: EvidenceTest | None,
+    now: datetime | None = None,
+    no_evidence_reason: str = "no forecast evidence is frozen on this case",
 ) -> list[Breach]:
     """Every breach of ``policy`` by a request for ``area`` over [start, end), given the past and
     planned deployments ``windows`` (those of this case included: its earlier windows count
-    towards the area's hours, not towards concurrency or cooling-off)."""
+    towards the area's hours, not towards concurrency or cooling-off).
+
+    Concurrency is judged from ``now`` on when the window has already started (an extension):
+    deployments that overlapped its past hours were judged when it was authorised."""
     start, end = as_utc(start), as_utc(end)
     if end <= start:
         raise ValueError(f"requested window ends ({end}) before it starts ({start})")
@@ -262,7 +267,8 @@ def evaluate(
         )
 
     # concurrency force-wide
-    peak = max_concurrent([(w.start, w.end) for w in others] + [(start, end)], start, end)
+    conc_from = start if now is None else min(max(start, as_utc(now)), end)
+    peak = max_concurrent([(w.start, w.end) for w in others] + [(start, end)], conc_from, end)
     if peak > policy.max_concurrent:
         breaches.append(
             Breach(
@@ -291,7 +297,7 @@ def evaluate(
 
     # evidence threshold
     if evidence is None:
-        breaches.append(Breach("evidence", "no forecast evidence is frozen on this case"))
+        breaches.append(Breach("evidence", no_evidence_reason))
     else:
         reasons = []
         if not evidence.city_percentile >= policy.min_city_percentile:
@@ -388,7 +394,13 @@ def check(
         if str(getattr(w, "status", "")).lower() not in NOT_DEPLOYED
     ]
     surface, long_run = _surface_of(_attr(case, "evidence_json", "evidence", "evidence_snapshot"))
-    evidence = None if surface is None else evidence_test(surface, area, long_run)
+    evidence = None
+    reason = "no forecast evidence is frozen on this case"
+    if surface is not None:
+        try:
+            evidence = evidence_test(surface, area, long_run)
+        except ValueError as exc:
+            reason = f"the evidence forecast cannot be read for this area: {exc}"
     return evaluate(
         case_id=str(case.id),
         area=area,
@@ -397,4 +409,6 @@ def check(
         windows=windows,
         policy=policy,
         evidence=evidence,
+        now=now,
+        no_evidence_reason=reason,
     )
