@@ -8,7 +8,8 @@ one of those names or a path to a YAML file.
 Example::
 
     name: my-force
-    time: {column: occurred, format: "%d/%m/%Y %H:%M", precision: minute}
+    time: {column: occurred, format: "%d/%m/%Y %H:%M", precision: minute,
+           alternatives: [{format: "%d/%m/%Y", precision: day}]}
     lon: longitude            # or  x: easting / y: northing / crs: EPSG:27700
     lat: latitude
     category: {column: offence}          # or {value: robbery} for a one-offence file
@@ -33,13 +34,24 @@ from vigil.errors import DataError
 _SHIPPED = "mappings"
 
 
+class TimeFormat(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: str
+    precision: Precision
+
+
 class TimeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     column: str
     #: strptime format; "ISO8601" accepts ISO date-times with an offset (converted to local time)
     format: str
+    #: what the format pins down; the record's time is the start of that period
     precision: Precision
+    #: formats tried in order for values the main one does not parse, each with its precision:
+    #: this is how one file holds records known to the minute and others only to the day
+    alternatives: list[TimeFormat] = Field(default_factory=list)
     #: timezone the naive local times are expressed in, used when the source carries offsets
     timezone: str | None = None
 

@@ -121,23 +121,38 @@ def _check_header(raw: RawTable, mapping: ColumnMapping) -> None:
                 )
 
 
-def _parse_time(s: pd.Series, mapping: ColumnMapping) -> pd.Series:
+def _parse_one(text: pd.Series, fmt: str, precision: Precision, tz: str | None) -> pd.Series:
+    t: Any
+    if fmt.upper() == "ISO8601":
+        t = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
+        t = t.dt.tz_convert(tz or "Europe/London").dt.tz_localize(None)
+    else:
+        t = pd.to_datetime(text, format=fmt, errors="coerce")
+    t = t.astype("datetime64[ns]")
+    # the start of the period the record is known to: never a finer time than the source gives
+    if precision is Precision.MONTH:
+        return t.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
+    if precision is Precision.DAY:
+        return t.dt.floor("D")
+    return t.dt.floor("min")
+
+
+def _parse_time(s: pd.Series, mapping: ColumnMapping) -> tuple[pd.Series, pd.Series]:
+    """Times and the precision of each record: the main format first, then the alternatives
+    (for example a minute format, then a date-only one) for the rows it did not parse."""
     spec = mapping.time
     text = s.str.strip()
-    t: Any
-    if spec.format.upper() == "ISO8601":
-        t = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-        t = t.dt.tz_convert(spec.timezone or "Europe/London").dt.tz_localize(None)
-    else:
-        t = pd.to_datetime(text, format=spec.format, errors="coerce")
-    t = t.astype("datetime64[ns]")
-    if spec.precision is Precision.MONTH:
-        t = t.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
-    elif spec.precision is Precision.DAY:
-        t = t.dt.floor("D")
-    else:
-        t = t.dt.floor("min")
-    return t
+    t = _parse_one(text, spec.format, spec.precision, spec.timezone)
+    precision = pd.Series(str(spec.precision), index=s.index, dtype="string")
+    for alt in spec.alternatives:
+        missing = t.isna() & (text != "")
+        if not missing.any():
+            break
+        t2 = _parse_one(text[missing], alt.format, alt.precision, spec.timezone)
+        got = t2.notna()
+        t.loc[got[got].index] = t2[got]
+        precision.loc[got[got].index] = str(alt.precision)
+    return t, precision
 
 
 def _coords(
@@ -343,11 +358,12 @@ def read_mapped(
 
     # time
     tcol = mapping.time.column
-    times = _parse_time(df[tcol], mapping)
+    times, precisions = _parse_time(df[tcol], mapping)
     tblank = blank_mask(df[tcol])
     probs.add(tblank, tcol, "missing date", df[tcol])
     tbad = times.isna().to_numpy() & ~tblank
-    probs.add(tbad, tcol, f"unparseable date (expected {mapping.time.format})", df[tcol])
+    formats = " or ".join([mapping.time.format] + [a.format for a in mapping.time.alternatives])
+    probs.add(tbad, tcol, f"unparseable date (expected {formats})", df[tcol])
     bad |= tblank | tbad
 
     stage(1)
@@ -398,7 +414,7 @@ def read_mapped(
             "category": pick(codes),
             "raw_category": pick(raw_category),
             "time": pick(times),
-            "precision": str(mapping.time.precision),
+            "precision": pick(precisions),
             "lon": lon[good],
             "lat": lat[good],
             "area_code": pick(optional_text(df, mapping.area_code)),
