@@ -57,6 +57,9 @@ def test_oversight_pdf_renders_and_holds_the_numbers(oversight, quarter_db, tmp_
         assert f"#{cid}" in text
     for b, h in oversight.facts["hours_by_borough"].items():
         assert b in text and f"{h:.1f}" in text
+    # the fairness view (vigil.impact.fairness) over the same deployments: 34 hours attributed
+    assert "Fairness view: who bears the deployments" in text and "IMD decile 1" in text
+    assert "34.0 deployment hours" in text
     # force-wide context: London serious violence Jul-Sep 2022 from borough_21_23.csv
     assert "Serious violence (homicide, violence with injury, personal robbery)" in text
 

@@ -71,6 +71,21 @@ def proportionality(
     return rows
 
 
+def fairness(session: Session, shared: Path, quarter: Quarter, now: datetime) -> dict[str, Any]:
+    """The fairness view of :mod:`vigil.impact.fairness` over the quarter (to ``now``)."""
+    from vigil.errors import VigilError
+    from vigil.impact.fairness import fairness_from_cases
+
+    until = min(quarter.end, as_utc(now))
+    if until <= quarter.start:
+        return {"view": None, "error": "the quarter has not started"}
+    try:
+        view = fairness_from_cases(session, quarter.start, until, shared=shared)
+    except (VigilError, OSError, ValueError, KeyError) as exc:
+        return {"view": None, "error": f"{type(exc).__name__}: {exc}"}
+    return {"view": view, "error": None}
+
+
 def _outcome_summary(rows: list[DeploymentRow]) -> dict[str, int]:
     out: dict[str, int] = {}
     for r in rows:
@@ -149,6 +164,7 @@ def build_oversight_report(
         evaluated=evaluated,
         outcome_chart=outcome_chart,
         proportion=proportionality(shared, q, hours),
+        fair=fairness(session, shared, q, now),
         context=force_context(shared, q),
     )
     return Report(f"Oversight report {q.label}", html, facts)
