@@ -142,3 +142,18 @@ def test_real_london_last_month_beats_random_and_respects_bounds(london_counts):
     scores = m.score(june, july, area)
     assert scores["observed"] == july.sum() > 15_000
     assert scores["pai@0.01"] == pytest.approx(scores["hit_rate@0.01"] / 0.01)
+
+
+def test_score_matches_the_single_metrics(london_counts):
+    # score() shares one sort across fractions; it must agree with each metric computed alone
+    grid, june, july = london_counts
+    area = grid.clipped_area
+    scores = m.score(june, july, area)
+    curve = m.hit_rate_curve(june, july, area, m.FRACTIONS)
+    for f, c in zip(m.FRACTIONS, curve, strict=True):
+        assert scores[f"hit_rate@{f:g}"] == pytest.approx(m.hit_rate(june, july, area, f))
+        assert c == pytest.approx(scores[f"hit_rate@{f:g}"])
+        assert scores[f"pei@{f:g}"] == pytest.approx(m.pei(june, july, area, f))
+        assert scores[f"pei_star@{f:g}"] == pytest.approx(m.pei_star(june, july, area, f))
+    jac = m.selection_jaccards(june, july, area, m.FRACTIONS)
+    assert jac == pytest.approx([m.selection_jaccard(june, july, area, f) for f in m.FRACTIONS])

@@ -134,18 +134,17 @@ def _run_task(task: _Task, incidents: pd.DataFrame) -> _TaskResult:
         }
         row.update(metrics.score(risk, observed, area, task.fractions))
         rows.append(row)
-        total = observed.sum()
-        for f in CURVE_FRACTIONS:
-            w = metrics.selection_weights(risk, area, f)
-            curves.append(
-                {
-                    "model": spec.label,
-                    "origin": task.origin,
-                    "offset": task.offset_index,
-                    "fraction": f,
-                    "hit_rate": float((w * observed).sum() / total) if total > 0 else np.nan,
-                }
-            )
+        curve = metrics.hit_rate_curve(risk, observed, area, CURVE_FRACTIONS)
+        curves.extend(
+            {
+                "model": spec.label,
+                "origin": task.origin,
+                "offset": task.offset_index,
+                "fraction": f,
+                "hit_rate": float(h),
+            }
+            for f, h in zip(CURVE_FRACTIONS, curve, strict=True)
+        )
         risks[spec.label] = risk
     return _TaskResult(rows, curves, risks, observed)
 
@@ -385,9 +384,9 @@ def _add_stability(
         for prev, cur in zip(ks[:-1], ks[1:], strict=True):
             for label, risk in results[cur].risks.items():
                 before = results[prev].risks[label]
+                jac = metrics.selection_jaccards(before, risk, area, fractions)
                 values[(label, tasks[cur].origin, off)] = {
-                    f"stability@{f:g}": metrics.selection_jaccard(before, risk, area, f)
-                    for f in fractions
+                    f"stability@{f:g}": j for f, j in zip(fractions, jac, strict=True)
                 }
     for f in fractions:
         col = f"stability@{f:g}"

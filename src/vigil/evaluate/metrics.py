@@ -92,30 +92,61 @@ def _check_fraction(fraction: float) -> float:
     return f
 
 
-def _prorata_take(order_key: np.ndarray, area: np.ndarray, target: float) -> np.ndarray:
-    """Weight in [0, 1] of each area when taking ``target`` m^2 in decreasing ``order_key``.
+class _Ranked:
+    """Areas ranked by a key, with equal keys grouped into blocks: sort once, select often.
 
-    Areas with equal keys are one block, taken pro rata together.
+    Taking ``target`` m^2 in decreasing key order takes whole blocks until the target is
+    reached and the straddling block pro rata; every fraction and every metric of one forecast
+    reuses the one sort.
     """
-    n = order_key.size
-    weights = np.zeros(n)
-    if n == 0 or target <= 0:
-        return weights
-    order = np.argsort(-order_key, kind="stable")
-    key_sorted = order_key[order]
-    area_sorted = area[order]
-    # block boundaries: indices where the key changes
-    starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]])
-    block_area = np.add.reduceat(area_sorted, starts)
-    cum_before = np.concatenate(([0.0], np.cumsum(block_area)[:-1]))
-    taken = np.clip(target - cum_before, 0.0, block_area)
+
+    def __init__(self, key: np.ndarray, area: np.ndarray) -> None:
+        n = key.size
+        self.n = n
+        self.order = np.argsort(-key, kind="stable")
+        ks = key[self.order]
+        self.starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]]) if n else np.zeros(0, int)
+        self.block_area = np.add.reduceat(area[self.order], self.starts) if n else np.zeros(0)
+        self.cum_before = np.concatenate(([0.0], np.cumsum(self.block_area)[:-1]))
+        self.cum_before = self.cum_before[: self.starts.size]  # empty when there are no areas
+
+    def shares(self, target: float) -> np.ndarray:
+        """Share of each block taken."""
+        taken = np.clip(target - self.cum_before, 0.0, self.block_area)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(self.block_area > 0, taken / self.block_area, 0.0)
+        # a block of zero area before the target is reached counts as fully taken
+        return np.where((self.block_area == 0) & (self.cum_before < target), 1.0, share)
+
+    def weights(self, target: float) -> np.ndarray:
+        """Share of each area taken, in the areas' own order."""
+        out = np.zeros(self.n)
+        if self.n == 0 or target <= 0:
+            return out
+        sizes = np.diff(np.r_[self.starts, self.n])
+        out[self.order] = np.repeat(self.shares(target), sizes)
+        return out
+
+    def block_sums(self, values: np.ndarray) -> np.ndarray:
+        if self.n == 0:
+            return np.zeros(0)
+        return np.add.reduceat(values[self.order], self.starts)
+
+    def captured(self, block_values: np.ndarray, target: float) -> float:
+        """Sum of the values (given as :meth:`block_sums`) inside the selection."""
+        if self.n == 0 or target <= 0:
+            return 0.0
+        return float((self.shares(target) * block_values).sum())
+
+
+def _prorata_take(order_key: np.ndarray, area: np.ndarray, target: float) -> np.ndarray:
+    """Weight in [0, 1] of each area when taking ``target`` m^2 in decreasing ``order_key``."""
+    return _Ranked(order_key, area).weights(target)
+
+
+def _density(observed: np.ndarray, area: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(block_area > 0, taken / block_area, 0.0)
-    # a block of zero area before the target is reached counts as fully taken
-    share = np.where((block_area == 0) & (cum_before < target), 1.0, share)
-    block_of = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, n]))
-    weights[order] = share[block_of]
-    return weights
+        return np.where(area > 0, observed / area, np.where(observed > 0, np.inf, 0.0))
 
 
 def selection_weights(
@@ -161,10 +192,8 @@ def max_hits(
     """Most incidents any selection of ``fraction`` of the area could hold (perfect hindsight)."""
     _, o, a = _check(np.zeros(len(observed)), observed, area_m2)
     f = _check_fraction(fraction)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        density = np.where(a > 0, o / a, np.where(o > 0, np.inf, 0.0))
     # zero-count areas tie at density 0 and add nothing, so tie handling cannot change the sum
-    w = _prorata_take(density, a, f * a.sum())
+    w = _prorata_take(_density(o, a), a, f * a.sum())
     return float((w * o).sum())
 
 
@@ -279,19 +308,70 @@ def score(
     area_m2: np.ndarray | Sequence[float],
     fractions: Iterable[float] = FRACTIONS,
 ) -> dict[str, float]:
-    """Every metric for one forecast window, as a flat dict (keys like ``hit_rate@0.01``)."""
+    """Every metric for one forecast window, as a flat dict (keys like ``hit_rate@0.01``).
+
+    Same definitions as the single functions above, computed from one sort of the forecast
+    and one of the observed densities.
+    """
     r, o, a = _check(risk, observed, area_m2)
+    total_n, total_a = float(o.sum()), float(a.sum())
     out: dict[str, float] = {
-        "observed": float(o.sum()),
+        "observed": total_n,
         "expected": float(r.sum()),
         "log_likelihood": poisson_log_likelihood(r, o),
     }
+    ranked, best = _Ranked(r, a), _Ranked(_density(o, a), a)
+    hits_blocks, best_blocks = ranked.block_sums(o), best.block_sums(o)
+    positive_area = float(a[o > 0].sum())
+    nan = float("nan")
     for f in fractions:
-        hr = hit_rate(r, o, a, f)
+        f = _check_fraction(f)
+        target = f * total_a
+        hits = ranked.captured(hits_blocks, target)
+        n_star = best.captured(best_blocks, target)
+        a_star = min(target, positive_area)
+        hr = hits / total_n if total_n > 0 else nan
         out[f"hit_rate@{f:g}"] = hr
         out[f"pai@{f:g}"] = hr / f
-        out[f"pei@{f:g}"] = pei(r, o, a, f)
-        out[f"pei_star@{f:g}"] = pei_star(r, o, a, f)
+        out[f"pei@{f:g}"] = hits / n_star if n_star > 0 else nan
+        pai_star = (n_star / total_n) / (a_star / total_a) if n_star > 0 and a_star > 0 else nan
+        out[f"pei_star@{f:g}"] = (hr / f) / pai_star if n_star > 0 and a_star > 0 else nan
+    return out
+
+
+def hit_rate_curve(
+    risk: np.ndarray | Sequence[float],
+    observed: np.ndarray | Sequence[float],
+    area_m2: np.ndarray | Sequence[float],
+    fractions: Iterable[float],
+) -> np.ndarray:
+    """Hit rate at each of ``fractions`` (one sort): the hit-rate-vs-area curve."""
+    r, o, a = _check(risk, observed, area_m2)
+    total = o.sum()
+    fr = [_check_fraction(f) for f in fractions]
+    if total <= 0:
+        return np.full(len(fr), np.nan)
+    ranked = _Ranked(r, a)
+    blocks = ranked.block_sums(o)
+    return np.array([ranked.captured(blocks, f * a.sum()) / total for f in fr])
+
+
+def selection_jaccards(
+    risk_a: np.ndarray | Sequence[float],
+    risk_b: np.ndarray | Sequence[float],
+    area_m2: np.ndarray | Sequence[float],
+    fractions: Iterable[float],
+) -> list[float]:
+    """:func:`selection_jaccard` at each of ``fractions``, sorting each forecast once."""
+    ra, _, a = _check(risk_a, np.zeros(len(risk_a)), area_m2)
+    rb, _, _ = _check(risk_b, np.zeros(len(risk_b)), area_m2)
+    xa, xb = _Ranked(ra, a), _Ranked(rb, a)
+    out = []
+    for f in fractions:
+        target = _check_fraction(f) * a.sum()
+        wa, wb = xa.weights(target), xb.weights(target)
+        den = (np.maximum(wa, wb) * a).sum()
+        out.append(float((np.minimum(wa, wb) * a).sum() / den) if den > 0 else float("nan"))
     return out
 
 
