@@ -110,7 +110,7 @@ def evidence_map(surface: RiskSurface, area: BaseGeometry, *, margin_m: float = 
             _fill(ax, g, color=cmap(r / top), lw=0)
         sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, top))
         fig.colorbar(sm, ax=ax, shrink=0.7, label="expected incidents in the forecast window")
-    _draw_outline(ax, area, color="black", lw=1.8)
+    _draw_outline(ax, area, color="#0057b8", lw=1.4)
     ax.set_xlim(box[0], box[2])
     ax.set_ylim(box[1], box[3])
     ax.set_aspect("equal")
