@@ -115,3 +115,14 @@ def test_round_trips_through_json() -> None:
     cia = complete_cia()
     again = CommunityImpactAssessment.model_validate_json(cia.model_dump_json())
     assert again == cia
+
+
+def test_free_text_feeds_the_personal_data_check() -> None:
+    from vigil.cases.text import suspected_names
+
+    cia = complete_cia()
+    cia.consultations[1].summary = "Mr Jones said the estate is tense"
+    text = cia.free_text()
+    assert text["consultations[1].summary"].startswith("Mr Jones")
+    hits = {k: suspected_names(v) for k, v in text.items() if suspected_names(v)}
+    assert hits == {"consultations[1].summary": ["Mr Jones"]}

@@ -242,6 +242,26 @@ class CommunityImpactAssessment(_Model):
             out.append("automatic indicators")
         return out
 
+    def free_text(self) -> dict[str, str]:
+        """Every free-text field by its path, for the personal-data check on areas, times and
+        reasons (``vigil.cases.text.check_free_text``): a CIA must name bodies, not people."""
+        out: dict[str, str] = {}
+        if self.area_profile is not None and self.area_profile.notes:
+            out["area_profile.notes"] = self.area_profile.notes
+        for kind in ("evidenced", "experienced", "potential"):
+            out[f"tension.{kind}"] = getattr(self.tension, kind)
+        for i, c in enumerate(self.consultations):
+            out[f"consultations[{i}].role"] = c.role
+            out[f"consultations[{i}].summary"] = c.summary
+        for r in self.risks:
+            out[f"risks[{r.id}].description"] = r.description
+        for i, m in enumerate(self.mitigations):
+            out[f"mitigations[{i}].description"] = m.description
+            out[f"mitigations[{i}].owner_role"] = m.owner_role
+        out["communication.before"] = self.communication.before
+        out["communication.after"] = self.communication.after
+        return {k: v for k, v in out.items() if v}
+
     @property
     def complete(self) -> bool:
         return not self.missing()
