@@ -520,3 +520,28 @@ ACTIONS: dict[str, Any] = {
     "debrief": _act_debrief,
     "close": _act_close,
 }
+
+
+# ---------------------------------------------------------------------- oversight
+@router.get("/oversight")
+def oversight_page(
+    request: Request,
+    principal: Principal = Require(
+        Role.OVERSIGHT, Role.AUTHORISING_OFFICER, Role.LOCAL_COMMANDER, Role.ADMINISTRATOR
+    ),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    from vigil.web.dashboard import dashboard
+
+    return render(request, "oversight.html", principal, **dashboard(ctx, principal.actor))
+
+
+@router.get("/notifications")
+def notifications_page(
+    request: Request,
+    principal: Principal = Require(Role.OVERSIGHT, Role.AUTHORISING_OFFICER),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    from vigil.api.routers.cases import notification_feed
+
+    return render(request, "notifications.html", principal, items=notification_feed(ctx, principal))

@@ -1,0 +1,100 @@
+"""What the oversight dashboard shows, assembled from the domain's own queries and the report
+builders' pieces: live and recent deployments, hours by borough, guardrail overrides, overdue
+debriefs and the force-wide serious-violence trend."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from vigil.api.context import AppContext
+from vigil.cases.queries import overdue_debriefs
+from vigil.cases.states import LIVE
+from vigil.roles import Actor
+
+#: how far back "recent" deployments and the hours table reach
+RECENT_DAYS = 90
+#: months of the force-wide trend chart
+TREND_MONTHS = 36
+
+
+def trend_chart(ctx: AppContext) -> tuple[str | None, str | None]:
+    """(data-URI PNG, error) of London serious violence per month, built once per process."""
+    from vigil.outcomes import force_stats
+    from vigil.reports import charts
+
+    def build() -> tuple[str | None, str | None]:
+        try:
+            series = force_stats.london_monthly(ctx.settings.shared_data, "serious_violence")
+            knives = force_stats.london_monthly(ctx.settings.shared_data, "knife_crime")
+        except Exception as exc:  # a missing table must not take the dashboard down
+            return None, f"force-wide figures unavailable: {exc}"
+        s = series.iloc[-TREND_MONTHS:]
+        k = knives.reindex(s.index).fillna(0)
+        chart = charts.line_chart(
+            list(s.index),
+            {
+                "serious violence (recorded offences)": list(s.to_numpy()),
+                "knife possession (police-generated)": list(k.to_numpy()),
+            },
+            title="London, per month",
+            ylabel="offences",
+        )
+        return chart, None
+
+    result: tuple[str | None, str | None] = ctx.cached("trend-chart", build)
+    return result
+
+
+def dashboard(ctx: AppContext, actor: Actor) -> dict[str, Any]:
+    from vigil.reports import charts
+    from vigil.reports.deployments import deployments_between, hours_by_borough
+
+    now = ctx.clock.now()
+    # the ids disclosed on this page are logged as one audited list read
+    views = ctx.cases.list_cases(actor, purpose="oversight dashboard")
+    with ctx.session_factory() as s:
+        since = now - timedelta(days=RECENT_DAYS)
+        rows = deployments_between(s, since, now + timedelta(days=30), now)
+        overdue = overdue_debriefs(s, now, ctx.cases.policy)
+        overdue_rows = [
+            {"id": c.id, "borough": c.borough, "due": c.debrief_due, "status": c.status}
+            for c in overdue
+        ]
+    live = {s.value for s in LIVE}
+    active = [r for r in rows if r.status in live]
+    recent = [r for r in rows if r.status not in live]
+    hours = hours_by_borough([r for r in rows if r.activated])
+    hours_chart = (
+        charts.bar_chart(
+            list(hours), list(hours.values()), title="Deployment hours by borough", xlabel="hours"
+        )
+        if hours
+        else None
+    )
+    flags = [
+        {"case_id": r.case_id, "borough": r.borough, "rules": rules, "reason": reason, "rank": rank}
+        for r in rows
+        for rules, reason, rank in r.overrides
+    ]
+    pending = [
+        v
+        for v in views
+        if v.status.value in ("submitted", "consultation", "awaiting_authorisation")
+    ]
+    chart, chart_error = trend_chart(ctx)
+    return {
+        "now": now,
+        "active": active,
+        "recent": recent,
+        "hours": hours,
+        "total_hours": round(sum(hours.values()), 1),
+        "hours_chart": hours_chart,
+        "flags": flags,
+        "overdue": overdue_rows,
+        "pending": pending,
+        "trend_chart": chart,
+        "trend_error": chart_error,
+        "recent_days": RECENT_DAYS,
+        "quarter": f"{now.year}Q{(now.month - 1) // 3 + 1}",
+    }
