@@ -71,13 +71,15 @@ class Past:
     """The incidents a model may learn from, binned on its grid.
 
     ``t`` is the middle of each incident's known period in days (a month-only record sits
-    mid-month), ``cell`` its active-cell index (-1 outside the active cells), ``start`` the first
-    day any incident covers.
+    mid-month), ``end`` the end of that period (an incident is "before" a date only when its
+    period has ended by it), ``cell`` its active-cell index (-1 outside the active cells),
+    ``start`` the first day any incident covers.
     """
 
     x: np.ndarray
     y: np.ndarray
     t: np.ndarray
+    end: np.ndarray
     cell: np.ndarray
     until: float
     start: float
@@ -144,6 +146,7 @@ def prepare_past(
         x=x,
         y=y,
         t=np.asarray(t, float),
+        end=np.asarray(to_days(ends[keep]), float) if len(mid) else np.zeros(0),
         cell=grid.locate(x, y),
         until=float(to_days(until_ts)),
         start=start,

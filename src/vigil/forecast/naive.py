@@ -39,7 +39,7 @@ class NaiveCounts(Forecaster):
 
     name = "naive"
 
-    def __init__(self, window: str | int | float | None = "12M") -> None:
+    def __init__(self, window: str | int | float | None = None) -> None:
         self.window = window
 
     def fit(self, incidents: pd.DataFrame, until: Any, grid: Grid) -> Self:

@@ -6,6 +6,7 @@ from typing import Any
 
 from vigil.errors import ModelInputError
 from vigil.forecast.base import Forecaster
+from vigil.forecast.boosted import BoostedPoisson
 from vigil.forecast.kde import KernelDensity
 from vigil.forecast.naive import NaiveCounts
 from vigil.forecast.prospective import ProspectiveHotspot
@@ -16,6 +17,7 @@ MODELS: dict[str, type[Forecaster]] = {
     "kde": KernelDensity,
     "prospective": ProspectiveHotspot,
     "sepp": GridSEPP,
+    "boosted": BoostedPoisson,
 }
 
 
