@@ -23,6 +23,10 @@ STEPS: list[tuple[str, list[str]]] = [
     ),
     ("Create or upgrade the case database", ["db", "upgrade"]),
     ("Check the audit log", ["audit", "verify"]),
+    (
+        "Force-wide statistics 2022: serious violence, knife crime, homicide by borough",
+        ["report", "stats", "--year", "2022", "--pdf", "vigil-data/stats-2022.pdf"],
+    ),
 ]
 
 
