@@ -126,3 +126,11 @@ def test_header_problems_name_the_column(tmp_path: Path, chicago_rows: list[str]
     empty.write_text("")
     with pytest.raises(DataError, match="empty"):
         read_mapped(empty, "chicago-aggravated-assaults")
+
+
+def test_header_only_file_is_empty_not_an_error(tmp_path: Path, chicago_rows: list[str]) -> None:
+    for i, text in enumerate((chicago_rows[0], chicago_rows[0] + "\n", chicago_rows[0] + "\n\n")):
+        p = tmp_path / f"h{i}.csv"
+        p.write_text(text)
+        res = read_mapped(p, "chicago-aggravated-assaults")
+        assert (res.rows_read, len(res.incidents)) == (0, 0)

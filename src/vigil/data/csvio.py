@@ -111,6 +111,12 @@ def read_text_table(source: CsvSource, progress: ProgressFn | None = None) -> Ra
             with open(source.path, "rb") as fh:
                 first = fh.read(65536)
     names = _header(first, source)
+    positional = [f"c{i}" for i in range(len(names))]
+    rest = first.split(b"\n", 1)[1] if b"\n" in first else b""
+    if len(first) < 65536 and not rest.strip():  # a header and nothing else
+        stream.close()
+        empty = pd.DataFrame({n: pd.Series(dtype="str") for n in names})
+        return RawTable(source, names, empty, np.zeros(0, dtype=np.int64), [])
     bad: list[str] = []
 
     def _on_invalid(row: Any) -> str:
@@ -120,10 +126,13 @@ def read_text_table(source: CsvSource, progress: ProgressFn | None = None) -> Ra
     try:
         reader = pacsv.open_csv(
             stream,
-            read_options=pacsv.ReadOptions(block_size=_BLOCK, use_threads=True),
+            # our own header parse names the columns; pyarrow only ever sees data rows as text
+            read_options=pacsv.ReadOptions(
+                block_size=_BLOCK, use_threads=True, column_names=positional, skip_rows=1
+            ),
             parse_options=pacsv.ParseOptions(invalid_row_handler=_on_invalid),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=False
+                column_types={n: pa.string() for n in positional}, strings_can_be_null=False
             ),
         )
         batches = []
