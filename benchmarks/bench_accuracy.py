@@ -33,7 +33,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from readme_section import write_section  # noqa: E402
+from readme_section import code_version, write_section  # noqa: E402
 
 from vigil.data import datasets  # noqa: E402
 from vigil.evaluate.backtest import BASELINES, backtest  # noqa: E402
@@ -114,6 +114,7 @@ def markdown(results: list[dict]) -> str:
         "Hit rate = share of the window's incidents inside the top x % of the *clipped* area.",
         "Bootstrap: 95 % percentile interval, paired over origins (all offsets of an origin "
         "together), best baseline re-chosen in each resample.",
+        f"Code measured: {code_version()}.",
         "",
     ]
     for res in results:

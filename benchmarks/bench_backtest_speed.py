@@ -29,7 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from readme_section import write_section  # noqa: E402
+from readme_section import code_version, write_section  # noqa: E402
 
 from vigil.data import datasets  # noqa: E402
 from vigil.evaluate.backtest import backtest  # noqa: E402
@@ -97,7 +97,7 @@ def main() -> None:
         "to London (26,115 cells), models: "
         f"{', '.join(models)}; all five area fractions and a 2,000-resample bootstrap included.",
         f"Machine: {os.cpu_count()} CPUs (shared with other work while measured); "
-        f"median of {args.repeats} run(s).",
+        f"median of {args.repeats} run(s). Code measured: {code_version()}.",
         "",
         "| mode | wall s | CPU s (all processes) | wall per task s | target < 120 s wall |",
         "|---|---|---|---|---|",

@@ -22,3 +22,17 @@ def write_section(name: str, markdown: str, readme: Path = README) -> None:
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
     readme.write_text(text)
+
+
+def code_version(paths: tuple[str, ...] = ("src/vigil",)) -> str:
+    """The commit measured, and whether the measured code differed from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, cwd=README.parent
+        ).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", *[str(README.parent.parent / p) for p in paths])
+    return f"commit {head}" + (" plus uncommitted changes" if dirty else "")
