@@ -10,8 +10,9 @@ Cases (real data from shared/data, through vigil.data.datasets):
   training window with a month of history before it, so March is the first origin every model
   can use), one-month windows, 250 m cells clipped to the borough union, 2 grid offsets.
   The self-exciting model (sepp) needs exact times and is left out: it refuses month-only data.
-* Chicago aggravated assaults 2015-2016 (minute times): weekly origins over the second half of
-  2016 (26), one-week windows, 150 m cells clipped to the police districts, 1 grid offset.
+* Chicago aggravated assaults 2015-2016 (minute times): weekly origins (Mondays) through 2016
+  (52; 2015 is the first year of history), one-week windows, 150 m cells clipped to the police
+  districts, 2 grid offsets.
 
 For each model: mean hit rate, PAI and PEI* at 1 % and 5 % of the clipped area, Poisson
 log-likelihood, week-to-week stability; and each non-baseline model's difference from the best
@@ -45,7 +46,7 @@ from vigil.geo.projection import with_xy  # noqa: E402
 
 CASES = {
     "london": dict(start="2022-03-01", end="2023-01-01", step="1M", cell=250, offsets=2),
-    "chicago": dict(start="2016-07-04", end="2017-01-01", step="7d", cell=150, offsets=1),
+    "chicago": dict(start="2016-01-04", end="2017-01-01", step="7d", cell=150, offsets=2),
 }
 
 
