@@ -125,3 +125,40 @@ def test_police_generated_forecast_is_marked(view: FairnessView) -> None:
     assert marks["violence"].police_generated_share == 0.0
     assert marks["possession"].mainly_police_generated
     assert "police-generated" in marks["possession"].note
+
+
+def test_exposure_by_ethnicity_by_hand(view: FairnessView, shared_data: Path) -> None:
+    atlas = pd.read_csv(
+        shared_data / "london-demographics/lsoa-data_clean.csv", encoding="latin-1"
+    ).set_index("Lower Super Output Area")
+    cols = {
+        "White": "Ethnic Group;White;2011",
+        "Black": "Ethnic Group;Black/African/Caribbean/Black British;2011",
+    }
+    total = atlas[[c for c in atlas.columns if c.startswith("Ethnic Group;") and "(%)" not in c
+                   and "BAME" not in c]].sum(axis=1)  # fmt: skip
+    black = atlas[cols["Black"]] / total
+    rows = {r.group: r for r in view.exposure_by_ethnicity}
+    # deployment-weighted: 8 h in Lambeth 021C, 4 h in the Westminster LSOA
+    expect = (8 * black[LAMBETH] + 4 * black[WESTMINSTER]) / 12
+    assert rows["Black"].deployment_weighted_share == pytest.approx(expect)
+    street = pd.read_csv(shared_data / "met-street-2022/london_crimes_2022.csv.gz")
+    sv = street[street["type"].isin(["violent or sexual", "robbery"])]
+    counts = sv["lsoa11cd_pip"].value_counts()
+    counts = counts[counts.index.isin(black.index)]
+    assert rows["Black"].violence_weighted_share == pytest.approx(
+        float((black[counts.index] * counts).sum() / counts.sum())
+    )
+    assert rows["Black"].deployment_ratio == pytest.approx(
+        expect / rows["Black"].violence_weighted_share
+    )
+    assert sum(r.london_share for r in rows.values()) == pytest.approx(1.0)
+
+
+def test_fairness_html(view: FairnessView) -> None:
+    from vigil.impact.render import render_fairness_html
+
+    html = render_fairness_html(view)
+    assert "IMD decile 5" in html and "Exposure by ethnic group" in html
+    assert 'class="police"' in html and "possession (naive" in html
+    assert 'class="num over"' in html  # decile 5 bears 8 of 12 deployment hours

@@ -170,6 +170,7 @@ def fairness(
     until: str = typer.Option(..., help="day after the last (YYYY-MM-DD)"),
     top: float = typer.Option(1.0, help="percent of forecast areas counted as flagged"),
     as_json: bool = typer.Option(False, "--json", help="print the view as JSON"),
+    html: Path | None = typer.Option(None, help="also write the view as an HTML document"),
 ) -> None:
     """Who bears deployments and flagged areas, against where serious violence is reported."""
     from datetime import UTC, datetime
@@ -187,6 +188,10 @@ def fairness(
         raise VigilError(f"--top must be a percentage in (0, 100], got {top}")
     with _session_scope() as session:
         view = fairness_from_cases(session, lo, hi, top_fraction=top / 100)
+    if html is not None:
+        from vigil.impact.render import render_fairness_html
+
+        html.write_text(render_fairness_html(view))
     if as_json:
         typer.echo(json.dumps(view.model_dump(mode="json"), indent=2))
         return

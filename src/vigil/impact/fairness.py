@@ -54,6 +54,20 @@ class FairnessRow(_Model):
     flagged_ratio: float | None
 
 
+class ExposureRow(_Model):
+    """One census group's share of the residents of the places that bear each burden: London
+    as a whole, weighted by serious violence, by deployment hours, by flagged areas."""
+
+    group: str
+    london_share: float
+    violence_weighted_share: float
+    deployment_weighted_share: float | None
+    flagged_weighted_share: float | None
+    #: deployment- (or flagged-) weighted share / violence-weighted share
+    deployment_ratio: float | None
+    flagged_ratio: float | None
+
+
 class ForecastMark(_Model):
     label: str
     model: str
@@ -66,6 +80,7 @@ class ForecastMark(_Model):
 class FairnessView(_Model):
     by_imd_decile: list[FairnessRow]
     by_largest_group: list[FairnessRow]
+    exposure_by_ethnicity: list[ExposureRow]
     forecasts: list[ForecastMark]
     deployment_hours: float
     flagged_areas: float
@@ -130,6 +145,14 @@ def lsoa_groups(shared: Path | None = None) -> pd.DataFrame:
     )
 
 
+def ethnic_shares(shared: Path | None = None) -> pd.DataFrame:
+    """Per LSOA, each 2011-census group's share of its residents (columns: GROUPS)."""
+    res = _residents(_shared(shared))
+    eth = res[[f"eth_{g}" for g in GROUPS]].astype(float)
+    eth.columns = list(GROUPS)
+    return eth.div(eth.sum(axis=1), axis=0)
+
+
 def _rows(
     key: pd.Series, order: Sequence[Any], table: pd.DataFrame, label: str
 ) -> list[FairnessRow]:
@@ -159,6 +182,38 @@ def _rows(
                 flagged_share=f,
                 deployment_ratio=d / v if v > 0 else None,
                 flagged_ratio=f / v if v > 0 else None,
+            )
+        )
+    return rows
+
+
+def exposure(table: pd.DataFrame, shares: pd.DataFrame) -> list[ExposureRow]:
+    """Each group's share among residents, weighting each LSOA by violence, hours, flags."""
+
+    def weighted(col: str) -> pd.Series | None:
+        w = table[col].to_numpy(float)
+        ok = shares.notna().all(axis=1).to_numpy()
+        if w[ok].sum() <= 0:
+            return None
+        return shares[ok].mul(w[ok], axis=0).sum() / w[ok].sum()
+
+    london = shares.mul(table["residents"], axis=0).sum() / table["residents"].sum()
+    by = {col: weighted(col) for col in ("violence", "hours", "flagged")}
+    rows = []
+    for g in GROUPS:
+        v = by["violence"]
+        vs = float(v[g]) if v is not None else 0.0
+        d = None if by["hours"] is None else float(by["hours"][g])
+        f = None if by["flagged"] is None else float(by["flagged"][g])
+        rows.append(
+            ExposureRow(
+                group=g,
+                london_share=float(london[g]),
+                violence_weighted_share=vs,
+                deployment_weighted_share=d,
+                flagged_weighted_share=f,
+                deployment_ratio=d / vs if d is not None and vs > 0 else None,
+                flagged_ratio=f / vs if f is not None and vs > 0 else None,
             )
         )
     return rows
@@ -212,6 +267,7 @@ def fairness_view(
     return FairnessView(
         by_imd_decile=_rows(table["imd_decile"], range(1, 11), table, "IMD decile {}"),
         by_largest_group=_rows(table["largest_group"], GROUPS, table, "largest group: {}"),
+        exposure_by_ethnicity=exposure(table, ethnic_shares(root).reindex(table.index)),
         forecasts=marks,
         deployment_hours=float(table["hours"].sum()),
         flagged_areas=float(table["flagged"].sum()),
@@ -221,7 +277,9 @@ def fairness_view(
             "2011-census ethnic group; shares of deployment hours (split by area overlap), of "
             f"flagged forecast areas (top {100 * top_fraction:g}% by risk, by centre) and of "
             "victim-reported serious violence (police.uk 2022: violence and sexual offences, "
-            "robbery); ratio = share borne / share of violence"
+            "robbery); ratio = share borne / share of violence. Exposure by ethnicity: each "
+            "group's share of the residents of LSOAs weighted by violence, deployment hours or "
+            "flagged areas (residents as the 2011 census counted them)"
         ),
     )
 

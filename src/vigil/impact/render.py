@@ -9,11 +9,14 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from vigil.impact.assessment import CommunityImpactAssessment
+
+if TYPE_CHECKING:
+    from vigil.impact.fairness import FairnessView
 
 
 @lru_cache(maxsize=1)
@@ -78,3 +81,20 @@ def _indicators(cia: CommunityImpactAssessment) -> tuple[object | None, dict[str
         return AreaIndicators.model_validate(cia.indicators), None
     except ValidationError:
         return None, dict(cia.indicators)
+
+
+#: ratios above this are shaded in the fairness view (a fifth more than the share of harm)
+FAIRNESS_SHADE_ABOVE = 1.2
+
+
+def render_fairness_html(view: FairnessView, generated: datetime | None = None) -> str:
+    """The fairness view as a standalone HTML document for oversight."""
+    return (
+        _env()
+        .get_template("fairness.html")
+        .render(
+            view=view,
+            threshold=FAIRNESS_SHADE_ABOVE,
+            generated=(generated or datetime.now()).strftime("%Y-%m-%d %H:%M"),
+        )
+    )
