@@ -282,6 +282,7 @@ def grid_surface(
     params: dict[str, Any],
     parts: dict[str, np.ndarray],
     data_version: dict[str, Any],
+    n_drivers: int = N_DRIVER_AREAS,
 ) -> RiskSurface:
     area_id = grid.area_ids()
     x, y = grid.centres()
@@ -296,7 +297,7 @@ def grid_surface(
         end=end,
         model=model,
         params=params,
-        drivers=drivers_frame(area_id, risk, parts),
+        drivers=drivers_frame(area_id, risk, parts, n_drivers),
         grid=grid,
         data_version=dict(data_version),
     )
