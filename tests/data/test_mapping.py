@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vigil.data.mapping import TimeFormat, load_mapping, parse_mapping, shipped_mappings
+from vigil.data.mapping import (
+    RegionSpec,
+    TimeFormat,
+    load_mapping,
+    parse_mapping,
+    shipped_mappings,
+)
 from vigil.data.readers import read_mapped
 from vigil.data.schema import Precision
 from vigil.errors import DataError
@@ -134,3 +140,36 @@ def test_header_only_file_is_empty_not_an_error(tmp_path: Path, chicago_rows: li
         p.write_text(text)
         res = read_mapped(p, "chicago-aggravated-assaults")
         assert (res.rows_read, len(res.incidents)) == (0, 0)
+
+
+@pytest.fixture(scope="module")
+def london_edges(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """All 239 met-street-2022 rows with no London LSOA, plus 1,000 rows that have one."""
+    src = shared_data / "met-street-2022" / "london_crimes_2022.csv.gz"
+    df = pd.read_csv(src, dtype=str, keep_default_na=False)
+    blank = df[df["lsoa11cd_pip"] == ""]
+    assert len(blank) == 239  # README.txt
+    out = tmp_path_factory.mktemp("edges") / "london_edges.csv"
+    pd.concat([blank, df[df["lsoa11cd_pip"] != ""].iloc[::800].head(1000)]).to_csv(out, index=False)
+    return out
+
+
+def test_boundary_region_finds_the_decoys(london_edges: Path) -> None:
+    # README.txt: 100 of the 239 LSOA-less points are decoys from the surrounding county forces;
+    # the other 139 are London points just outside the generalised LSOA polygons. The borough
+    # union ("london" boundary) must reject exactly the decoys among them.
+    base = load_mapping("met-street-2022")
+    strict = base.model_copy(update={"region": RegionSpec(name="London", boundary="london")})
+    with pytest.raises(DataError, match="outside region London") as err:
+        read_mapped(london_edges, strict)
+    assert err.value.field == "longitude"
+    res = read_mapped(london_edges, strict, skip_bad_rows=True)
+    rejected = res.rejects.drop_duplicates("row")
+    assert (rejected["lsoa11cd_pip"] == "").sum() == 100
+    assert len(rejected) <= 102  # at most a couple of edge points with an LSOA
+    lenient = base.model_copy(
+        update={"region": RegionSpec(name="London", boundary="london", drop_outside_boundary=True)}
+    )
+    kept = read_mapped(london_edges, lenient)
+    assert kept.dropped_outside_region == len(rejected)
+    assert len(kept.incidents) == 1239 - len(rejected)

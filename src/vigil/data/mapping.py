@@ -79,6 +79,12 @@ class RegionSpec(BaseModel):
     bbox: tuple[float, float, float, float] | None = None
     #: rows whose value in this source column is blank are outside the region: dropped, counted
     drop_if_blank: str | None = None
+    #: a polygon the points must lie in: "london" (the union of the 33 boroughs) or a file
+    #: (GeoJSON / GeoPackage / shapefile, all features unioned)
+    boundary: str | None = None
+    #: outside the boundary: False = a bad row (error or reject); True = dropped and counted,
+    #: a documented filter like drop_if_blank
+    drop_outside_boundary: bool = False
 
 
 class ColumnMapping(BaseModel):

@@ -370,6 +370,19 @@ def read_mapped(
     # coordinates
     lon, lat, cbad = _coords(df, mapping, probs)
     bad |= cbad
+    outside = np.zeros(len(df), dtype=bool)
+    if region is not None and region.boundary:
+        from vigil.geo.areas import points_inside  # geopandas only when a boundary is used
+
+        outside = ~points_inside(lon, lat, region.boundary) & ~bad
+        if region.drop_outside_boundary:
+            dropped += int(outside.sum())
+        else:
+            col = mapping.lon or mapping.x
+            assert col is not None
+            probs.add(outside, col, f"outside region {region.name} (boundary)", df[col])
+            bad |= outside
+            outside[:] = False
 
     stage(2)
     # category
@@ -397,8 +410,8 @@ def read_mapped(
         raise_first(problems, source)
 
     rejects = rejects_frame(problems, df_all, source)
-    good = ~bad
-    any_bad = bool(bad.any())
+    good = ~bad & ~outside
+    any_bad = bool((~good).any())
 
     def pick(s: pd.Series) -> pd.Series:
         return (s[good] if any_bad else s).reset_index(drop=True)

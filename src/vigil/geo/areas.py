@@ -154,3 +154,45 @@ def _boundary(path: Path) -> BaseGeometry:
 def london_boundary(shared: Path | None = None) -> BaseGeometry:
     """Greater London as one (multi)polygon in BNG: the union of the boroughs, cached."""
     return _boundary(_shared(shared) / LONDON_BOROUGHS)
+
+
+# ---------------------------------------------------------------------- region checks
+@lru_cache(maxsize=8)
+def _region(spec: str, shared: Path) -> tuple[BaseGeometry, str]:
+    if spec.lower() == "london":
+        return _boundary(shared / LONDON_BOROUGHS), BNG
+    path = Path(spec)
+    if not path.exists():
+        raise DataError("region boundary: not 'london' and no such file", file=spec)
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:
+        raise DataError(f"cannot read region boundary: {exc}", file=spec) from exc
+    if gdf.crs is None:
+        raise DataError("region boundary has no coordinate reference system", file=spec)
+    crs = "EPSG:4326" if gdf.crs.is_geographic else str(gdf.crs.to_string())
+    gdf = gdf.to_crs(crs)
+    geom = shapely.union_all(shapely.make_valid(gdf.geometry.to_numpy()))
+    shapely.prepare(geom)
+    return geom, crs
+
+
+def points_inside(
+    lon: np.ndarray, lat: np.ndarray, spec: str, shared: Path | None = None
+) -> np.ndarray:
+    """Whether each WGS84 point lies in the region ``spec`` ("london": the borough union, or a
+    polygon file); points without coordinates count as inside (nothing to judge)."""
+    from vigil.geo.projection import to_metres
+
+    geom, crs = _region(spec, _shared(shared))
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    inside = np.ones(lon.shape, dtype=bool)
+    if ok.any():
+        if crs == "EPSG:4326":
+            x, y = lon[ok], lat[ok]
+        else:
+            x, y = to_metres(lon[ok], lat[ok], crs)
+        inside[ok] = shapely.intersects_xy(geom, x, y)
+    return inside
