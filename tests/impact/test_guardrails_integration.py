@@ -144,3 +144,34 @@ def test_extension_is_held_to_the_area_hours_cap(make, clock) -> None:  # type: 
     assert [n.kind for n in view.notifications if n.kind == "guardrail_override"] == [
         "guardrail_override"
     ]
+
+
+def test_reactive_case_without_a_forecast_is_not_refused_for_evidence(
+    session_factory,  # type: ignore[no-untyped-def]
+    clock,
+    surface: RiskSurface,
+) -> None:
+    from tests.impact.conftest import ANALYST, COMMANDER, COMMUNITY_LEAD
+    from tests.impact.test_assessment import complete_cia
+    from vigil.cases.policy import default_policy
+
+    service = CaseService(session_factory, clock, policy=default_policy())
+    cell = surface.polygons()[list(surface.area_id).index(ALWAYS_HIGH)]
+    start = clock.now() + timedelta(minutes=30)
+    case_id = service.open_case(
+        ANALYST,
+        trigger="reactive",
+        area_wkt=cell.wkt,
+        window=(start, start + timedelta(hours=6)),
+        resources="two armed officers on foot",
+        objectives="reassure after a stabbing at the interchange",
+        success_measures=["no retaliation in the area during the window"],
+    ).id
+    service.submit(ANALYST, case_id)
+    service.record_consultation(COMMANDER, case_id, "local_commander", "concur", "agreed")
+    service.record_consultation(COMMUNITY_LEAD, case_id, "community", "concur", "agreed")
+    service.attach_impact_assessment(COMMUNITY_LEAD, case_id, complete_cia())
+    service.review_impact_assessment(AUTHORISER, case_id, "sufficient")
+    service.request_authorisation(ANALYST, case_id)
+    view = service.authorise(AUTHORISER, case_id, conditions="x")
+    assert view.authorisations[-1].overridden_rules == []

@@ -150,3 +150,11 @@ def test_concurrency_of_an_extension_is_judged_from_now() -> None:
     kw = dict(case_id="a", area=AREA, start=T0, end=T0 + 12 * H, windows=other, policy=policy)
     assert [b.rule for b in evaluate(**kw, evidence=strong)] == ["concurrent"]  # type: ignore[arg-type]
     assert evaluate(**kw, evidence=strong, now=T0 + 6 * H) == []  # type: ignore[arg-type]
+
+
+def test_evidence_rule_needs_a_forecast_only_when_the_case_has_one() -> None:
+    policy = GuardrailPolicy()
+    kw = dict(case_id="a", area=AREA, start=T0, end=T0 + 8 * H, windows=[], policy=policy)
+    assert evaluate(**kw, evidence=None) == []  # type: ignore[arg-type]
+    (b,) = evaluate(**kw, evidence=None, no_evidence_reason="surface unreadable")  # type: ignore[arg-type]
+    assert (b.rule, b.message) == ("evidence", "surface unreadable")

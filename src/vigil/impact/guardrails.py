@@ -23,7 +23,9 @@ Rules, each a named breach:
   deployment of another case in the same area (or its neighbours) ended.
 * ``evidence``: the area's forecast risk density must be in the city's top share (percentile >=
   ``min_city_percentile``) *and* at least ``min_ratio_to_own_history`` times its own long-run
-  level: an area that is always high is not, by that alone, exceptional.
+  level: an area that is always high is not, by that alone, exceptional. It applies to cases
+  decided on a frozen forecast; which cases need one is the case policy's rule
+  (``evidence_required_for``), so a reactive case without a forecast is not refused here.
 """
 
 from __future__ import annotations
@@ -237,14 +239,18 @@ def evaluate(
     policy: GuardrailPolicy,
     evidence: EvidenceTest | None,
     now: datetime | None = None,
-    no_evidence_reason: str = "no forecast evidence is frozen on this case",
+    no_evidence_reason: str | None = None,
 ) -> list[Breach]:
     """Every breach of ``policy`` by a request for ``area`` over [start, end), given the past and
     planned deployments ``windows`` (those of this case included: its earlier windows count
     towards the area's hours, not towards concurrency or cooling-off).
 
     Concurrency is judged from ``now`` on when the window has already started (an extension):
-    deployments that overlapped its past hours were judged when it was authorised."""
+    deployments that overlapped its past hours were judged when it was authorised.
+
+    The evidence rule applies to cases decided on a forecast. ``evidence=None`` skips it (a
+    reactive case after an incident, where the case policy's ``evidence_required_for`` allows
+    no forecast) unless ``no_evidence_reason`` says why the forecast could not be used."""
     start, end = as_utc(start), as_utc(end)
     if end <= start:
         raise ValueError(f"requested window ends ({end}) before it starts ({start})")
@@ -297,7 +303,8 @@ def evaluate(
 
     # evidence threshold
     if evidence is None:
-        breaches.append(Breach("evidence", no_evidence_reason))
+        if no_evidence_reason:
+            breaches.append(Breach("evidence", no_evidence_reason))
     else:
         reasons = []
         if not evidence.city_percentile >= policy.min_city_percentile:
@@ -395,7 +402,7 @@ def check(
     ]
     surface, long_run = _surface_of(_attr(case, "evidence_json", "evidence", "evidence_snapshot"))
     evidence = None
-    reason = "no forecast evidence is frozen on this case"
+    reason = None
     if surface is not None:
         try:
             evidence = evidence_test(surface, area, long_run)
