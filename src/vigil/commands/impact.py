@@ -135,32 +135,15 @@ def _session_scope() -> Iterator[Session]:
 
 
 def _case_indicators(case_id: int, as_of: str):  # type: ignore[no-untyped-def]
-    import json as _json
-
     from vigil.cases.policy import load_policy
     from vigil.clock import SystemClock
-    from vigil.db.cases import Case
-    from vigil.forecast.surface import RiskSurface
-    from vigil.impact.indicators import compute_indicators, select_area
+    from vigil.impact.indicators import indicators_for_case
     from vigil.settings import get_settings
 
     policy = load_policy(get_settings().policy_file).guardrails
     with _session_scope() as session:
-        row = session.get(Case, case_id)
-        if row is None:
-            raise VigilError(f"case {case_id} does not exist")
-        surface = None
-        if row.evidence_json:
-            data = _json.loads(row.evidence_json)
-            surface = RiskSurface.from_dict(data.get("surface", data))
-        area = select_area(polygon=row.area_wkt, name=f"case {case_id} area")
-        return compute_indicators(
-            area,
-            as_of_month=as_of,
-            policy=policy,
-            session=session,
-            now=SystemClock().now(),
-            surface=surface,
+        return indicators_for_case(
+            session, case_id, SystemClock().now(), policy=policy, as_of_month=as_of
         )
 
 

@@ -684,6 +684,40 @@ def compute_indicators(
     )
 
 
+def indicators_for_case(
+    session: Any,
+    case_id: int,
+    now: datetime,
+    *,
+    policy: GuardrailPolicy | None = None,
+    as_of_month: str = "2022-12",
+    shared: Path | None = None,
+) -> AreaIndicators:
+    """The indicators for a case's area, with its frozen evidence forecast and the deployments
+    on record before ``now`` (read-only: the case is not changed and no audit entry written)."""
+    import json
+
+    from vigil.db.cases import Case
+
+    case = session.get(Case, case_id)
+    if case is None:
+        raise AreaNotFound(f"case {case_id} does not exist")
+    surface = None
+    if case.evidence_json:
+        data = json.loads(case.evidence_json)
+        surface = RiskSurface.from_dict(data.get("surface", data))
+    area = select_area(polygon=case.area_wkt, name=f"case {case_id} area", shared=shared)
+    return compute_indicators(
+        area,
+        as_of_month=as_of_month,
+        policy=policy,
+        session=session,
+        now=now,
+        surface=surface,
+        shared=shared,
+    )
+
+
 def start_assessment(
     indicators: AreaIndicators, case_id: str | int | None = None
 ) -> CommunityImpactAssessment:
