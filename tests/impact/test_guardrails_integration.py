@@ -146,16 +146,28 @@ def test_extension_is_held_to_the_area_hours_cap(make, clock) -> None:  # type: 
     ]
 
 
-def test_reactive_case_without_a_forecast_is_not_refused_for_evidence(
+@pytest.mark.parametrize("forecast_required", [True, False])
+def test_reactive_case_without_a_forecast(
     session_factory,  # type: ignore[no-untyped-def]
     clock,
     surface: RiskSurface,
+    forecast_required: bool,
 ) -> None:
+    """By default a case with no forecast cannot show exceptionality: the evidence rule needs an
+    override; a policy may leave it to ``evidence_required_for`` (reactive cases pass)."""
     from tests.impact.conftest import ANALYST, COMMANDER, COMMUNITY_LEAD
     from tests.impact.test_assessment import complete_cia
     from vigil.cases.policy import default_policy
 
-    service = CaseService(session_factory, clock, policy=default_policy())
+    base = default_policy()
+    policy = base.model_copy(
+        update={
+            "guardrails": base.guardrails.model_copy(
+                update={"forecast_required": forecast_required}
+            )
+        }
+    )
+    service = CaseService(session_factory, clock, policy=policy)
     cell = surface.polygons()[list(surface.area_id).index(ALWAYS_HIGH)]
     start = clock.now() + timedelta(minutes=30)
     case_id = service.open_case(
@@ -173,5 +185,13 @@ def test_reactive_case_without_a_forecast_is_not_refused_for_evidence(
     service.attach_impact_assessment(COMMUNITY_LEAD, case_id, complete_cia())
     service.review_impact_assessment(AUTHORISER, case_id, "sufficient")
     service.request_authorisation(ANALYST, case_id)
-    view = service.authorise(AUTHORISER, case_id, conditions="x")
-    assert view.authorisations[-1].overridden_rules == []
+    if forecast_required:
+        message = refused(service, case_id)
+        assert "evidence: no forecast evidence is frozen on this case" in message
+        view = service.authorise(
+            ASSISTANT_COMMISSIONER, case_id, conditions="x", override_reason="stabbing at 14:00"
+        )
+        assert view.authorisations[-1].overridden_rules == ["evidence"]
+    else:
+        view = service.authorise(AUTHORISER, case_id, conditions="x")
+        assert view.authorisations[-1].overridden_rules == []

@@ -24,5 +24,8 @@ class GuardrailPolicy(BaseModel):
     min_city_percentile: float = Field(default=99.0, ge=0, le=100)
     #: ... and this many times its own usual (long-run) level, not merely always high
     min_ratio_to_own_history: float = Field(default=1.5, ge=0)
+    #: a case with no frozen forecast breaches the evidence rule (exceptionality cannot be
+    #: shown); false leaves it to the case policy's ``evidence_required_for`` alone
+    forecast_required: bool = True
     #: rank needed to override a breached guardrail (flagged to oversight)
     override_rank: Rank = Rank.ASSISTANT_COMMISSIONER

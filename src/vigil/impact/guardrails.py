@@ -23,9 +23,10 @@ Rules, each a named breach:
   deployment of another case in the same area (or its neighbours) ended.
 * ``evidence``: the area's forecast risk density must be in the city's top share (percentile >=
   ``min_city_percentile``) *and* at least ``min_ratio_to_own_history`` times its own long-run
-  level: an area that is always high is not, by that alone, exceptional. It applies to cases
-  decided on a frozen forecast; which cases need one is the case policy's rule
-  (``evidence_required_for``), so a reactive case without a forecast is not refused here.
+  level: an area that is always high is not, by that alone, exceptional. A case with no
+  frozen forecast breaches it while ``forecast_required`` (default) holds: exceptionality is
+  not shown, so an officer of override rank must take the decision; with it false, which cases
+  need a forecast is left to the case policy's ``evidence_required_for``.
 """
 
 from __future__ import annotations
@@ -402,7 +403,7 @@ def check(
     ]
     surface, long_run = _surface_of(_attr(case, "evidence_json", "evidence", "evidence_snapshot"))
     evidence = None
-    reason = None
+    reason = "no forecast evidence is frozen on this case" if policy.forecast_required else None
     if surface is not None:
         try:
             evidence = evidence_test(surface, area, long_run)
