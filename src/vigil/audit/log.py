@@ -15,7 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from vigil.audit.canonical import canonical_json, digest, sha256_hex
@@ -42,8 +42,9 @@ class AuditError(VigilError):
     """The audit log cannot be written or read as required."""
 
 
-def entry_payload(entry: AuditEntry) -> dict[str, Any]:
-    """The fields an entry's hash covers (everything but the hash itself)."""
+def entry_payload(entry: Any) -> dict[str, Any]:
+    """The fields an entry's hash covers (everything but the hash itself); ``entry`` is an
+    :class:`AuditEntry` or a row of the ``audit_log`` table."""
     return {
         "seq": entry.seq,
         "at": as_utc(entry.at).isoformat(),
@@ -61,7 +62,7 @@ def entry_payload(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def entry_hash(entry: AuditEntry) -> str:
+def entry_hash(entry: Any) -> str:
     return sha256_hex(canonical_json(entry_payload(entry)))
 
 
@@ -78,14 +79,18 @@ def append(
     justification: str = "",
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    """Add one entry after the current head; flushed, committed with the caller's transaction.
+    """Add one entry after the current head, in (and committed with) the caller's transaction.
+
+    Returns a transient copy of the entry (it is written with Core statements, not added to the
+    session).
 
     ``before``/``after`` are the states the action moved between (any JSON-able value); only
     their digests are logged, so the log never duplicates case content.
     """
+    # Core statements, not ORM units of work: three round trips under the head lock
     head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+    ).one_or_none()
     if head is None:
         raise AuditError("audit_head row missing: the database was not migrated (vigil db upgrade)")
     entry = AuditEntry(
@@ -104,10 +109,11 @@ def append(
         prev_hash=head.hash,
     )
     entry.hash = entry_hash(entry)
-    session.add(entry)
-    head.seq = entry.seq
-    head.hash = entry.hash
-    session.flush()
+    columns = AuditEntry.__mapper__.columns
+    session.execute(insert(AuditEntry).values({c.name: getattr(entry, c.key) for c in columns}))
+    session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(seq=entry.seq, hash=entry.hash)
+    )
     return entry
 
 

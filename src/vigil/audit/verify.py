@@ -120,9 +120,8 @@ def verify_chain(
     prev_hash = GENESIS_HASH
     count = 0
     by_seq: dict[int, str] = {}
-    rows = session.execute(
-        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=5000)
-    ).scalars()
+    table = AuditEntry.__table__
+    rows = session.execute(select(table).order_by(table.c.seq).execution_options(yield_per=5000))
     for entry in rows:
         count += 1
         if entry.seq != expected_seq:
