@@ -48,9 +48,11 @@ def data() -> tuple:
     df = load_chicago(years=(2010, 2016)).sort_values("time")
     df = df.tail(N_EVENTS).reset_index(drop=True)
     df, crs = with_xy(df, "EPSG:32616")
-    cx, cy = float(np.median(df.x)), float(np.median(df.y))
+    # centre on a cell corner so the square is exactly 200 x 200 cells
+    cx = round(float(np.median(df.x)) / CELL_M) * CELL_M
+    cy = round(float(np.median(df.y)) / CELL_M) * CELL_M
     h = SIDE_M / 2
-    grid = Grid.from_bounds(cx - h, cy - h, cx + h - 1e-6, cy + h - 1e-6, CELL_M, crs)
+    grid = Grid.from_bounds(cx - h, cy - h, cx + h - 1.0, cy + h - 1.0, CELL_M, crs)
     until = df.time.max().normalize() + np.timedelta64(1, "D")
     return df, grid, until
 

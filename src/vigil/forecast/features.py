@@ -40,6 +40,8 @@ GROUP_OF_PREFIX = {
     "decay_kde": "recent",
     "near_": "near_repeat",
     "coverage": "long_run",
+    "top_point_rate": "long_run",
+    "n_points": "long_run",
     "history_days": "long_run",
 }
 LONG_WINDOW_DAYS = 180.0
@@ -62,7 +64,7 @@ def feature_set(exact: bool) -> FeatureSet:
     names += ["decay_kde_60d"]
     if exact:
         names += [f"near_{d:g}d" for d in NEAR_DECAYS] + ["near_kde_7d"]
-    names += ["coverage", "history_days"]
+    names += ["top_point_rate", "n_points", "coverage", "history_days"]
     groups = []
     for n in names:
         if n == "rate_all":
@@ -85,6 +87,28 @@ def _ring_sums(grid: Grid, per_cell: np.ndarray) -> tuple[np.ndarray, np.ndarray
     r1 = (s3 - box).ravel()[grid.active]
     r2 = (s5 - s3).ravel()[grid.active]
     return np.clip(r1, 0, None), np.clip(r2, 0, None)
+
+
+def _point_concentration(
+    grid: Grid, x: np.ndarray, y: np.ndarray, cell: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell: incidents at its busiest single location, and its number of distinct locations.
+
+    Police data place incidents at a finite set of points (police.uk snap points, Chicago block
+    addresses). Risk that sits on one address (a station, a club, one estate block) is more
+    persistent than the same count spread over a cell, so the split is worth a feature.
+    """
+    ok = cell >= 0
+    if not ok.any():
+        return np.zeros(grid.n_cells), np.zeros(grid.n_cells)
+    key = np.column_stack(
+        [cell[ok], np.round(x[ok]).astype(np.int64), np.round(y[ok]).astype(np.int64)]
+    )
+    uniq, counts = np.unique(key, axis=0, return_counts=True)
+    top = np.zeros(grid.n_cells)
+    np.maximum.at(top, uniq[:, 0], counts.astype(float))
+    n_points = np.bincount(uniq[:, 0], minlength=grid.n_cells).astype(float)
+    return top, n_points
 
 
 def space_time_features(past: Past, origin: float, grid: Grid, exact: bool) -> np.ndarray:
@@ -120,6 +144,9 @@ def space_time_features(past: Past, origin: float, grid: Grid, exact: bool) -> n
         cols.append(
             smooth_on_grid(grid, x[r], y[r], np.exp(-age[r] / 7.0), 2.0 * grid.cell, max_sub=2)
         )
+    top_rate, n_points = _point_concentration(grid, x, y, cell)
+    cols.append(top_rate / history)
+    cols.append(n_points)
     cols.append(grid.coverage.astype(float))
     cols.append(np.full(grid.n_cells, history))
     return np.column_stack(cols)
