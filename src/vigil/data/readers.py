@@ -48,16 +48,17 @@ class ReadResult:
 class Problems:
     """Bad cells found by vectorised checks: (row position, field, reason, value)."""
 
-    def __init__(self, raw: RawTable, keep: np.ndarray) -> None:
+    def __init__(self, raw: RawTable, active: np.ndarray | None = None) -> None:
         self.raw = raw
-        self.keep = keep  # positions in raw.frame still considered
+        #: rows still judged (rows a documented region filter dropped are not bad rows)
+        self.active = np.ones(len(raw.frame), dtype=bool) if active is None else active
         self.parts: list[pd.DataFrame] = []
 
     def add(self, mask: np.ndarray, field: str, reason: str | pd.Series, value: pd.Series) -> None:
-        mask = np.asarray(mask, dtype=bool)
+        mask = np.asarray(mask, dtype=bool) & self.active
         if not mask.any():
             return
-        pos = self.keep[mask]
+        pos = np.flatnonzero(mask)
         reasons = reason[mask].to_numpy() if isinstance(reason, pd.Series) else reason
         self.parts.append(
             pd.DataFrame(
@@ -338,15 +339,12 @@ def read_mapped(
     df_all = raw.frame
     rows_read = len(df_all) + len(raw.malformed)
 
-    keep = np.arange(len(df_all))
-    dropped = 0
+    df = df_all
     region = mapping.region
+    drop = np.zeros(len(df), dtype=bool)  # documented region filters: dropped, counted
     if region is not None and region.drop_if_blank:
-        outside = blank_mask(df_all[region.drop_if_blank])
-        dropped = int(outside.sum())
-        keep = keep[~outside]
-    df = df_all.iloc[keep].reset_index(drop=True) if dropped else df_all
-    probs = Problems(raw, keep)
+        drop = blank_mask(df[region.drop_if_blank])
+    probs = Problems(raw, ~drop)
     step = f"check:{source.name}"
 
     def stage(done: int) -> None:
@@ -374,15 +372,14 @@ def read_mapped(
     if region is not None and region.boundary:
         from vigil.geo.areas import points_inside  # geopandas only when a boundary is used
 
-        outside = ~points_inside(lon, lat, region.boundary) & ~bad
+        outside = ~points_inside(lon, lat, region.boundary) & ~bad & ~drop
         if region.drop_outside_boundary:
-            dropped += int(outside.sum())
+            drop |= outside
         else:
             col = mapping.lon or mapping.x
             assert col is not None
             probs.add(outside, col, f"outside region {region.name} (boundary)", df[col])
             bad |= outside
-            outside[:] = False
 
     stage(2)
     # category
@@ -410,19 +407,22 @@ def read_mapped(
         raise_first(problems, source)
 
     rejects = rejects_frame(problems, df_all, source)
-    good = ~bad & ~outside
-    any_bad = bool((~good).any())
+    bad &= ~drop
+    dropped = int(drop.sum())
+    good = ~bad & ~drop
+    any_out = bool((~good).any())
 
     def pick(s: pd.Series) -> pd.Series:
-        return (s[good] if any_bad else s).reset_index(drop=True)
+        return (s[good] if any_out else s).reset_index(drop=True)
 
-    sel = df[good] if any_bad else df
-    if not len(sel):
+    if not good.any():
         return ReadResult(source, empty_incidents(), rejects, rows_read, dropped)
     stage(3)
+    # ids over every row of the file, so a row's id depends on the file alone, not on the checks
+    ids = stable_ids(df, dataset, source, mapping.source_key)
     out = pd.DataFrame(
         {
-            "incident_id": stable_ids(sel, dataset, source, mapping.source_key),
+            "incident_id": pick(ids),
             "dataset": dataset,
             "category": pick(codes),
             "raw_category": pick(raw_category),
@@ -433,7 +433,7 @@ def read_mapped(
             "area_code": pick(optional_text(df, mapping.area_code)),
             "location_type": pick(optional_text(df, mapping.location_type)),
             "source_file": source.name,
-            "source_row": raw.rows[keep][good],
+            "source_row": raw.rows[good],
         }
     )
     out = out.astype(INCIDENT_COLUMNS)

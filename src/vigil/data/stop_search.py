@@ -155,8 +155,7 @@ def read_stop_search_file(
             what = "column missing for police.uk stop and search"
             raise DataError(what, file=source.display, field=col)
     df = raw.frame
-    keep = np.arange(len(df))
-    probs = Problems(raw, keep)
+    probs = Problems(raw)
 
     text = df["Date"].str.strip()
     t = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
