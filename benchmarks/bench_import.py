@@ -55,7 +55,14 @@ def main() -> int:
     args = ap.parse_args()
 
     path = Path(get_settings().shared_data) / LONDON_2022_FILE
-    times: dict[str, list[float]] = {"pandas": [], "import": [], "reimport": [], "cli": []}
+    times: dict[str, list[float]] = {
+        "pandas": [],
+        "import": [],
+        "reimport": [],
+        "cli": [],
+        "startup": [],
+    }
+    load_before = os.getloadavg()[0]
     stored = 0
     for i in range(args.runs):
         times["pandas"].append(_time(lambda: pd.read_csv(path)))
@@ -80,6 +87,10 @@ def main() -> int:
                     )
                 )
             )
+            help_cmd = [sys.executable, "-m", "vigil.cli", "data", "--help"]
+            times["startup"].append(
+                _time(lambda h=help_cmd: subprocess.run(h, check=True, capture_output=True))
+            )
         finally:
             shutil.rmtree(work, ignore_errors=True)
         print(f"run {i + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
@@ -92,7 +103,8 @@ def main() -> int:
         f"`python benchmarks/bench_import.py --runs {args.runs}`: all of met-street-2022 "
         f"({ROWS:,} rows, 9.2 MB .csv.gz; {stored:,} stored after the documented region "
         f"filter), median of {args.runs} interleaved runs on {platform.machine()}, "
-        f"{os.cpu_count()} CPUs (shared with other work while measured). Target: import "
+        f"{os.cpu_count()} CPUs shared with other work while measured (1-minute load average "
+        f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after). Target: import "
         f"< {TARGET_S:.0f} s.",
         "",
         "| what | median s | min s | rows/s | vs pandas.read_csv |",
@@ -103,6 +115,7 @@ def main() -> int:
         "import": "`IncidentStore.import_file` into an empty store",
         "reimport": "re-import of the same file (replaces its part, no duplicates)",
         "cli": "`vigil data import` in a fresh process, progress bar on",
+        "startup": "of which start-up: `vigil data --help` in a fresh process",
     }
     for k, label in labels.items():
         lines.append(
