@@ -118,3 +118,15 @@ def test_unknown_mapping_and_format(data_dir: Path, london_csv: Path) -> None:
     assert isinstance(res.exception, DataError) and "unknown format" in str(res.exception)
     res = runner.invoke(app, ["data", "import", str(london_csv)])
     assert isinstance(res.exception, DataError) and "--mapping" in str(res.exception)
+
+
+def test_drop_dataset(data_dir: Path, london_csv: Path) -> None:
+    runner.invoke(app, ["data", "import", str(london_csv), "-m", "met-street-2022", "-d", "tmp"])
+    assert IncidentStore(data_dir / "store").datasets() == ["tmp"]
+    res = runner.invoke(app, ["data", "drop", "tmp"], input="n\n")
+    assert res.exit_code != 0 and IncidentStore(data_dir / "store").datasets() == ["tmp"]
+    res = runner.invoke(app, ["data", "drop", "tmp", "--yes"])
+    assert res.exit_code == 0, res.output
+    assert IncidentStore(data_dir / "store").datasets() == []
+    res = runner.invoke(app, ["data", "drop", "tmp", "--yes"])
+    assert isinstance(res.exception, DataError)

@@ -227,3 +227,23 @@ def datasets() -> None:
             t.add_row(name, kind)
     console.print(t)
     console.print("shipped mappings: " + ", ".join(shipped_mappings()))
+
+
+@app.command("drop")
+def drop(
+    dataset: str = typer.Argument(..., help="dataset to remove from the store"),
+    stop_search: bool = typer.Option(
+        False, "--stop-search", help="the dataset is a stop-and-search one"
+    ),
+    yes: bool = typer.Option(False, "--yes", help="do not ask for confirmation"),
+) -> None:
+    """Remove a dataset's stored files (the source files are not touched)."""
+    store = _store()
+    kind = "stop_search" if stop_search else "incidents"
+    if dataset not in store.datasets(kind):
+        known = ", ".join(store.datasets(kind)) or "none"
+        raise DataError(f"no dataset named {dataset!r} (stored: {known})", field="dataset")
+    if not yes:
+        typer.confirm(f"remove dataset {dataset} from {store.root}?", abort=True)
+    n = store.drop_dataset(dataset, kind)
+    console.print(f"removed dataset [bold]{dataset}[/] ({n} files)")
