@@ -158,3 +158,15 @@ def test_evidence_rule_needs_a_forecast_only_when_the_case_has_one() -> None:
     assert evaluate(**kw, evidence=None) == []  # type: ignore[arg-type]
     (b,) = evaluate(**kw, evidence=None, no_evidence_reason="surface unreadable")  # type: ignore[arg-type]
     assert (b.rule, b.message) == ("evidence", "surface unreadable")
+
+
+def test_area_hours_counts_a_later_planned_deployment_next_door() -> None:
+    policy = GuardrailPolicy(max_area_hours=20, cooling_off_days=0, max_concurrent=5)
+    strong = EvidenceTest(10.0, 99.5, 4.0, 2.5, 1)
+    later = [Window("b", NEAR, T0 + 10 * 24 * H, T0 + 10 * 24 * H + 15 * H)]  # 10 days on
+    (b,) = evaluate(
+        case_id="a", area=AREA, start=T0, end=T0 + 8 * H, windows=later, policy=policy,
+        evidence=strong,
+    )  # fmt: skip
+    assert b.rule == "area_hours" and b.message.startswith("23.0 deployed hours")
+    assert "to 2022-07-12 09:00" in b.message  # the later deployment's end

@@ -13,8 +13,9 @@ tested on their own; :func:`check` gathers those values from the case and the ca
 Rules, each a named breach:
 
 * ``area_hours``: deployed hours in the case area and its neighbours (areas within
-  ``neighbour_distance_m``), over the ``area_window_days`` days ending when the requested window
-  ends, *including* the requested window, must not exceed ``max_area_hours``. Hours are the
+  ``neighbour_distance_m``), over any ``area_window_days``-day window holding the end of the
+  request (the one ending with it, or with a later planned deployment there), *including* the
+  requested window, must not exceed ``max_area_hours``. Hours are the
   union of the windows in time: two overlapping deployments next to each other are one burden on
   the community for those hours, not two.
 * ``concurrent``: at no instant of the requested window may more than ``max_concurrent``
@@ -259,16 +260,19 @@ def evaluate(
     near = [w for w in windows if is_neighbour(area, w.area, policy.neighbour_distance_m)]
     others = [w for w in windows if w.case_id != case_id]
 
-    # area hours over the rolling window ending at the end of the request
-    since = end - timedelta(days=policy.area_window_days)
-    hours = union_hours([(w.start, w.end) for w in near] + [(start, end)], since, end)
+    # area hours over every rolling window that holds the request's end: the one ending with
+    # it, and those ending with a later planned deployment in the area (the worst one counts)
+    span = timedelta(days=policy.area_window_days)
+    spans = [(w.start, w.end) for w in near] + [(start, end)]
+    ends = {end} | {as_utc(w.end) for w in near if end < as_utc(w.end) < end + span}
+    hours, until = max((union_hours(spans, e - span, e), e) for e in ends)
     if hours > policy.max_area_hours + 1e-9:
         breaches.append(
             Breach(
                 "area_hours",
                 f"{hours:.1f} deployed hours in this area and within "
                 f"{policy.neighbour_distance_m:g} m of it over the {policy.area_window_days} days "
-                f"to {end:%Y-%m-%d %H:%M} (this request included) exceed the cap of "
+                f"to {until:%Y-%m-%d %H:%M} (this request included) exceed the cap of "
                 f"{policy.max_area_hours:g} h",
             )
         )
