@@ -75,3 +75,26 @@ def test_exact_times_add_near_repeat_features(chicago, chicago_grid):
     yesterday = chicago[(chicago.time >= "2016-06-05") & (chicago.time < "2016-06-06")]
     cells = chicago_grid.locate(yesterday.x.to_numpy(), yesterday.y.to_numpy())
     assert (X[cells[cells >= 0], col] > 0.3).all()
+
+
+def test_point_concentration_features(london, london_grid):
+    """police.uk snap points: a cell whose incidents sit on one point shows it."""
+    from vigil.forecast._common import prepare_past
+
+    past = prepare_past(london, "2022-04-01", london_grid, "test")
+    fs = feature_set(exact=False)
+    X = space_time_features(past, past.until, london_grid, False)
+    top = X[:, fs.names.index("top_point_rate")] * X[:, fs.names.index("history_days")]
+    n_pts = X[:, fs.names.index("n_points")]
+    counts = london_grid.counts(past.x, past.y)
+    busy = counts > 0
+    assert (top[busy] >= 1).all() and (top <= counts + 1e-9).all()
+    assert (n_pts <= counts).all() and (n_pts[busy] >= 1).all()
+    # cells with one point only have all their incidents on it
+    one = n_pts == 1
+    np.testing.assert_allclose(top[one], counts[one])
+
+
+def test_empty_history_is_refused(london, london_grid):
+    with pytest.raises(ModelInputError, match="no incidents"):
+        make_model("boosted").fit(london.iloc[:0], "2022-06-01", london_grid)

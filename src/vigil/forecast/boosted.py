@@ -135,6 +135,10 @@ class BoostedPoisson(Forecaster):
         if not 0 < self.zero_keep <= 1:
             raise ModelInputError(f"boosted zero_keep must be in (0, 1], got {self.zero_keep}")
         past = prepare_past(incidents, until, grid, self.name)
+        if past.n == 0:
+            raise ModelInputError(
+                f"boosted: no incidents ended before {until}; nothing to learn from"
+            )
         exact = PRECISION_ORDER[past.precision] >= PRECISION_ORDER[Precision.DAY]
         until_ts = pd.Timestamp(past.data_version["until"])
         origins = self._origins(past, until_ts, exact)
