@@ -81,6 +81,32 @@ class PostgresServer:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_orphans(pg_bin: Path) -> None:
+    """Stop servers left behind by test runs that were killed before their teardown ran (each
+    server's folder records the pid of the run that started it)."""
+    for workdir in Path(tempfile.gettempdir()).glob("vigil-pg-*"):
+        owner = workdir / "owner.pid"
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            continue
+        if _pid_alive(pid):
+            continue
+        PostgresServer(
+            admin_url="", datadir=workdir / "data", workdir=workdir, pg_bin=pg_bin
+        ).stop()
+
+
 def start_server(pg_bin: Path | None = None) -> PostgresServer:
     """Use VIGIL_TEST_DATABASE_URL, or initdb + start a private server on a free port."""
     external = os.environ.get("VIGIL_TEST_DATABASE_URL")
@@ -93,9 +119,11 @@ def start_server(pg_bin: Path | None = None) -> PostgresServer:
             f"PostgreSQL binaries not found in {pg_bin} (initdb, pg_ctl): run "
             "`scripts/setup.sh --test` to install postgresql-15, or set VIGIL_TEST_DATABASE_URL"
         )
+    reap_orphans(pg_bin)
     workdir = Path(tempfile.mkdtemp(prefix="vigil-pg-"))
     datadir, sockdir = workdir / "data", workdir / "sock"
     sockdir.mkdir()
+    (workdir / "owner.pid").write_text(str(os.getpid()))
     if os.geteuid() == 0:
         shutil.chown(workdir, "postgres", "postgres")
         shutil.chown(sockdir, "postgres", "postgres")
