@@ -150,6 +150,9 @@ def test_stop_search_import_and_query(tmp_path: Path, shared_data: Path) -> None
     assert set(df["ethnicity_group"]) <= {"Asian", "Black", "Mixed", "White", "Other", "Not stated"}
     june = store.stop_search(start="2016-06-10", end="2016-06-11")
     assert 0 < len(june) < len(df)
+    summ = store.stop_search_summary()
+    assert summ["records"].tolist() == [10_490]
+    assert 0.9 < summ["located"].iloc[0] < 0.95
 
 
 def test_full_london_import_summary_matches_readme(tmp_path: Path, shared_data: Path) -> None:

@@ -164,9 +164,20 @@ def summary(
     Counts are of stored rows: rows read, less those a mapping's documented region filter
     dropped, less rejected bad rows, less duplicates already stored.
     """
-    s = _store().summary(dataset)
+    store = _store()
+    s = store.summary(dataset)
+    if dataset is None:
+        ss = store.stop_search_summary()
+        if len(ss):
+            t = Table(title="Stored stop-and-search records")
+            for c in ("dataset", "records", "first", "last", "with location"):
+                t.add_column(c, justify="right" if c in ("records", "with location") else "left")
+            for r in ss.itertuples(index=False):
+                first, last = f"{r.first:%Y-%m-%d}", f"{r.last:%Y-%m-%d}"
+                t.add_row(r.dataset, f"{r.records:,}", first, last, f"{r.located:.0%}")
+            console.print(t)
     if s.total == 0:
-        console.print("the store is empty: run `vigil data import` or `vigil data import-demo`")
+        console.print("no incidents stored: run `vigil data import` or `vigil data import-demo`")
         return
     t = Table(title=f"Stored incidents: {s.total:,}")
     for c in ("dataset", "incidents", "first", "last", "files"):

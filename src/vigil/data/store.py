@@ -427,6 +427,23 @@ class IncidentStore:
             imports=imports.reset_index(drop=True),
         )
 
+    def stop_search_summary(self) -> pd.DataFrame:
+        """Stop-and-search records by dataset: count, period, share with a location."""
+        parts = self._parts("stop_search")
+        if not parts:
+            return pd.DataFrame(columns=["dataset", "records", "first", "last", "located"])
+        src = f"read_parquet({_sql_list(parts)}, union_by_name=true)"
+        with self._connect() as con:
+            return (
+                con.sql(
+                    "SELECT dataset, count(*) AS records, min(time) AS first, max(time) AS last, "
+                    f"avg(CASE WHEN lon IS NULL THEN 0 ELSE 1 END) AS located FROM {src} "
+                    "GROUP BY dataset ORDER BY dataset"
+                )
+                .to_arrow_table()
+                .to_pandas()
+            )
+
     def drop_dataset(self, dataset: str, kind: str = "incidents") -> int:
         """Remove a dataset's parts; returns how many files were removed."""
         folder = self._dir(kind, _check_dataset(dataset))
