@@ -444,3 +444,59 @@ def test_free_text_that_names_people_is_refused_unless_confirmed(
         ANALYST, objectives="patrol Loughborough Junction", confirm_no_personal_data=True, **kw
     )
     assert "case.text_confirmed_not_personal" in _actions(session_factory, v.id)
+
+
+def test_more_refusals_name_the_rule(
+    service: CaseService,
+    clock: FixedClock,
+    ready_case: Callable[..., int],
+    open_case: Callable[..., int],
+) -> None:
+    from vigil.cases.service import CaseNotFound
+
+    with pytest.raises(CaseNotFound, match="case 999 does not exist"):
+        service.get_case(OVERSIGHT, 999)
+    case_id = open_case()
+    with pytest.raises(MissingRequirement, match="declare the success measures"):
+        empty = service.open_case(
+            ANALYST,
+            trigger="reactive",
+            area_wkt=service.get_case(OVERSIGHT, case_id).area_wkt,
+            window=(clock.now(), clock.now() + timedelta(hours=2)),
+            resources="crew",
+            objectives="patrol",
+            success_measures=[],
+        )
+        service.submit(ANALYST, empty.id)
+    service.submit(ANALYST, case_id)
+    # the author of an assessment cannot review it, even holding a reviewer role
+    author = Actor("u-dual", Role.LOCAL_COMMANDER, Rank.CHIEF_SUPERINTENDENT)
+    service.attach_impact_assessment(Actor("u-dual", Role.ANALYST), case_id, complete_cia())
+    with pytest.raises(PolicyViolation, match="author of impact assessment v1 cannot review"):
+        service.review_impact_assessment(author, case_id, "fine")
+    live = ready_case()
+    service.authorise(AUTHORISER, live, conditions="x")
+    with pytest.raises(InvalidTransition, match="cannot debrief a case that is authorised"):
+        service.record_debrief(
+            COMMANDER_LAMBETH,
+            live,
+            what_happened="x",
+            incidents=0,
+            complaints=0,
+            community_feedback="",
+        )
+    service.cancel(AUTHORISER, live, "no longer needed")
+    with pytest.raises(PolicyViolation, match="field 'incidents'"):
+        service.record_debrief(
+            COMMANDER_LAMBETH,
+            live,
+            what_happened="x",
+            incidents=-1,
+            complaints=0,
+            community_feedback="",
+        )
+    service.record_debrief(
+        COMMANDER_LAMBETH, live, what_happened="x", incidents=0, complaints=0, community_feedback=""
+    )
+    with pytest.raises(PermissionDenied, match="closing a case"):
+        service.close(ANALYST, live)
