@@ -8,6 +8,7 @@ rather than with every task.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -58,7 +59,12 @@ def run_tasks(
     n = min(len(tasks), workers or default_workers())
     if n <= 1:
         return [fn(t, data) for t in tasks]
-    with ProcessPoolExecutor(max_workers=n, initializer=_init_worker, initargs=(data,)) as pool:
+    # forkserver, not fork: a forked child inherits a parent's OpenMP (LightGBM) or numba thread
+    # state and can hang; the forkserver starts clean workers and gets the data once each
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(
+        max_workers=n, mp_context=context, initializer=_init_worker, initargs=(data,)
+    ) as pool:
         futures = [pool.submit(_call_with_shared, fn, t) for t in tasks]
         return [f.result() for f in futures]
 
