@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from vigil.api.deps import allowed_roles, api_routes
 from vigil.roles import Role
 
-EXAMPLES = 12
+EXAMPLES = 8
 #: prefer the role whose calls reach deepest into the domain
 PREFERENCE = [
     Role.ANALYST,

@@ -183,6 +183,7 @@ def test_case_journey(live, browser, artifacts):
     assert re.match(r"\d+ h \d\d min", p.inner_text("#countdown"))
     p.click("#form-notify button")
     p.wait_for_load_state()
+    p.wait_for_selector("body[data-evidence=loaded]")
     ao.shot("05-authorised-countdown")
 
     oversight = User(browser, base, "oversight", artifacts)

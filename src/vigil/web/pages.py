@@ -545,3 +545,72 @@ def notifications_page(
     from vigil.api.routers.cases import notification_feed
 
     return render(request, "notifications.html", principal, items=notification_feed(ctx, principal))
+
+
+# ---------------------------------------------------------------------- accounts
+@router.get("/admin/users")
+def users_page(
+    request: Request,
+    principal: Principal = Require(Role.ADMINISTRATOR),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    from vigil.roles import Rank
+
+    return render(
+        request,
+        "users.html",
+        principal,
+        users=ctx.identity.list_users(),
+        roles=[r.value for r in Role],
+        ranks=[r.name.lower() for r in Rank],
+        created=request.query_params.get("created"),
+    )
+
+
+@router.post("/admin/users")
+async def add_user_page(
+    request: Request,
+    principal: Principal = Require(Role.ADMINISTRATOR),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    from vigil.errors import VigilError
+    from vigil.web import forms
+
+    form = await request.form()
+    try:
+        user = ctx.identity.create_user(
+            forms.text(form, "username", required=True),
+            forms.text(form, "password", required=True),
+            forms.text(form, "role", required=True),
+            rank=forms.text(form, "rank") or "none",
+            borough=forms.text(form, "borough") or None,
+            display_name=forms.text(form, "display_name"),
+        )
+    except VigilError as exc:
+        from vigil.roles import Rank
+
+        return render(
+            request,
+            "users.html",
+            principal,
+            400,
+            users=ctx.identity.list_users(),
+            roles=[r.value for r in Role],
+            ranks=[r.name.lower() for r in Rank],
+            flash=f"Refused: {exc}",
+            flash_kind="error",
+            created=None,
+        )
+    return RedirectResponse(f"/admin/users?created={user.username}", status_code=303)
+
+
+# ---------------------------------------------------------------------- incident uploads
+@router.get("/incidents/upload")
+def upload_page(
+    request: Request,
+    principal: Principal = Require(Role.ANALYST),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    from vigil.data.mapping import shipped_mappings
+
+    return render(request, "upload.html", principal, mappings=shipped_mappings())

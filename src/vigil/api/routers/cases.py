@@ -6,11 +6,11 @@ checks everything else (state, rank, maker-checker, consultations, guardrails, t
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from vigil.api.context import AppContext
 from vigil.api.deps import CASE_READERS, CaseId, Principal, Require, RequirePolicy, get_ctx
@@ -25,6 +25,16 @@ from vigil.roles import Role
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
 Text = Field(min_length=1, max_length=4000)
+
+
+def _utc_moment(value: datetime) -> datetime:
+    """Naive times are UTC; anything outside 1990-2200 is a typo, not a deployment window."""
+    if not (datetime(1990, 1, 2) <= value.replace(tzinfo=None) <= datetime(2199, 12, 30)):
+        raise ValueError("must be between 1990 and 2200")
+    return as_utc(value)
+
+
+Moment = Annotated[datetime, AfterValidator(_utc_moment)]
 
 
 # ---------------------------------------------------------------------- who, from the policy
@@ -57,8 +67,8 @@ class CaseIn(BaseModel):
     )
     area_wkt: str | None = Field(None, max_length=200_000, description="polygon, EPSG:27700")
     borough: str | None = Field(None, max_length=64)
-    start: datetime
-    end: datetime
+    start: Moment
+    end: Moment
     resources: str = Text
     objectives: str = Text
     success_measures: list[str] = Field(min_length=1, max_length=20)
@@ -81,8 +91,8 @@ class ConsultationIn(ReasonsIn):
 
 class AuthoriseIn(BaseModel):
     conditions: str = Text
-    start: datetime | None = Field(None, description="default: the requested window")
-    end: datetime | None = None
+    start: Moment | None = Field(None, description="default: the requested window")
+    end: Moment | None = None
     override_reason: str | None = Field(None, max_length=4000)
     urgent: bool = False
 

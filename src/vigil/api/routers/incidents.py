@@ -1,5 +1,164 @@
-"""incidents (wired below)"""
+"""Incident data: what the store holds, and uploads of incident files.
 
-from fastapi import APIRouter
+An upload streams to disk chunk by chunk (never whole in memory) under ``<data_dir>/uploads``,
+then imports in a background thread through ``IncidentStore.import_file``, the same call as
+``vigil data import``; the client polls the job for progress. The store's own rule holds: a
+file's rows land all together or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from vigil.api.context import AppContext
+from vigil.api.deps import CASE_READERS, Principal, Require, get_ctx
+from vigil.api.errors import NotFound
+from vigil.errors import DataError, VigilError
+from vigil.roles import Role
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
+
+#: largest upload accepted (a year of a large force's police.uk zip is well under this)
+MAX_UPLOAD_BYTES = 2 * 1024**3
+FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(csv|csv\.gz|zip)$")
+DATASET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class UploadTooLarge(DataError):
+    """The upload is bigger than MAX_UPLOAD_BYTES."""
+
+
+@dataclass
+class ImportJob:
+    id: str
+    dataset: str
+    filename: str
+    bytes_received: int
+    state: str = "queued"  # queued | importing | done | failed
+    stage: str = ""
+    done: float = 0.0
+    total: float = 0.0
+    started: float = field(default_factory=time.time)
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+
+def _store(ctx: AppContext):  # type: ignore[no-untyped-def]
+    from vigil.data.store import IncidentStore
+
+    return IncidentStore(ctx.settings.store_dir, ctx.clock)
+
+
+def _jobs(ctx: AppContext) -> dict[str, ImportJob]:
+    jobs: dict[str, ImportJob] = ctx.cached("import-jobs", dict)
+    return jobs
+
+
+def _run_import(
+    ctx: AppContext, job: ImportJob, path: Path, fmt: str | None, mapping: str | None
+) -> None:
+    def progress(stage: str, done: float, total: float) -> None:
+        job.stage, job.done, job.total = stage, float(done), float(total)
+
+    job.state = "importing"
+    try:
+        result = _store(ctx).import_file(
+            path, mapping, format=fmt, dataset=job.dataset, progress=progress
+        )
+        job.result = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items()}
+        job.state = "done"
+    except VigilError as exc:
+        job.error, job.state = str(exc), "failed"
+    except Exception as exc:  # an unreadable file must fail the job, not the server
+        job.error, job.state = f"could not read {job.filename}: {exc}", "failed"
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@router.get("/summary", response_model=dict[str, Any])
+def summary(
+    dataset: str | None = Query(None, max_length=64),
+    _: Principal = Require(*CASE_READERS),
+    ctx: AppContext = Depends(get_ctx),
+) -> dict[str, Any]:
+    """Stored incidents by dataset, month, category and area."""
+    if dataset is not None and not DATASET.match(dataset):
+        raise DataError(f"dataset name {dataset!r} is not valid", field="dataset")
+    return _store(ctx).summary(dataset).as_dict()  # type: ignore[no-any-return]
+
+
+@router.post(
+    "/uploads",
+    status_code=202,
+    response_model=dict[str, Any],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    },
+)
+async def upload(
+    request: Request,
+    filename: str = Query(..., max_length=128, description="e.g. 2022-01-metropolitan-street.csv"),
+    dataset: str = Query(..., max_length=64),
+    format: str | None = Query(None, description="police-uk or police-uk-stop-search"),
+    mapping: str | None = Query(None, max_length=64, description="a shipped column mapping"),
+    _: Principal = Require(Role.ANALYST),
+    ctx: AppContext = Depends(get_ctx),
+) -> dict[str, Any]:
+    """Stream the request body to disk, then import it in the background; poll the job."""
+    if not FILENAME.match(filename):
+        raise DataError(
+            f"file name {filename!r}: use letters, digits, '.', '_' or '-' ending .csv, "
+            ".csv.gz or .zip",
+            field="filename",
+        )
+    if not DATASET.match(dataset):
+        raise DataError(f"dataset name {dataset!r} is not valid", field="dataset")
+    if format is not None and mapping is not None:
+        raise DataError("give a format or a mapping, not both", field="format")
+    folder = ctx.settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    job = ImportJob(id=uuid.uuid4().hex, dataset=dataset, filename=filename, bytes_received=0)
+    path = folder / f"{job.id}-{filename}"
+    try:
+        with path.open("wb") as out:
+            async for chunk in request.stream():
+                job.bytes_received += len(chunk)
+                if job.bytes_received > MAX_UPLOAD_BYTES:
+                    raise UploadTooLarge(
+                        f"upload is larger than {MAX_UPLOAD_BYTES // 1024**2} MiB", file=filename
+                    )
+                out.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    if job.bytes_received == 0:
+        path.unlink(missing_ok=True)
+        raise DataError("the upload is empty", file=filename)
+    _jobs(ctx)[job.id] = job
+    threading.Thread(
+        target=_run_import, args=(ctx, job, path, format, mapping), daemon=True
+    ).start()
+    return asdict(job)
+
+
+@router.get("/uploads/{job_id}", response_model=dict[str, Any])
+def upload_status(
+    job_id: str, _: Principal = Require(Role.ANALYST), ctx: AppContext = Depends(get_ctx)
+) -> dict[str, Any]:
+    job = _jobs(ctx).get(job_id)
+    if job is None:
+        raise NotFound(f"no upload job '{job_id}'")
+    return asdict(job)

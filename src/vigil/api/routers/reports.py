@@ -16,7 +16,7 @@ from vigil.roles import Role
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
-Quarter = Path(pattern=r"^\d{4}Q[1-4]$", description="e.g. 2022Q3")
+Quarter = Path(pattern=r"^(199\d|2\d{3})Q[1-4]$", description="e.g. 2022Q3")
 
 
 class Format(StrEnum):
