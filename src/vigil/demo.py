@@ -14,8 +14,19 @@ STEPS: list[tuple[str, list[str]]] = [
     ("Summarise the store", ["data", "summary"]),
     (
         "Forecast serious violence in London for December 2022 (KDE, 250 m cells)",
-        "forecast --model kde --cell 250 --horizon 1M --at 2022-12-01 "
-        "--dataset met-street-2022".split(),
+        [
+            "forecast",
+            "--model",
+            "kde",
+            "--cell",
+            "250",
+            "--horizon",
+            "1M",
+            "--at",
+            "2022-12-01",
+            "--dataset",
+            "met-street-2022",
+        ],
     ),
     (
         "Community impact indicators for Coldharbour ward, Lambeth",
@@ -30,8 +41,23 @@ STEPS: list[tuple[str, list[str]]] = [
 ]
 
 
-def main() -> int:
-    for title, args in STEPS:
+#: the last step: serve the web app (skipped with --no-serve, e.g. in CI-like runs)
+SERVE_STEPS: list[tuple[str, list[str]]] = [
+    ("Demo accounts, one per role (one-time passwords)", ["users", "demo"]),
+    ("Serve the web app at http://127.0.0.1:8000 (Ctrl-C to stop)", ["serve"]),
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    unknown = [a for a in args_in if a != "--no-serve"]
+    if unknown:
+        print(f"usage: python -m vigil.demo [--no-serve]; unknown: {' '.join(unknown)}")
+        return 2
+    steps = list(STEPS) + SERVE_STEPS
+    if "--no-serve" in args_in:
+        steps = [s for s in steps if s[1] != ["serve"]]
+    for title, args in steps:
         print(f"\n=== {title}: vigil {' '.join(args)}", flush=True)
         rc = subprocess.call([sys.executable, "-m", "vigil.cli", *args])
         if rc != 0:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.api import errors
 from vigil.api.context import AppContext, HistorySource, SurfaceSource
+from vigil.api.history import store_history_source
 from vigil.api.surfaces import latest_surface_source
 from vigil.cases.policy import load_policy
 from vigil.cases.service import CaseService
@@ -69,7 +70,7 @@ def create_app(
         provider=identity_provider or LocalIdentityProvider(identity),
         cases=cases,
         surface_source=surface_source or latest_surface_source(settings.data_dir),
-        history_source=history_source,
+        history_source=history_source or store_history_source(settings.store_dir),
     )
 
     app = FastAPI(

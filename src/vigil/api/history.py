@@ -3,6 +3,7 @@ categories inside the area, month by month."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -54,5 +55,32 @@ def frame_history_source(incidents: pd.DataFrame) -> HistorySource:
 
     def source(surface: RiskSurface, index: int) -> list[dict[str, Any]]:
         return monthly_counts(incidents, surface, index)
+
+    return source
+
+
+#: months of history shown for an area
+HISTORY_MONTHS = 12
+
+
+def store_history_source(store_dir: Path) -> HistorySource:
+    """History from the incident store: the categories the forecast learnt from
+    (``surface.data_version["categories"]``), the twelve months before its window. The store is
+    read once per surface and the projected table kept for the next click."""
+    cache: dict[str, Any] = {"key": None, "frame": None}
+
+    def source(surface: RiskSurface, index: int) -> list[dict[str, Any]]:
+        from vigil.data.store import IncidentStore
+
+        key = f"{surface.model}|{surface.start}|{surface.end}|{id(surface)}"
+        if cache["key"] != key:
+            categories = sorted((surface.data_version or {}).get("categories", {}) or [])
+            start = surface.start.tz_localize(None) - pd.DateOffset(months=HISTORY_MONTHS)
+            frame = IncidentStore(store_dir).query(
+                categories=categories or None, start=start, end=surface.start.tz_localize(None)
+            )
+            cache["frame"] = with_xy(frame, surface.crs)[0] if len(frame) else frame
+            cache["key"] = key
+        return monthly_counts(cache["frame"], surface, index)
 
     return source

@@ -84,3 +84,32 @@ def disable(username: str = typer.Argument(...)) -> None:
         raise VigilError(f"no account named '{username}'")
     store.set_active(user.id, False)
     typer.echo(f"disabled {user.username}")
+
+
+#: the demo's accounts: one per role (username, role, rank, borough, title)
+DEMO_ACCOUNTS = [
+    ("analyst", "analyst", "none", None, "Intelligence analyst"),
+    ("commander", "local_commander", "superintendent", "Westminster", "BCU commander, Westminster"),
+    ("lead", "community_lead", "none", None, "Community engagement lead"),
+    ("authoriser", "authorising_officer", "assistant_commissioner", None, "Authorising officer"),
+    ("authoriser2", "authorising_officer", "commander", None, "Second authorising officer"),
+    ("oversight", "oversight", "none", None, "MOPAC oversight"),
+    ("admin", "administrator", "none", None, "System administrator"),
+]
+
+
+@app.command("demo")
+def demo() -> None:
+    """Create (or reset) one demo account per role and print their one-time passwords."""
+    store = _store()
+    typer.echo(f"{'username':<12} {'role':<20} {'rank':<23} {'borough':<12} password")
+    for username, role, rank, borough, title in DEMO_ACCOUNTS:
+        pw = secrets.token_urlsafe(12)
+        user = store.get_by_username(username)
+        if user is None:
+            store.create_user(username, pw, role, rank=rank, borough=borough, display_name=title)
+        else:
+            store.set_password(user.id, pw)
+        # plain lines, never a table a narrow terminal would truncate
+        typer.echo(f"{username:<12} {role:<20} {rank:<23} {borough or '-':<12} {pw}")
+    typer.echo("Passwords are new on every run: sign in at http://127.0.0.1:8000/login")

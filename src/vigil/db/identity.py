@@ -246,6 +246,17 @@ class IdentityStore:
             if not active:
                 s.query(SessionRow).filter(SessionRow.user_id == user_id).delete()
 
+    def set_password(self, user_id: str, password: str) -> None:
+        """Replace an account's password; its browser sessions end."""
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise IdentityError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        with self._sf.begin() as s:
+            row = s.get(UserRow, user_id)
+            if row is None:
+                raise IdentityError(f"no account with id '{user_id}'")
+            row.password_hash = self._hasher.hash(password)
+            s.query(SessionRow).filter(SessionRow.user_id == user_id).delete()
+
     # ------------------------------------------------------------------ passwords
     def authenticate(self, username: str, password: str) -> User:
         """The user if the password matches; one message for every failure so that a caller
