@@ -10,7 +10,9 @@ police.uk street file.
 from __future__ import annotations
 
 import gzip
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -47,8 +49,17 @@ cell_text = st.text(
 )
 
 
+_TMP = Path(tempfile.mkdtemp(prefix="vigil-prop-"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cleanup() -> Iterator[None]:
+    yield
+    shutil.rmtree(_TMP, ignore_errors=True)
+
+
 def _write(lines: list[str], name: str = "slice.csv") -> Path:
-    d = Path(tempfile.mkdtemp(prefix="vigil-prop-"))
+    d = Path(tempfile.mkdtemp(dir=_TMP))
     p = d / name
     p.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return p
@@ -116,7 +127,7 @@ def test_arbitrary_text_never_crashes(text: str) -> None:
 def test_arbitrary_bytes_never_crash(data: bytes) -> None:
     # (pyarrow cannot decode a malformed non-UTF-8 row for its handler and says so on stderr;
     # the reader then locates the row itself)
-    d = Path(tempfile.mkdtemp(prefix="vigil-prop-"))
+    d = Path(tempfile.mkdtemp(dir=_TMP))
     path = d / "junk.csv"
     path.write_bytes(LONDON[0].encode() + b"\n" + data)
     try:
