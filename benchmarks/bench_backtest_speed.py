@@ -75,7 +75,11 @@ def main() -> None:
             skip_incompatible=True,
         )
         wall = time.perf_counter() - t
-        return wall, len(res.frame), res.config["models"], res.notes, cpu() - c
+        # worker processes of the forkserver are not our children: count their model CPU
+        # from the rows when the parent did not run the tasks itself
+        model_cpu = float(res.frame["cpu_s"].sum())
+        used = cpu() - c + (model_cpu if workers != 1 else 0.0)
+        return wall, len(res.frame), res.config["models"], res.notes, used
 
     pool = [run(None) for _ in range(args.repeats)]
     pool_s = statistics.median(p[0] for p in pool)
@@ -97,9 +101,11 @@ def main() -> None:
         "to London (26,115 cells), models: "
         f"{', '.join(models)}; all five area fractions and a 2,000-resample bootstrap included.",
         f"Machine: {os.cpu_count()} CPUs (shared with other work while measured); "
-        f"median of {args.repeats} run(s). Code measured: {code_version()}.",
+        f"median of {args.repeats} run(s). Code measured: {code_version()}. CPU s: this "
+        "process plus, for the pool, the model fits in the workers (their imports and data "
+        "transfer are not counted).",
         "",
-        "| mode | wall s | CPU s (all processes) | wall per task s | target < 120 s wall |",
+        "| mode | wall s | CPU s | wall per task s | target < 120 s wall |",
         "|---|---|---|---|---|",
         f"| process pool ({os.cpu_count()} workers, default) | {pool_s:.1f} | {pool_cpu:.1f} | "
         f"{pool_s / tasks:.2f} | {'met' if pool_s < TARGET_S else '**not met**'} |",

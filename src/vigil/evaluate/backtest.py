@@ -112,11 +112,11 @@ def _run_task(task: _Task, incidents: pd.DataFrame) -> _TaskResult:
     risks: dict[str, np.ndarray] = {}
     for spec in task.models:
         model = spec.build()
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         model.fit(past, task.origin, task.grid)
         t1 = time.perf_counter()
         surface = model.predict(task.origin, task.end)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         if len(surface) != task.grid.n_cells:
             raise ModelInputError(
                 f"model {spec.label!r} returned {len(surface)} areas for a grid of "
@@ -131,6 +131,7 @@ def _run_task(task: _Task, incidents: pd.DataFrame) -> _TaskResult:
             "n_train": len(past),
             "fit_s": t1 - t0,
             "predict_s": t2 - t1,
+            "cpu_s": c2 - c0,  # fit + predict, this process (more than wall if multithreaded)
         }
         row.update(metrics.score(risk, observed, area, task.fractions))
         rows.append(row)

@@ -23,6 +23,9 @@ R = TypeVar("R")
 
 _SHARED: dict[str, Any] = {}
 
+#: Modules the forkserver imports before forking workers (nothing in them starts threads).
+PRELOAD: tuple[str, ...] = ("pandas", "vigil.evaluate.backtest", "vigil.forecast.registry")
+
 
 class SchedulerError(VigilError):
     """The Dask scheduler given cannot be reached or used."""
@@ -62,6 +65,8 @@ def run_tasks(
     # forkserver, not fork: a forked child inherits a parent's OpenMP (LightGBM) or numba thread
     # state and can hang; the forkserver starts clean workers and gets the data once each
     context = multiprocessing.get_context("forkserver")
+    # the server imports the heavy modules once; each worker forks from it already loaded
+    context.set_forkserver_preload(list(PRELOAD))
     with ProcessPoolExecutor(
         max_workers=n, mp_context=context, initializer=_init_worker, initargs=(data,)
     ) as pool:
