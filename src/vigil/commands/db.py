@@ -7,8 +7,9 @@ from rich.console import Console
 
 from vigil.settings import get_settings
 
-app = typer.Typer(help="The case database (SQLite by default, PostgreSQL in production).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The case database (SQLite by default, PostgreSQL in production).", no_args_is_help=True
+)
 
 
 def database_url() -> str:
