@@ -76,10 +76,21 @@ def test_every_route_rejects_wrong_roles(app_env, client, tokens):
     assert checked >= 20
 
 
-@pytest.mark.parametrize("path", ["/", "/cases", "/oversight", "/admin/users"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/cases",
+        "/cases/new",
+        "/cases/1",
+        "/oversight",
+        "/notifications",
+        "/admin/users",
+        "/incidents/upload",
+    ],
+)
 def test_pages_redirect_strangers_to_sign_in(client, path):
     client.cookies.clear()
     r = client.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
-    assert r.status_code in (303, 404), path
-    if r.status_code == 303:
-        assert r.headers["location"].startswith("/login")
+    assert r.status_code == 303, path
+    assert r.headers["location"].startswith("/login")

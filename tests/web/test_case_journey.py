@@ -23,6 +23,12 @@ class User:
     def __init__(self, browser, base: str, username: str, artifacts) -> None:
         self.base, self.username, self.artifacts = base, username, artifacts
         self.context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        self.offsite: list[str] = []
+        # a force network has no internet: any request off this server is a defect
+        self.context.route(
+            re.compile(r"^(?!" + re.escape(base) + ").*"),
+            lambda route: (self.offsite.append(route.request.url), route.abort()),
+        )
         self.page = self.context.new_page()
         self.page.set_default_timeout(20_000)
         self.page.goto(f"{base}/login")
@@ -241,4 +247,5 @@ def test_case_journey(live, browser, artifacts):
     assert p.locator("#trend-chart").is_visible()
     oversight.shot("09-oversight-dashboard")
     for u in (analyst, commander, lead, ao, oversight):
+        assert u.offsite == [], f"{u.username}'s pages asked for {u.offsite}"
         u.close()

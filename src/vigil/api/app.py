@@ -34,6 +34,40 @@ def _leaflet_dir() -> Path:
     return Path(leaflet.BASE_DIR)
 
 
+#: how often the running server writes down expiries and flags overdue debriefs
+SWEEP_SECONDS = 60.0
+
+
+def _sweeper(ctx: AppContext):  # type: ignore[no-untyped-def]
+    """A lifespan that, while the server runs, records what the clock has already decided:
+    windows that ended (reads already show them expired) and debriefs gone overdue (which
+    notify oversight). The rules are the case service's; this only calls it on time."""
+    import asyncio
+    import logging
+    from contextlib import asynccontextmanager
+
+    log = logging.getLogger("vigil.sweeper")
+
+    async def loop() -> None:
+        while True:
+            try:
+                await asyncio.to_thread(ctx.cases.sweep_expired)
+                await asyncio.to_thread(ctx.cases.flag_overdue_debriefs)
+            except Exception:  # keep sweeping; the next pass retries
+                log.exception("sweep failed")
+            await asyncio.sleep(SWEEP_SECONDS)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+        task = asyncio.create_task(loop())
+        try:
+            yield
+        finally:
+            task.cancel()
+
+    return lifespan
+
+
 def create_app(
     settings: Settings | None = None,
     clock: Clock | None = None,
@@ -74,6 +108,11 @@ def create_app(
     )
 
     app = FastAPI(
+        lifespan=_sweeper(ctx) if isinstance(clock, SystemClock) else None,
+        # Swagger UI and ReDoc load their scripts from a CDN, which a force network cannot
+        # reach: the schema itself is at /openapi.json
+        docs_url=None,
+        redoc_url=None,
         title="Vigil",
         version="0.1.0",
         description=(

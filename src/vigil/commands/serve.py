@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", help="interface to listen on"),
         port: int = typer.Option(8000, help="TCP port"),
     ) -> None:
-        """Serve the web application (map, cases, oversight) and its API (/docs for the schema).
+        """Serve the web application (map, cases, oversight) and its API (/openapi.json).
 
         Runs the database migrations first. Use a reverse proxy for https and set
         VIGIL_COOKIE_SECURE=true there.
