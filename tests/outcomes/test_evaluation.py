@@ -57,6 +57,22 @@ def test_no_effect_where_none_was_injected(london_sv, march_surface, windows):
     assert ev.did.covers(1.0), ev.did
 
 
+def test_displacement_into_the_buffer_shows_in_the_wdq(london_sv, march_surface, windows):
+    """The same 40 % taken from the deployed cells, once removed and once moved 375 m east into
+    the buffer: the moved version must read as displacement, with a smaller net effect."""
+    removed = inject_effect(london_sv, march_surface, windows, 0.4, seed=11)
+    moved = inject_effect(london_sv, march_surface, windows, 0.4, seed=11, displace_m=375.0)
+    assert moved.removed == removed.removed and len(moved.incidents) == len(london_sv)
+    a = evaluate_deployments(removed.incidents, march_surface, windows, **YEAR).wdq
+    b = evaluate_deployments(moved.incidents, march_surface, windows, **YEAR).wdq
+    assert a.wdq is not None and b.wdq is not None
+    # every moved incident lands in the buffer (one or two cells east, within 600 m)
+    assert b.counts["buffer_after"] - a.counts["buffer_after"] == moved.removed
+    assert b.wdq < a.wdq
+    assert "displacement" in b.interpretation
+    assert b.total_net_effect < a.total_net_effect
+
+
 def test_same_seed_same_incidents(london_sv, march_surface, windows):
     a = inject_effect(london_sv, march_surface, windows[:2], 0.3, seed=5)
     b = inject_effect(london_sv, march_surface, windows[:2], 0.3, seed=5)

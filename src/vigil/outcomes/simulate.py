@@ -107,10 +107,14 @@ def inject_effect(
     after_periods: int = DEFAULT_AFTER_PERIODS,
     categories: frozenset[str] = SERIOUS_VIOLENCE,
     resolution: str = "M",
+    displace_m: float | None = None,
 ) -> Injection:
     """Remove ``fraction`` of ``categories`` incidents in each deployed area during and after
     its window (the window's periods plus ``after_periods``); the same seed removes the same
-    incidents. ``fraction=0`` returns the incidents unchanged (the placebo)."""
+    incidents. ``fraction=0`` returns the incidents unchanged (the placebo).
+
+    With ``displace_m`` the incidents are not removed but moved that many metres east, into the
+    surrounding buffer: displacement, for testing the weighted displacement quotient."""
     if not 0.0 <= fraction < 1.0:
         raise OutcomeInputError(f"injected fraction must be in [0, 1), got {fraction}")
     rng = np.random.default_rng(seed)
@@ -128,6 +132,10 @@ def inject_effect(
         eligible |= np.isin(area, list(d.area_ids)) & np.asarray(period.isin(span))
     eligible &= target
     drop = eligible & (u < fraction)
+    if displace_m is not None:
+        moved = incidents.copy()
+        moved.loc[drop, "x"] = moved.loc[drop, "x"] + displace_m
+        return Injection(moved, int(drop.sum()), int(eligible.sum()), fraction)
     return Injection(
         incidents.loc[~drop].reset_index(drop=True), int(drop.sum()), int(eligible.sum()), fraction
     )
