@@ -500,3 +500,18 @@ def test_more_refusals_name_the_rule(
     )
     with pytest.raises(PermissionDenied, match="closing a case"):
         service.close(ANALYST, live)
+
+
+def test_a_decision_on_a_case_changed_since_it_was_read_is_refused(
+    service: CaseService, ready_case: Callable[..., int]
+) -> None:
+    from vigil.cases.service import StaleCase
+
+    case_id = ready_case()
+    shown = service.get_case(AUTHORISER, case_id).record.version
+    # meanwhile the community objects again
+    service.record_consultation(COMMUNITY_LEAD, case_id, "community", "object", "new concerns")
+    with pytest.raises(StaleCase, match=f"version {shown}, now {shown + 1}"):
+        service.authorise(AUTHORISER, case_id, conditions="x", expected_version=shown)
+    v = service.authorise(AUTHORISER, case_id, conditions="x", expected_version=shown + 1)
+    assert v.status is Status.AUTHORISED

@@ -58,6 +58,10 @@ class CaseNotFound(VigilError):
     """No case with that id."""
 
 
+class StaleCase(PolicyViolation):
+    """The case changed since the version the decision-maker was shown."""
+
+
 @dataclass
 class CaseView:
     """A case as read at ``as_of``: the stored record (detached, relations loaded) and its
@@ -171,12 +175,18 @@ class CaseService:
         text: dict[str, str | None] | None = None,
         confirm: bool = False,
         actor: Actor | None = None,
+        expected_version: int | None = None,
     ) -> tuple[T, CaseView]:
         now = self._now()
         hits = check_free_text(text or {}, confirm)
         self._settle(case_id, now)
         with self._sf() as s, s.begin():
             case = self._load(s, case_id, lock=True)
+            if expected_version is not None and case.version != expected_version:
+                raise StaleCase(
+                    f"case {case_id} changed since you opened it (version {expected_version}, "
+                    f"now {case.version}): reload it and decide on what it says now"
+                )
             result = fn(s, case, now)
             if hits and actor is not None:
                 self._confirmed_text(s, actor, case.id, now, hits)
@@ -340,8 +350,10 @@ class CaseService:
         window: tuple[datetime, datetime] | None = None,
         override_reason: str | None = None,
         urgent: bool = False,
+        expected_version: int | None = None,
     ) -> CaseView:
-        """Authorise ``window`` (default: the requested window)."""
+        """Authorise ``window`` (default: the requested window). ``expected_version``: the
+        ``record.version`` the officer was shown; a case changed since is refused (StaleCase)."""
 
         def fn(s: Session, c: Case, now: datetime) -> Authorisation:
             start, end = window or (c.requested_start, c.requested_end)
@@ -360,7 +372,10 @@ class CaseService:
             )
 
         _, view = self._change(
-            case_id, fn, {"conditions": conditions, "override_reason": override_reason}
+            case_id,
+            fn,
+            {"conditions": conditions, "override_reason": override_reason},
+            expected_version=expected_version,
         )
         return view
 
@@ -429,6 +444,7 @@ class CaseService:
         hours: float,
         reasons: str,
         override_reason: str | None = None,
+        expected_version: int | None = None,
     ) -> CaseView:
         """Extend the live window by ``hours``; the latest CIA must be reviewed since the last
         authorisation."""
@@ -446,6 +462,7 @@ class CaseService:
                 guardrail_check=self._guardrail_check,
             ),
             {"reasons": reasons, "override_reason": override_reason},
+            expected_version=expected_version,
         )
         return view
 
