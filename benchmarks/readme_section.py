@@ -24,7 +24,14 @@ def write_section(name: str, markdown: str, readme: Path = README) -> None:
     readme.write_text(text)
 
 
-def code_version(paths: tuple[str, ...] = ("src/vigil",)) -> str:
+def code_version(
+    paths: tuple[str, ...] = (
+        "src/vigil/evaluate",
+        "src/vigil/forecast",
+        "src/vigil/data",
+        "src/vigil/geo",
+    ),
+) -> str:
     """The commit measured, and whether the measured code differed from it."""
     import subprocess
 
