@@ -126,3 +126,20 @@ def test_forecast_default_output_is_where_the_map_looks(data_dir: Path):
     assert all(stem.with_suffix(s).is_file() for s in (".csv", ".geojson", ".json"))
     newest = latest_surface_source(data_dir)()
     assert newest is not None and newest.model == "naive"
+
+
+def test_backtest_command_on_a_dask_cluster(data_dir: Path, tmp_path: Path):
+    from distributed import LocalCluster
+
+    out = tmp_path / "bt-dask"
+    args = ["backtest", "--models", "naive", "--from", "2016-06-06", "--to", "2016-06-20"]
+    args += ["--step", "7d", "--cell", "1000", "--dataset", "chicago-aggravated-assaults"]
+    args += ["--boot", "100", "--out", str(out)]
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        res = runner.invoke(app, args + ["--scheduler", cluster.scheduler_address])
+    assert res.exit_code == 0, res.output
+    data = json.loads((out / "backtest.json").read_text())
+    assert data["config"]["parallel"] == "dask"
+    assert len(data["results"]) == 2
