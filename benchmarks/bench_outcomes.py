@@ -109,7 +109,7 @@ Machine: {platform.machine()}, 2 CPUs shared with other work while measured; med
 | what | median s | target | vs baseline |
 |---|---:|---|---:|
 | whole season evaluation (controls, counts, DiD, WDQ) | {t_eval:.2f} | < {TARGET_EVAL_S:.0f} s ({"met" if t_eval < TARGET_EVAL_S else "not met"}) | |
-| DiD fit on the panel (`estimate_did`, dummy matrix + GLM) | {t_fit:.3f} | | {t_formula / t_fit:.1f}x faster |
+| DiD fit on the panel (`estimate_did`, sparse IRLS) | {t_fit:.3f} | | {t_formula / t_fit:.1f}x faster |
 | baseline: statsmodels formula API on the same panel | {t_formula:.3f} | | 1.0x |
 | force-wide statistics report 2022: build + PDF ({size / 1024:.0f} KiB) | {t_pdf:.2f} | < {TARGET_PDF_S:.0f} s ({"met" if t_pdf < TARGET_PDF_S else "not met"}) | |
 
