@@ -23,22 +23,24 @@ def real_surface():
     return _fixtures.surface()
 
 
-@pytest.fixture(scope="module")
-def app_env(tmp_path_factory, real_surface):
-    """(app, clock, tokens by username) for one test module."""
-    tmp: Path = tmp_path_factory.mktemp("app")
+def build_app(tmp: Path, surface, policy_file: Path | None = None):
+    """(app, clock, tokens by username) over a fresh database in ``tmp``."""
     url = f"sqlite:///{tmp / 'vigil.db'}"
     migrate.upgrade(url)
     sf = make_sessionmaker(make_engine(url))
     clock = FixedClock(datetime(2022, 7, 1, 9, 0, tzinfo=UTC))
     settings = Settings(
-        data_dir=tmp, database_url=url, enable_test_clock=True, shared_data=_fixtures.SHARED
+        data_dir=tmp,
+        database_url=url,
+        enable_test_clock=True,
+        shared_data=_fixtures.SHARED,
+        policy_file=policy_file,
     )
     app = create_app(
         settings,
         clock,
         sf,
-        surface_source=lambda: real_surface,
+        surface_source=lambda: surface,
         history_source=frame_history_source(_fixtures.violence()),
     )
     ids = app.state.ctx.identity
@@ -54,6 +56,12 @@ def app_env(tmp_path_factory, real_surface):
         )
         tokens[username] = ids.issue_token(user, "tests")
     return app, clock, tokens
+
+
+@pytest.fixture(scope="module")
+def app_env(tmp_path_factory, real_surface):
+    """(app, clock, tokens by username) for one test module."""
+    return build_app(tmp_path_factory.mktemp("app"), real_surface)
 
 
 @pytest.fixture(scope="module")

@@ -177,6 +177,7 @@ def test_case_journey(live, browser, artifacts):
     refusal = p.inner_text(".flash.error")
     assert "may not authorise" in refusal and "authorising_officer" in refusal
     assert analyst.status() == "awaiting authorisation"
+    p.wait_for_selector("body[data-evidence=loaded]")
     analyst.shot("04-self-authorisation-refused")
 
     # --- another user authorises ---------------------------------------------------------
