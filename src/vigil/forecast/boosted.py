@@ -89,7 +89,7 @@ class BoostedPoisson(Forecaster):
         num_leaves: int = 15,
         min_child_samples: int = 100,
         max_bin: int = 255,
-        blend: float = 0.3,
+        blend: float = 0.5,
         n_jobs: int = 1,
         random_state: int = 0,
     ) -> None:
