@@ -21,10 +21,9 @@ from vigil.roles import Rank, Role
 
 
 @pytest.fixture
-def store(tmp_path, clock):
-    sf = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'id.db'}"))
-    create_identity_tables(sf)
-    return IdentityStore(sf, clock), sf
+def store(session_factory, clock):
+    """On both backends: a fresh database migrated to every head (tests/conftest.py)."""
+    return IdentityStore(session_factory, clock), session_factory
 
 
 def test_password_is_argon2_hashed_and_checked(store):
@@ -112,3 +111,12 @@ def test_identity_branch_migrates(tmp_path):
     migrate.upgrade(url, "identity@head")
     names = set(inspect(make_engine(url)).get_table_names())
     assert {"identity_users", "identity_sessions", "identity_api_tokens"} <= names
+
+
+def test_create_identity_tables_without_migrations(tmp_path, clock):
+    """Throwaway databases (scripts, notebooks) can create just the identity tables."""
+    sf = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'id.db'}"))
+    create_identity_tables(sf)
+    ids = IdentityStore(sf, clock)
+    user = ids.create_user("an", "long enough password", Role.ANALYST)
+    assert ids.authenticate("an", "long enough password").id == user.id
