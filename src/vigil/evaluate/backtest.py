@@ -305,9 +305,7 @@ def backtest(
     comparison = compare_to_baselines(frame, present, fracs, n_boot=n_boot, seed=seed)
     config = {
         "models": labels,
-        "params": {
-            s.label: (s.params or (s.prototype.get_params() if s.prototype else {})) for s in specs
-        },
+        "params": {s.label: s.build().get_params() for s in specs},
         "start": str(pd.Timestamp(start).date()),
         "end": str(pd.Timestamp(end).date()),
         "step": step_label(step_off),
