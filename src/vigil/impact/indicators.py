@@ -170,55 +170,28 @@ def _street_sv(shared: Path) -> pd.DataFrame:
     )
 
 
-#: police.uk self-defined ethnicity (2001 16+1 scheme) to the 2011 census's five groups. The
-#: census puts Chinese under Asian; the 2001 scheme under "Chinese or other".
-_SELF_DEFINED_PREFIX = {
-    "White": "White",
-    "Mixed": "Mixed",
-    "Asian or Asian British": "Asian",
-    "Black or Black British": "Black",
-}
-
-
-def census_group(self_defined: object) -> str | None:
-    """The census group of a police.uk self-defined ethnicity, or None when not stated."""
-    if not isinstance(self_defined, str) or not self_defined.strip():
-        return None
-    text = self_defined.strip()
-    if text.startswith("Not Stated"):
-        return None
-    if text.startswith("Chinese or other ethnic group - Chinese"):
-        return "Asian"
-    if text.startswith("Chinese or other ethnic group"):
-        return "Other"
-    head = text.split(" - ")[0]
-    if head in _SELF_DEFINED_PREFIX:
-        return _SELF_DEFINED_PREFIX[head]
-    raise DataError(
-        f"unknown self-defined ethnicity {self_defined!r}", field="Self-defined ethnicity"
-    )
-
-
 @lru_cache(maxsize=2)
 def _stop_search(shared: Path) -> pd.DataFrame:
     """Met stop-and-search records: month, census group (None = not stated), x, y (BNG or NaN).
 
-    Read here until the data layer's stop-search reader lands; switch to it then.
+    Read through the data layer's police.uk stop-and-search reader, which maps self-defined
+    ethnicity to the 2011 census's five groups (Chinese under Asian, as the census does).
     """
-    frames = []
-    for path in sorted(_need(shared / STOP_SEARCH_DIR).glob("*-metropolitan-stop-and-search.csv")):
-        df = pd.read_csv(path, usecols=["Date", "Latitude", "Longitude", "Self-defined ethnicity"])
-        df["file"] = path.name
-        frames.append(df)
-    if not frames:
+    from vigil.data.stop_search import read_stop_search
+
+    paths = sorted(_need(shared / STOP_SEARCH_DIR).glob("*-metropolitan-stop-and-search.csv"))
+    if not paths:
         raise DataError("no Met stop-and-search files", file=str(shared / STOP_SEARCH_DIR))
-    df = pd.concat(frames, ignore_index=True)
-    x, y = to_metres(df["Longitude"].to_numpy(float), df["Latitude"].to_numpy(float), BNG)
+    df = pd.concat([read_stop_search(p) for p in paths], ignore_index=True)
+    x, y = to_metres(
+        df["lon"].to_numpy(float, na_value=np.nan), df["lat"].to_numpy(float, na_value=np.nan), BNG
+    )
+    group = df["ethnicity_group"].astype(object)
     return pd.DataFrame(
         {
-            "file": df["file"].to_numpy(),
-            "month": df["file"].str.slice(0, 7).to_numpy(),
-            "group": [census_group(v) for v in df["Self-defined ethnicity"]],
+            "file": df["source_file"].map(lambda f: Path(str(f)).name).to_numpy(),
+            "month": df["source_file"].map(lambda f: Path(str(f)).name[:7]).to_numpy(),
+            "group": group.where(group != "Not stated", None).to_numpy(),
             "x": x,
             "y": y,
         }
