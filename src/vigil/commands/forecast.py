@@ -306,7 +306,13 @@ def print_summary(result: Any) -> None:
         t2 = Table(title="Difference in hit rate from the best baseline (95% bootstrap CI)")
         for c in ("area", "model", "best baseline", "diff (points)", "relative"):
             t2.add_column(c, justify="right")
-        for rec in cmp.to_dict(orient="records"):
+        from vigil.evaluate.backtest import BASELINES
+
+        records = cmp.to_dict(orient="records")
+        # the point is how new models fare; baselines against each other only if nothing else ran
+        if any(r["model"] not in BASELINES for r in records):
+            records = [r for r in records if r["model"] not in BASELINES]
+        for rec in records:
             if rec["model"] == rec["best_baseline"]:
                 continue
             t2.add_row(
