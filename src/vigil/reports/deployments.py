@@ -70,12 +70,12 @@ def deployments_between(
                 (", ".join(a.overridden_rules), a.override_reason or "", a.actor_rank)
             )
     latest: dict[int, OutcomeEvaluation] = {}
-    for ev in session.execute(
+    for row in session.execute(
         select(OutcomeEvaluation)
         .where(OutcomeEvaluation.case_id.in_(ids))
         .order_by(OutcomeEvaluation.id)
     ).scalars():
-        latest[ev.case_id] = ev
+        latest[row.case_id] = row
     rows = []
     for w in windows:
         c = cases[w.case_id]

@@ -26,13 +26,13 @@ def build_stats_report(year: int, now: datetime, *, shared: Path | None = None) 
         raise ReportError(f"no figures for {year}: the tables cover {years[0]}-{years[-1]}")
     london = []
     for m, t in tables.items():
-        for r in t.london().itertuples():
-            london.append({"measure": m, "label": force_stats.MEASURE_LABELS[m], **r._asdict()})
+        for rec in t.london().to_dict(orient="records"):
+            london.append({"measure": m, "label": force_stats.MEASURE_LABELS[m], **rec})
     by_borough: dict[str, dict[str, Any]] = {}
     for m, t in tables.items():
         f = t.frame
-        for r in f[(f["year"] == year) & (f["borough"] != "London")].itertuples():
-            by_borough.setdefault(r.borough, {})[m] = (r.count, r.yoy_pct)
+        for rec in f[(f["year"] == year) & (f["borough"] != "London")].to_dict(orient="records"):
+            by_borough.setdefault(str(rec["borough"]), {})[m] = (rec["count"], rec["yoy_pct"])
     v = victims.london()
     chart = charts.line_chart(
         list(v["year"]),
