@@ -231,6 +231,9 @@ def smooth_on_grid(
     ).reshape(ny * sub, nx * sub)
     if lattice.any():
         field = fftconvolve(lattice, kern, mode="same")
+        # FFT round-off leaves ~1e-16 crumbs where the kernel is exactly zero: drop them, so
+        # "no incident within the bandwidth" means a risk of exactly zero
+        field[np.abs(field) < 1e-12 * np.abs(field).max()] = 0.0
     else:
         field = np.zeros_like(lattice, dtype=float)
     cells = field.reshape(ny, sub, nx, sub).sum(axis=(1, 3))[
