@@ -101,6 +101,10 @@ def test_live_case_is_not_evaluated(season, london_sv):
     during = datetime(2022, 3, 10, 19, 0, tzinfo=UTC)
     with sf() as s, pytest.raises(NotEvaluable, match="not yet ended"):
         evaluate_cases(s, ids[:1], london_sv, EVALUATOR, during)
+    # ended at 02:00 on 11 March, but month-only data cannot be read until March is over
+    mid_month = datetime(2022, 3, 20, 12, 0, tzinfo=UTC)
+    with sf() as s, pytest.raises(NotEvaluable, match="once that month is over"):
+        evaluate_cases(s, ids[:1], london_sv, EVALUATOR, mid_month)
     with sf() as s, pytest.raises(NotEvaluable, match="case 9999 not found"):
         evaluate_cases(s, [9999], london_sv, EVALUATOR, AFTER_SEASON)
 

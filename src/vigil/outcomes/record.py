@@ -25,7 +25,12 @@ from vigil.db.cases import Case
 from vigil.db.outcomes import OutcomeEvaluation
 from vigil.errors import VigilError
 from vigil.forecast.surface import RiskSurface
-from vigil.outcomes.evaluation import DeploymentWindow, Evaluation, evaluate_deployments
+from vigil.outcomes.evaluation import (
+    DeploymentWindow,
+    Evaluation,
+    evaluate_deployments,
+    resolution_for,
+)
 
 #: Incidents are in naive local time; case times are UTC. London's local time is this zone.
 LOCAL_TZ = "Europe/London"
@@ -107,7 +112,18 @@ def evaluate_cases(
     if study_end is None:
         last = incidents["time"].max()
         study_end = (last.to_period("M") + 1).to_timestamp()
-    study_end = min(pd.Timestamp(study_end), _local(now, tz))
+    local_now = _local(now, tz)
+    if (options.get("resolution") or resolution_for(incidents)) == "M":
+        # month-only data: only whole months that have ended by now count (no peeking into
+        # the rest of the current month)
+        local_now = local_now.to_period("M").to_timestamp()
+        last_window_end = max(w.end for w in windows)
+        if last_window_end > local_now:
+            raise NotEvaluable(
+                "the incident data are known only to their month: a deployment ending in "
+                f"{last_window_end:%B %Y} can be evaluated once that month is over"
+            )
+    study_end = min(pd.Timestamp(study_end), local_now)
     result = evaluate_deployments(
         incidents,
         surface,
