@@ -28,6 +28,14 @@ import numpy as np
 
 from vigil.outcomes.did import OutcomeInputError
 
+#: Printed beside every WDQ: it is a point estimate, and on real data the buffer's own drift
+#: relative to the controls (with no displacement at all) can move it across bands.
+CAVEAT = (
+    "The WDQ is a point estimate without an interval: ordinary month-to-month change in the "
+    "surrounding area can move it across bands even with no displacement, so read it beside the "
+    "counts, not alone."
+)
+
 #: Fewest incidents in each of the deployed area, buffer and control (before) for a WDQ: with
 #: fewer, one incident more or less swings the quotient across its bands.
 MIN_PER_ZONE = 5

@@ -23,6 +23,7 @@ from vigil.cases.states import effective_status
 from vigil.clock import as_utc
 from vigil.db.cases import Case
 from vigil.db.outcomes import OutcomeEvaluation
+from vigil.outcomes.displacement import CAVEAT as WDQ_CAVEAT
 from vigil.reports import maps
 from vigil.reports.document import Report, ReportError, render
 from vigil.roles import Actor
@@ -122,6 +123,7 @@ def build_case_file(
         trail=trail,
         chain=chain,
         facts=facts,
+        wdq_caveat=WDQ_CAVEAT,
     )
     if actor is not None:
         append(

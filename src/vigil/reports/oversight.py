@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from vigil.clock import as_utc
 from vigil.outcomes import force_stats
+from vigil.outcomes.displacement import CAVEAT as WDQ_CAVEAT
 from vigil.reports import charts, maps
 from vigil.reports.deployments import DeploymentRow, deployments_between, hours_by_borough
 from vigil.reports.document import Quarter, Report, render
@@ -165,6 +166,7 @@ def build_oversight_report(
         outcome_chart=outcome_chart,
         proportion=proportionality(shared, q, hours),
         fair=fairness(session, shared, q, now),
+        wdq_caveat=WDQ_CAVEAT,
         context=force_context(shared, q),
     )
     return Report(f"Oversight report {q.label}", html, facts)
