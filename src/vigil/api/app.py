@@ -95,14 +95,14 @@ def create_app(
         migrate.upgrade(url)
         session_factory = make_sessionmaker(make_engine(url))
     identity = IdentityStore(session_factory, clock)
-    cases = CaseService(session_factory, clock, load_policy(settings.policy_file))
+    case_service = CaseService(session_factory, clock, load_policy(settings.policy_file))
     ctx = AppContext(
         settings=settings,
         clock=clock,
         session_factory=session_factory,
         identity=identity,
         provider=identity_provider or LocalIdentityProvider(identity),
-        cases=cases,
+        cases=case_service,
         surface_source=surface_source or latest_surface_source(settings.data_dir),
         history_source=history_source or store_history_source(settings.store_dir),
     )

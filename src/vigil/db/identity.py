@@ -32,6 +32,7 @@ from sqlalchemy import (
     ForeignKey,
     Integer,
     String,
+    Table,
     select,
     update,
 )
@@ -100,7 +101,11 @@ class ApiTokenRow(Base):
     revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
 
 
-IDENTITY_TABLES = [UserRow.__table__, SessionRow.__table__, ApiTokenRow.__table__]
+IDENTITY_TABLES: list[Table] = [
+    UserRow.__table__,  # type: ignore[list-item]
+    SessionRow.__table__,  # type: ignore[list-item]
+    ApiTokenRow.__table__,  # type: ignore[list-item]
+]
 
 
 # ---------------------------------------------------------------------- values

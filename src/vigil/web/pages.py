@@ -100,7 +100,7 @@ def login(
         user = ctx.provider.authenticate(username, password)
     except AuthenticationFailed as exc:
         token = secrets.token_urlsafe(24)
-        response = render(
+        refused = render(
             request,
             "login.html",
             None,
@@ -109,8 +109,8 @@ def login(
             next=_safe_next(next),
             error=str(exc),
         )
-        _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
-        return response
+        _set_cookie(request, refused, LOGIN_CSRF_COOKIE, token, max_age=3600)
+        return refused
     session = ctx.identity.start_session(user)
     target = _safe_next(next)
     if target == "/":
@@ -206,7 +206,7 @@ def cases_page(
         "cases.html",
         principal,
         cases=[case_summary(v) for v in views],
-        status=status or "",
+        status_filter=wanted or "",
     )
 
 
@@ -255,6 +255,7 @@ async def create_case(
     body = CaseIn(
         trigger=forms.text(form, "trigger") or "proactive",
         cells=[c.strip() for c in forms.text(form, "cells").split(",") if c.strip()],
+        area_wkt=None,
         borough=forms.text(form, "borough") or None,
         start=forms.utc_time(form, "start"),
         end=forms.utc_time(form, "end"),

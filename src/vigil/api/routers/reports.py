@@ -5,6 +5,7 @@ is produced as an audited read."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
@@ -34,7 +35,9 @@ def _send(report: Report, fmt: Format, name: str) -> Response:
     return HTMLResponse(report.html)
 
 
-RESPONSES = {200: {"content": {"text/html": {}, "application/pdf": {}}}}
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/html": {}, "application/pdf": {}}}
+}
 
 
 @router.get("/oversight/{quarter}", response_class=Response, responses=RESPONSES)
