@@ -193,3 +193,36 @@ def test_html_report_has_tables_and_charts(chicago_result, tmp_path):
     assert "Against the best baseline" in html and "longrun" in html
     assert json.loads(paths["json"].read_text())["config"]["offsets"]
     assert len(pd.read_csv(paths["csv"])) == len(chicago_result.frame)
+
+
+def test_scoring_on_wards(london_robbery, shared_data):
+    from vigil.geo.areas import london_boundary, london_wards
+
+    wards = london_wards(shared_data)
+    res = backtest(
+        london_robbery,
+        [RecentCounts(61), Uniform()],
+        start="2022-11-01",
+        end="2022-12-01",
+        cell=500,
+        boundary=london_boundary(shared_data),
+        workers=1,
+        baselines=("recent",),
+        n_boot=100,
+        areas=wards,
+        areas_name="ward",
+    )
+    assert res.config["scored_on"] == "ward (654 polygons)"
+    row = res.frame.set_index("model").loc["recent"]
+    t = london_robbery["time"]
+    november = ((t >= "2022-11-01") & (t < "2022-12-01")).sum()
+    # every London robbery lies in a ward (the 2014 wards cover London)
+    assert row["observed"] == pytest.approx(november, abs=5)
+    # sharing cells among wards keeps the forecast's total
+    grid_total = res.last_risk["recent"].sum()
+    assert row["expected"] == pytest.approx(grid_total, rel=0.01)
+    # wards are ranked by risk per m2: a uniform forecast ties them all and captures the area
+    # share, where ranking by risk would have picked the biggest wards first
+    uniform = res.frame.set_index("model").loc["uniform"]
+    assert uniform["hit_rate@0.05"] == pytest.approx(0.05, abs=0.01)
+    assert row["hit_rate@0.05"] > 3 * uniform["hit_rate@0.05"]

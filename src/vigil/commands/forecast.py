@@ -235,6 +235,11 @@ def backtest(
     ),
     workers: int | None = typer.Option(None, "--workers", help="Local worker processes."),
     n_boot: int = typer.Option(2000, "--boot", help="Bootstrap resamples."),
+    areas: str | None = typer.Option(
+        None,
+        "--areas",
+        help="Score on London polygons instead of grid cells: lsoa, ward or borough.",
+    ),
     out: Path = typer.Option(Path("backtest"), "--out", help="Output folder."),
 ) -> None:
     """Rolling-origin backtest of models; prints a table, writes JSON, CSV and an HTML report."""
@@ -268,6 +273,8 @@ def backtest(
         scheduler=scheduler,
         n_boot=n_boot,
         skip_incompatible=not explicit,
+        areas=_areas(areas),
+        areas_name=areas or "areas",
     )
     result.config["study_area"] = area_name
     result.config["source"] = incidents.attrs.get("source")
@@ -325,6 +332,21 @@ def print_summary(result: Any) -> None:
         console.print(t2)
     for note in result.notes:
         console.print(f"[yellow]note:[/] {note}")
+
+
+def _areas(name: str | None) -> Any:
+    if name is None:
+        return None
+    from vigil.geo import areas as geo_areas
+
+    loaders = {
+        "lsoa": geo_areas.london_lsoas,
+        "ward": geo_areas.london_wards,
+        "borough": geo_areas.london_boroughs,
+    }
+    if name not in loaders:
+        raise ModelInputError(f"--areas {name!r}: choose one of {', '.join(loaders)}")
+    return loaders[name]()
 
 
 def _ci(rec: dict[str, Any], key: str, fmt: str) -> str:

@@ -85,6 +85,56 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
+class AreaUnits:
+    """Polygons (LSOAs, wards, beats) to score on instead of grid cells.
+
+    A grid forecast is shared among the polygons its cells overlap in proportion to the
+    overlapping area (as :func:`vigil.forecast.areas.to_polygons` does), and incidents are
+    counted in the polygon that contains them. Polygons are ranked by risk per m^2, since they
+    differ in size. ``cell``, ``poly`` and ``share`` are that sharing for one grid; ``area_m2``
+    is each polygon's area.
+    """
+
+    name: str
+    cell: np.ndarray
+    poly: np.ndarray
+    share: np.ndarray
+    area_m2: np.ndarray
+
+    def aggregate(self, risk: np.ndarray) -> np.ndarray:
+        return np.bincount(
+            self.poly, weights=risk[self.cell] * self.share, minlength=self.area_m2.size
+        )
+
+
+def area_units(grid: Grid, areas: Any, name: str = "areas") -> AreaUnits:
+    """The sharing of ``grid``'s cells among the polygons of ``areas`` (a GeoDataFrame)."""
+    import shapely
+
+    from vigil.forecast.areas import overlap_matrix
+    from vigil.forecast.surface import RiskSurface
+
+    if areas.crs is not None and str(areas.crs) != grid.crs:
+        areas = areas.to_crs(grid.crs)
+    geoms = shapely.make_valid(areas.geometry.to_numpy())
+    x, y = grid.centres()
+    stub = RiskSurface(
+        area_id=np.arange(grid.n_cells).astype(str),
+        x=x,
+        y=y,
+        risk=np.zeros(grid.n_cells),
+        crs=grid.crs,
+        start=pd.Timestamp(0),
+        end=pd.Timestamp(1),
+        model="grid",
+        grid=grid,
+    )
+    ci, pi, inter = overlap_matrix(stub, geoms)
+    per_cell = np.bincount(ci, weights=inter, minlength=grid.n_cells)
+    return AreaUnits(name, ci, pi, inter / per_cell[ci], np.asarray(shapely.area(geoms), float))
+
+
+@dataclass(frozen=True)
 class _Task:
     origin: pd.Timestamp
     end: pd.Timestamp
@@ -92,24 +142,35 @@ class _Task:
     grid: Grid
     models: tuple[ModelSpec, ...]
     fractions: tuple[float, ...]
+    units: AreaUnits | None = None
 
 
 @dataclass
 class _TaskResult:
     rows: list[dict[str, Any]]
     curves: list[dict[str, Any]]
+    #: risk per scored area (grid cells, or polygons when scoring on polygons)
     risks: dict[str, np.ndarray]
+    #: observed counts per grid cell, and the grid risk per model: for the map
     observed: np.ndarray
+    grid_risks: dict[str, np.ndarray]
 
 
 def _run_task(task: _Task, incidents: pd.DataFrame) -> _TaskResult:
     ends = incidents["period_end"] if "period_end" in incidents else period_end(incidents)
     past = past_of(incidents, task.origin, ends)
     observed = observed_counts(incidents, task.grid, task.origin, task.end, ends)
-    area = task.grid.clipped_area
+    area, scored_obs = task.grid.clipped_area, observed
+    if task.units is not None:
+        area = task.units.area_m2
+        times = pd.to_datetime(incidents["time"])
+        inside = ((times >= task.origin) & (ends <= task.end)).to_numpy()
+        idx = incidents["area_index"].to_numpy()[inside]
+        scored_obs = np.bincount(idx[idx >= 0], minlength=area.size).astype(float)
     rows: list[dict[str, Any]] = []
     curves: list[dict[str, Any]] = []
     risks: dict[str, np.ndarray] = {}
+    grid_risks: dict[str, np.ndarray] = {}
     for spec in task.models:
         model = spec.build()
         c0, t0 = time.process_time(), time.perf_counter()
@@ -122,7 +183,9 @@ def _run_task(task: _Task, incidents: pd.DataFrame) -> _TaskResult:
                 f"model {spec.label!r} returned {len(surface)} areas for a grid of "
                 f"{task.grid.n_cells} cells"
             )
-        risk = np.asarray(surface.risk, float)
+        grid_risks[spec.label] = risk = np.asarray(surface.risk, float)
+        if task.units is not None:
+            risk = task.units.aggregate(risk)
         row: dict[str, Any] = {
             "model": spec.label,
             "origin": task.origin,
@@ -133,9 +196,10 @@ def _run_task(task: _Task, incidents: pd.DataFrame) -> _TaskResult:
             "predict_s": t2 - t1,
             "cpu_s": c2 - c0,  # fit + predict, this process (more than wall if multithreaded)
         }
-        row.update(metrics.score(risk, observed, area, task.fractions))
+        by_density = task.units is not None  # polygons differ in size: rank by risk per m^2
+        row.update(metrics.score(risk, scored_obs, area, task.fractions, by_density))
         rows.append(row)
-        curve = metrics.hit_rate_curve(risk, observed, area, CURVE_FRACTIONS)
+        curve = metrics.hit_rate_curve(risk, scored_obs, area, CURVE_FRACTIONS, by_density)
         curves.extend(
             {
                 "model": spec.label,
@@ -147,7 +211,7 @@ def _run_task(task: _Task, incidents: pd.DataFrame) -> _TaskResult:
             for f, h in zip(CURVE_FRACTIONS, curve, strict=True)
         )
         risks[spec.label] = risk
-    return _TaskResult(rows, curves, risks, observed)
+    return _TaskResult(rows, curves, risks, observed, grid_risks)
 
 
 @dataclass
@@ -254,13 +318,17 @@ def backtest(
     n_boot: int = 2000,
     seed: int = 0,
     skip_incompatible: bool = False,
+    areas: Any = None,
+    areas_name: str = "areas",
 ) -> BacktestResult:
     """Rolling-origin backtest of ``models`` with origins every ``step`` in ``[start, end)``.
 
     ``incidents`` is the canonical table filtered to the target categories; ``x``/``y`` are
     added in ``crs`` (default: chosen from the data) when missing. ``horizon`` defaults to
     ``step``. A model that needs finer times than the data have raises ModelInputError, or is
-    left out with a note when ``skip_incompatible``.
+    left out with a note when ``skip_incompatible``. With ``areas`` (a GeoDataFrame of
+    polygons), forecasts are made on the grid but scored on the polygons (see
+    :class:`AreaUnits`), as a commander would choose LSOAs or wards.
     """
     if incidents.empty:
         raise ModelInputError("no incidents to backtest on (check the dataset and categories)")
@@ -283,8 +351,20 @@ def backtest(
     data = incidents[keep_cols].reset_index(drop=True)
     data["period_end"] = period_end(data)  # once, not in every task
     grids = make_grids(data, boundary, cell, crs, offsets)
+    units: list[AreaUnits | None] = [None] * len(grids)
+    if areas is not None:
+        from vigil.geo.areas import assign_points
+
+        if areas.crs is not None and str(areas.crs) != crs:
+            areas = areas.to_crs(crs)
+        if "area_id" not in areas:
+            raise ModelInputError("the area polygons need an 'area_id' column")
+        units = [area_units(g, areas, areas_name) for g in grids]
+        ids = assign_points(data["x"], data["y"], areas)
+        pos = {a: i for i, a in enumerate(areas["area_id"].astype(str))}
+        data["area_index"] = pd.Series(ids, dtype=object).map(pos).fillna(-1).to_numpy(np.int64)
     tasks = [
-        _Task(o, o + horizon_off, i, g, tuple(specs), fracs)
+        _Task(o, o + horizon_off, i, g, tuple(specs), fracs, units[i])
         for o in origins
         for i, g in enumerate(grids)
     ]
@@ -316,6 +396,7 @@ def backtest(
         "offsets": grid_offsets(cell, offsets),
         "n_cells": [g.n_cells for g in grids],
         "clipped_area_km2": float(grids[0].clipped_area.sum() / 1e6),
+        "scored_on": "grid cells" if areas is None else f"{areas_name} ({len(areas)} polygons)",
         "n_incidents": len(data),
         "precision": coarsest_precision(data).value,
         "fractions": list(fracs),
@@ -330,7 +411,7 @@ def backtest(
         comparison=comparison,
         config=config,
         grids=grids,
-        last_risk=results[last].risks,
+        last_risk=results[last].grid_risks,
         last_observed=results[last].observed,
         notes=notes,
     )
@@ -379,11 +460,14 @@ def _add_stability(
     values: dict[tuple[str, pd.Timestamp, int], dict[str, float]] = {}
     for off, ks in by_offset.items():
         ks = sorted(ks, key=lambda k: tasks[k].origin)
-        area = tasks[ks[0]].grid.clipped_area
+        first = tasks[ks[0]]
+        area = first.grid.clipped_area if first.units is None else first.units.area_m2
         for prev, cur in zip(ks[:-1], ks[1:], strict=True):
             for label, risk in results[cur].risks.items():
                 before = results[prev].risks[label]
-                jac = metrics.selection_jaccards(before, risk, area, fractions)
+                jac = metrics.selection_jaccards(
+                    before, risk, area, fractions, by_density=first.units is not None
+                )
                 values[(label, tasks[cur].origin, off)] = {
                     f"stability@{f:g}": j for f, j in zip(fractions, jac, strict=True)
                 }

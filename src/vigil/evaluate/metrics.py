@@ -9,11 +9,13 @@ How the selection is made, exactly:
 
 * areas are taken in decreasing order of ``risk`` until their cumulative area reaches
   ``fraction * total_area``;
+* polygons of unequal size (wards, LSOAs) are ranked by risk per m^2 instead (``by_density``);
 * the area straddling the boundary is taken *pro rata* (a share of its area and of its
   incidents), so the selected area is exactly the fraction asked for;
-* areas with *equal* risk form one block that is taken pro rata as a whole, which is the
-  expectation over random tie-breaking. A naive count model ties thousands of cells at 0 or 1;
-  breaking those ties by cell order would make its score depend on where the grid starts.
+* areas with *equal* risk (to within ``TIE_RTOL``) form one block that is taken pro rata as a
+  whole, which is the expectation over random tie-breaking. A naive count model ties
+  thousands of cells at 0 or 1; breaking those ties by cell order would make its score depend
+  on where the grid starts.
 
 Definitions and sources:
 
@@ -54,6 +56,11 @@ FRACTIONS: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05, 0.10)
 #: Smallest expected count used in the log-likelihood: a zero forecast where something happened
 #: would otherwise give -inf and hide every other difference between models.
 RISK_FLOOR = 1e-9
+
+
+#: Relative difference below which two risks (or densities) count as a tie: polygon areas
+#: from shapely carry errors of about 1e-8 at British National Grid coordinates.
+TIE_RTOL = 1e-6
 
 
 class MetricInputError(VigilError):
@@ -105,7 +112,11 @@ class _Ranked:
         self.n = n
         self.order = np.argsort(-key, kind="stable")
         ks = key[self.order]
-        self.starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]]) if n else np.zeros(0, int)
+        # keys equal to within rounding (relative TIE_RTOL) are ties: a sum over cells in a
+        # different order must not decide which of two equal areas comes first
+        step = ks[:-1] - ks[1:]
+        changes = step > TIE_RTOL * np.abs(ks[:-1])
+        self.starts = np.flatnonzero(np.r_[True, changes]) if n else np.zeros(0, int)
         self.block_area = np.add.reduceat(area[self.order], self.starts) if n else np.zeros(0)
         self.cum_before = np.concatenate(([0.0], np.cumsum(self.block_area)[:-1]))
         self.cum_before = self.cum_before[: self.starts.size]  # empty when there are no areas
@@ -142,6 +153,17 @@ class _Ranked:
 def _prorata_take(order_key: np.ndarray, area: np.ndarray, target: float) -> np.ndarray:
     """Weight in [0, 1] of each area when taking ``target`` m^2 in decreasing ``order_key``."""
     return _Ranked(order_key, area).weights(target)
+
+
+def _rank_key(risk: np.ndarray, area: np.ndarray, by_density: bool) -> np.ndarray:
+    """What areas are ranked by: risk, or risk per m^2 when areas differ in size by design.
+
+    Grid cells share one size, so risk is the natural key (and edge cells are not promoted
+    for being mostly outside the boundary). Polygons such as wards differ tenfold in size:
+    ranking them by risk would just pick the biggest, so they are ranked by risk density,
+    which is what maximises the hits an area budget can buy.
+    """
+    return _density(risk, area) if by_density else risk
 
 
 def _density(observed: np.ndarray, area: np.ndarray) -> np.ndarray:
@@ -307,11 +329,13 @@ def score(
     observed: np.ndarray | Sequence[float],
     area_m2: np.ndarray | Sequence[float],
     fractions: Iterable[float] = FRACTIONS,
+    by_density: bool = False,
 ) -> dict[str, float]:
     """Every metric for one forecast window, as a flat dict (keys like ``hit_rate@0.01``).
 
     Same definitions as the single functions above, computed from one sort of the forecast
-    and one of the observed densities.
+    and one of the observed densities. ``by_density`` ranks areas by risk per m^2 (for
+    polygons of unequal size; see :func:`_rank_key`).
     """
     r, o, a = _check(risk, observed, area_m2)
     total_n, total_a = float(o.sum()), float(a.sum())
@@ -320,7 +344,7 @@ def score(
         "expected": float(r.sum()),
         "log_likelihood": poisson_log_likelihood(r, o),
     }
-    ranked, best = _Ranked(r, a), _Ranked(_density(o, a), a)
+    ranked, best = _Ranked(_rank_key(r, a, by_density), a), _Ranked(_density(o, a), a)
     hits_blocks, best_blocks = ranked.block_sums(o), best.block_sums(o)
     positive_area = float(a[o > 0].sum())
     nan = float("nan")
@@ -344,6 +368,7 @@ def hit_rate_curve(
     observed: np.ndarray | Sequence[float],
     area_m2: np.ndarray | Sequence[float],
     fractions: Iterable[float],
+    by_density: bool = False,
 ) -> np.ndarray:
     """Hit rate at each of ``fractions`` (one sort): the hit-rate-vs-area curve."""
     r, o, a = _check(risk, observed, area_m2)
@@ -351,7 +376,7 @@ def hit_rate_curve(
     fr = [_check_fraction(f) for f in fractions]
     if total <= 0:
         return np.full(len(fr), np.nan)
-    ranked = _Ranked(r, a)
+    ranked = _Ranked(_rank_key(r, a, by_density), a)
     blocks = ranked.block_sums(o)
     return np.array([ranked.captured(blocks, f * a.sum()) / total for f in fr])
 
@@ -361,11 +386,13 @@ def selection_jaccards(
     risk_b: np.ndarray | Sequence[float],
     area_m2: np.ndarray | Sequence[float],
     fractions: Iterable[float],
+    by_density: bool = False,
 ) -> list[float]:
     """:func:`selection_jaccard` at each of ``fractions``, sorting each forecast once."""
     ra, _, a = _check(risk_a, np.zeros(len(risk_a)), area_m2)
     rb, _, _ = _check(risk_b, np.zeros(len(risk_b)), area_m2)
-    xa, xb = _Ranked(ra, a), _Ranked(rb, a)
+    xa = _Ranked(_rank_key(ra, a, by_density), a)
+    xb = _Ranked(_rank_key(rb, a, by_density), a)
     out = []
     for f in fractions:
         target = _check_fraction(f) * a.sum()
