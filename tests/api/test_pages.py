@@ -77,3 +77,67 @@ def test_unknown_case_is_a_clear_html_404(app_env):
     app, _, _ = app_env
     r = browser_login(app, "analyst").get("/cases/424242", headers=HTML)
     assert r.status_code == 404 and "case 424242 does not exist" in r.text
+
+
+def test_unknown_urls_get_an_html_page_or_json(app_env, client):
+    app, _, _ = app_env
+    c = browser_login(app, "analyst")
+    r = c.get("/no/such/page", headers=HTML)
+    assert r.status_code == 404 and "<h1>Not found</h1>" in r.text
+    r = client.get("/api/no/such/thing")
+    assert r.status_code == 404 and r.json()["error"] == "HTTPError"
+
+
+def test_pages_refuse_wrong_roles_with_a_clear_page(app_env):
+    app, _, _ = app_env
+    admin = browser_login(app, "admin")
+    r = admin.get("/", headers=HTML)
+    assert r.status_code == 403 and "role &#39;administrator&#39; may not" in r.text
+    r = browser_login(app, "lead").get("/admin/users", headers=HTML)
+    assert r.status_code == 403
+    r = browser_login(app, "oversight").get("/cases/new", headers=HTML)
+    assert r.status_code == 403 and "may not open a case" in r.text
+
+
+def test_case_list_filters_by_effective_status(app_env, client, tokens):
+    app, clock, _ = app_env
+    cid = _open_case(client, tokens, clock)
+    c = browser_login(app, "oversight")
+    drafts = c.get("/cases?status=draft", headers=HTML).text
+    assert f'href="/cases/{cid}"' in drafts
+    active = c.get("/cases?status=active", headers=HTML).text
+    assert f'href="/cases/{cid}"' not in active
+    assert c.get("/cases?status=nonsense", headers=HTML).status_code == 200
+
+
+def test_admin_adds_an_account_through_the_form(app_env):
+    import re
+
+    app, _, _ = app_env
+    c = browser_login(app, "admin")
+    page = c.get("/admin/users", headers=HTML).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = c.post(
+        "/admin/users",
+        data={
+            "csrf_token": csrf,
+            "username": "newao",
+            "password": "long enough password!",
+            "role": "authorising_officer",
+            "rank": "none",
+        },
+        headers=HTML,
+    )
+    assert r.status_code == 400 and "needs a police rank" in r.text
+    r = c.post(
+        "/admin/users",
+        data={
+            "csrf_token": csrf,
+            "username": "newao",
+            "password": "long enough password!",
+            "role": "authorising_officer",
+            "rank": "commander",
+        },
+        headers=HTML,
+    )
+    assert r.status_code == 200 and "Account newao created" in r.text
