@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from vigil.cli import app
-from vigil.reports.document import ReportError
+from vigil.reports.document import Quarter, ReportError
 
 runner = CliRunner()
 
@@ -83,3 +83,11 @@ def test_bad_quarter_is_a_clear_error(cli_db, tmp_path):
     )
     assert isinstance(r.exception, ReportError) and "Q3-2022" in str(r.exception)
     assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize("text", ["0000Q1", "9999Q4", "1899Q2"])
+def test_quarter_years_that_are_not_dates_are_refused(text):
+    # Found by the schemathesis fuzz of /api/reports/oversight/{quarter}: year 0 crashed.
+    with pytest.raises(ReportError, match="outside 1900-9998"):
+        Quarter.parse(text)
+    assert Quarter.parse("2022Q3").start.year == 2022

@@ -107,7 +107,12 @@ class Quarter:
         m = _QUARTER.match(text or "")
         if not m:
             raise ReportError(f"quarter '{text}' is not like 2022Q3 (year, Q, 1-4)")
-        return cls(int(m.group(1)), int(m.group(2)))
+        year = int(m.group(1))
+        # Reports cover recorded crime and deployments: a year before records began or too late
+        # to have a following quarter (9999Q4 ends in year 10000) is a typing error, not a query.
+        if not 1900 <= year <= 9998:
+            raise ReportError(f"quarter '{text}': year {year} is outside 1900-9998")
+        return cls(year, int(m.group(2)))
 
     @property
     def label(self) -> str:
