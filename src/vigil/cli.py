@@ -2,38 +2,73 @@
 
 Any VigilError becomes a one-line message naming what is wrong and where, with exit status 2,
 instead of a traceback.
+
+The command groups pull in heavy libraries (geopandas, SQLAlchemy, Alembic, Jinja2), so the
+entry point imports only the group being run: ``vigil data import`` does not pay for the web
+app. ``app`` (the whole command, used by tests and ``--help``) is built on first access.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
 
-from vigil.commands import audit, case, data, db, forecast, impact, report, serve, users
 from vigil.errors import VigilError
 
-app = typer.Typer(
-    name="vigil",
-    help="Vigil: accountable, time-limited, intelligence-led patrol deployments.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-app.add_typer(data.app, name="data")
-app.add_typer(case.app, name="case")
-app.add_typer(audit.app, name="audit")
-app.add_typer(db.app, name="db")
-app.add_typer(impact.app, name="impact")
-app.add_typer(report.app, name="report")
-app.add_typer(users.app, name="users")
-forecast.register(app)
-serve.register(app)
+#: group name -> module with a Typer ``app``
+GROUPS: dict[str, str] = {
+    "data": "vigil.commands.data",
+    "case": "vigil.commands.case",
+    "audit": "vigil.commands.audit",
+    "db": "vigil.commands.db",
+    "impact": "vigil.commands.impact",
+    "report": "vigil.commands.report",
+    "users": "vigil.commands.users",
+}
+#: top-level command name -> module with ``register(app)``
+TOP_LEVEL: dict[str, str] = {
+    "forecast": "vigil.commands.forecast",
+    "backtest": "vigil.commands.forecast",
+    "serve": "vigil.commands.serve",
+}
+
+
+def build_app(only: str | None = None) -> typer.Typer:
+    """The ``vigil`` command with every group, or only the one named ``only``."""
+    root = typer.Typer(
+        name="vigil",
+        help="Vigil: accountable, time-limited, intelligence-led patrol deployments.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    for name, module in GROUPS.items():
+        if only in (None, name):
+            root.add_typer(importlib.import_module(module).app, name=name)
+    registered: set[str] = set()
+    for name, module in TOP_LEVEL.items():
+        if only in (None, name) and module not in registered:
+            importlib.import_module(module).register(root)
+            registered.add(module)
+    return root
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        full = build_app()
+        globals()["app"] = full
+        return full
+    raise AttributeError(name)
 
 
 def main() -> None:
+    first = sys.argv[1] if len(sys.argv) > 1 else None
+    only = first if first in GROUPS or first in TOP_LEVEL else None
     try:
-        app()
+        build_app(only)()
     except VigilError as exc:
         Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
