@@ -1,7 +1,7 @@
 """The demo the README's first command runs: each step is a real `vigil` command.
 
-Steps are added as the parts of Vigil land; a step whose command is not there yet is skipped
-with a note rather than faked.
+The demo runs on the embedded defaults (DuckDB/Parquet store, SQLite case database) under
+``VIGIL_DATA_DIR``; it stops at the first failing step with that step's exit status.
 """
 
 from __future__ import annotations
