@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import numpy as np
+import pyproj
+import shapely
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
@@ -17,6 +19,7 @@ from vigil.api.errors import NotFound
 from vigil.api.history import area_history
 from vigil.api.surfaces import percentile_ranks
 from vigil.forecast.surface import DRIVER_COLUMNS, RiskSurface
+from vigil.geo.projection import WGS84
 
 router = APIRouter(prefix="/api", tags=["forecasts"])
 
@@ -76,40 +79,44 @@ def _drivers(surface: RiskSurface, area_id: str) -> dict[str, float] | None:
     return {c: float(row[c]) for c in DRIVER_COLUMNS if c in rows.columns}
 
 
-def _round_coords(geometry: dict[str, Any]) -> dict[str, Any]:
-    def r(c: Any) -> Any:
-        if isinstance(c, list | tuple) and c and isinstance(c[0], int | float):
-            return [round(float(v), COORD_DP) for v in c]
-        return [r(v) for v in c]
-
-    return {"type": geometry["type"], "coordinates": r(geometry["coordinates"])}
-
-
 def surface_geojson(surface: RiskSurface) -> bytes:
-    """Non-zero areas as WGS84 polygons with risk, rank and percentile, compactly encoded."""
-    data = surface.to_geojson()
+    """Non-zero areas as WGS84 polygons with risk, rank and percentile, compactly encoded.
+
+    Vectorised (one pyproj call for every vertex, GEOS writes the geometries): a 26,000-cell
+    London grid takes a fraction of a second, where going through a GeoDataFrame takes seconds.
+    """
+    keep = np.flatnonzero(np.asarray(surface.risk, float) > 0)
+    to_wgs = pyproj.Transformer.from_crs(surface.crs, WGS84, always_xy=True)
+
+    def project(xy: np.ndarray) -> np.ndarray:
+        lon, lat = to_wgs.transform(xy[:, 0], xy[:, 1])
+        return np.round(np.column_stack([lon, lat]), COORD_DP)
+
+    geoms = shapely.to_geojson(shapely.transform(surface.polygons()[keep], project))
     pct = percentile_ranks(surface.risk)
     rank = np.empty(len(surface), int)
     rank[surface.ranking()] = np.arange(1, len(surface) + 1)
-    features = []
-    for i, feature in enumerate(data["features"]):
-        risk = float(surface.risk[i])
-        if risk <= 0:
-            continue
-        features.append(
+    features = [
+        '{"type":"Feature","geometry":'
+        + geom
+        + ',"properties":'
+        + json.dumps(
             {
-                "type": "Feature",
-                "geometry": _round_coords(feature["geometry"]),
-                "properties": {
-                    "area_id": str(surface.area_id[i]),
-                    "risk": round(risk, 4),
-                    "rank": int(rank[i]),
-                    "percentile": round(float(pct[i]), 2),
-                },
-            }
+                "area_id": str(surface.area_id[i]),
+                "risk": round(float(surface.risk[i]), 4),
+                "rank": int(rank[i]),
+                "percentile": round(float(pct[i]), 2),
+            },
+            separators=(",", ":"),
         )
-    out = {"type": "FeatureCollection", "features": features, "properties": data["properties"]}
-    return json.dumps(out, separators=(",", ":")).encode()
+        + "}"
+        for geom, i in zip(geoms, keep, strict=True)
+    ]
+    props = json.dumps(
+        {"model": surface.model, "start": surface.start.isoformat(), "end": surface.end.isoformat()}
+    )
+    body = '{"type":"FeatureCollection","properties":' + props
+    return (body + ',"features":[' + ",".join(features) + "]}").encode()
 
 
 @router.get("/forecasts/current", response_model=SurfaceInfo)
