@@ -52,6 +52,8 @@ class User:
         return self.page.inner_text("#case-status").strip()
 
     def shot(self, name: str) -> None:
+        if self.page.locator("#evidence-map").count():  # let the evidence layer draw first
+            self.page.wait_for_selector("body[data-evidence]")
         self.page.screenshot(path=str(self.artifacts / f"{name}.png"), full_page=True)
 
     def close(self) -> None:
