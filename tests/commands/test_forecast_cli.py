@@ -143,3 +143,17 @@ def test_backtest_command_on_a_dask_cluster(data_dir: Path, tmp_path: Path):
     data = json.loads((out / "backtest.json").read_text())
     assert data["config"]["parallel"] == "dask"
     assert len(data["results"]) == 2
+
+
+def test_forecast_aggregated_to_wards(data_dir: Path, tmp_path: Path):
+    out = tmp_path / "w" / "naive"
+    args = ["forecast", "--model", "naive", "--cell", "500", "--at", "2022-11-01", "--areas"]
+    res = runner.invoke(app, args + ["ward", "--dataset", "met-street-2022", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    grid = pd.read_csv(out.with_suffix(".csv"))
+    wards = pd.read_csv(out.with_name("naive-ward.csv"))
+    assert len(wards) == 654 and wards["area_id"].str.startswith("E05").all()
+    # sharing cells among wards keeps the expected total (up to cells outside every ward)
+    assert wards["risk"].sum() == pytest.approx(grid["risk"].sum(), rel=0.01)
+    snap = json.loads(out.with_name("naive-ward.json").read_text())
+    assert RiskSurface.from_dict(snap).to_dict() == snap

@@ -146,6 +146,12 @@ def forecast(
     ),
     save: bool = typer.Option(False, "--save", help="Also save it for the web map (data dir)."),
     top: int = typer.Option(10, "--top", help="Top areas to print."),
+    areas: str | None = typer.Option(
+        None,
+        "--areas",
+        help="Also aggregate the grid forecast to London polygons: lsoa, ward or borough "
+        "(written as PREFIX-<areas>.csv/.geojson/.json).",
+    ),
 ) -> None:
     """Forecast expected incidents per cell for one window; write CSV, GeoJSON and JSON."""
     import json
@@ -175,6 +181,7 @@ def forecast(
     surface = fitted.predict(start, end)
     surface.data_version.setdefault("study_area", area_name)
     surface.data_version.setdefault("source", incidents.attrs.get("source"))
+    polygons = _areas(areas)
     if out is None:
         from vigil.api.surfaces import forecasts_dir
         from vigil.settings import get_settings
@@ -209,6 +216,20 @@ def forecast(
         f"{', '.join(incidents.attrs['categories'])} from {incidents.attrs['source']}"
     )
     console.print(f"wrote {csv_path}, {geo_path}, {json_path}")
+    if polygons is not None:
+        from vigil.forecast.areas import to_polygons
+
+        by_area = to_polygons(surface, polygons, "area_id")
+        stem = out.with_name(f"{out.name}-{areas}")
+        paths = [by_area.to_csv(stem.with_suffix(".csv")), stem.with_suffix(".geojson")]
+        by_area.to_geojson(paths[1])
+        paths.append(stem.with_suffix(".json"))
+        paths[2].write_text(json.dumps(by_area.to_dict()))
+        console.print(
+            f"{len(by_area)} {areas} polygons; top: "
+            + ", ".join(f"{a} ({r:.3g})" for a, r in by_area.top(5)[["area_id", "risk"]].values)
+        )
+        console.print("wrote " + ", ".join(str(p) for p in paths))
     if save:
         from vigil.api.surfaces import save_surface
         from vigil.settings import get_settings
