@@ -62,43 +62,55 @@ def _raster(grid: Grid, values: np.ndarray) -> np.ndarray:
 def risk_map_figure(
     grid: Grid, risk: np.ndarray, observed: np.ndarray, title: str, fraction: float = 0.05
 ) -> str:
-    """Risk density per km^2 on the grid, observed cells as dots, top ``fraction`` outlined."""
-    area = grid.clipped_area
-    density = np.where(area > 0, risk / np.maximum(area, 1e-9) * 1e6, 0.0)
-    positive = density[density > 0]
-    img = _raster(grid, np.where(density > 0, density, np.nan))
+    """Forecast beside what happened, per km^2 of cell on one log scale; top ``fraction`` outlined.
+
+    Densities are per whole cell (not per clipped area) so that slivers at the boundary do not
+    swamp the colour scale; the scale is clipped at the 99.9th percentile for the same reason.
+    """
+    per_km2 = 1e6 / grid.cell_area
+    forecast = np.asarray(risk, float) * per_km2
+    happened = np.asarray(observed, float) * per_km2
+    positive = np.r_[forecast[forecast > 0], happened[happened > 0]]
     extent = (grid.x0, grid.x0 + grid.nx * grid.cell, grid.y0, grid.y0 + grid.ny * grid.cell)
-    fig = Figure(figsize=(8, 7))
-    ax = fig.subplots()
-    ax.imshow(
-        _raster(grid, np.ones(grid.n_cells)),
-        origin="lower",
-        extent=extent,
-        cmap="Greys",
-        vmin=0,
-        vmax=4,
-    )
+    fig = Figure(figsize=(13, 6))
+    axes = fig.subplots(1, 2, sharex=True, sharey=True)
+    norm = None
     if positive.size:
-        lo = max(float(np.quantile(positive, 0.02)), float(positive.min()))
-        im = ax.imshow(
-            img,
-            origin="lower",
-            extent=extent,
-            cmap="inferno_r",
-            norm=LogNorm(vmin=lo, vmax=float(positive.max())),
-        )
-        fig.colorbar(im, ax=ax, shrink=0.7, label="expected incidents per km²")
-    top = _raster(grid, (selection_weights(risk, area, fraction) > 0).astype(float))
+        lo = float(np.quantile(positive, 0.02))
+        hi = max(float(np.quantile(positive, 0.999)), lo * 10)
+        norm = LogNorm(vmin=lo, vmax=hi)
+    top = _raster(grid, (selection_weights(risk, grid.clipped_area, fraction) > 0).astype(float))
     xs = grid.x0 + (np.arange(grid.nx) + 0.5) * grid.cell
     ys = grid.y0 + (np.arange(grid.ny) + 0.5) * grid.cell
-    ax.contour(xs, ys, np.nan_to_num(top), levels=[0.5], colors="#1f77b4", linewidths=0.8)
-    cx, cy = grid.centres()
-    hit = observed > 0
-    ax.scatter(cx[hit], cy[hit], s=np.clip(observed[hit], 1, 9) * 2, c="black", lw=0)
-    ax.set_title(title)
-    ax.set_aspect("equal")
-    ax.set_xlabel(f"x (m, {grid.crs})")
-    ax.set_ylabel("y (m)")
+    im = None
+    for ax, values, label in (
+        (axes[0], forecast, title),
+        (axes[1], happened, "what happened in that window"),
+    ):
+        ax.imshow(
+            _raster(grid, np.ones(grid.n_cells)),
+            origin="lower",
+            extent=extent,
+            cmap="Greys",
+            vmin=0,
+            vmax=6,
+        )
+        if norm is not None:
+            im = ax.imshow(
+                _raster(grid, np.where(values > 0, values, np.nan)),
+                origin="lower",
+                extent=extent,
+                cmap="inferno_r",
+                norm=norm,
+                interpolation="nearest",
+            )
+        ax.contour(xs, ys, np.nan_to_num(top), levels=[0.5], colors="deepskyblue", linewidths=0.6)
+        ax.set_title(label)
+        ax.set_aspect("equal")
+        ax.set_xlabel(f"x (m, {grid.crs})")
+    axes[0].set_ylabel("y (m)")
+    if im is not None:
+        fig.colorbar(im, ax=list(axes), shrink=0.75, label="incidents per km²")
     return _png(fig)
 
 
