@@ -226,3 +226,12 @@ def test_scoring_on_wards(london_robbery, shared_data):
     uniform = res.frame.set_index("model").loc["uniform"]
     assert uniform["hit_rate@0.05"] == pytest.approx(0.05, abs=0.01)
     assert row["hit_rate@0.05"] > 3 * uniform["hit_rate@0.05"]
+
+
+def test_unreachable_scheduler_is_a_clear_error():
+    from vigil.evaluate.parallel import SchedulerError, run_tasks
+
+    with pytest.raises(
+        SchedulerError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"
+    ):
+        run_tasks(len, [1], pd.DataFrame(), scheduler="tcp://127.0.0.1:9", connect_timeout="1s")

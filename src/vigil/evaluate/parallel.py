@@ -50,6 +50,7 @@ def run_tasks(
     *,
     workers: int | None = None,
     scheduler: Any = None,
+    connect_timeout: str = "10s",
 ) -> list[R]:
     """``[fn(task, data) for task in tasks]``, in order, computed in parallel.
 
@@ -58,7 +59,7 @@ def run_tasks(
     tasks, and ``workers=1`` runs them here, which is easiest to debug and profile.
     """
     if scheduler is not None:
-        return _run_dask(fn, tasks, data, scheduler)
+        return _run_dask(fn, tasks, data, scheduler, connect_timeout)
     n = min(len(tasks), workers or default_workers())
     if n <= 1:
         return [fn(t, data) for t in tasks]
@@ -75,13 +76,17 @@ def run_tasks(
 
 
 def _run_dask(
-    fn: Callable[[T, pd.DataFrame], R], tasks: Sequence[T], data: pd.DataFrame, scheduler: Any
+    fn: Callable[[T, pd.DataFrame], R],
+    tasks: Sequence[T],
+    data: pd.DataFrame,
+    scheduler: Any,
+    connect_timeout: str,
 ) -> list[R]:
     from distributed import Client
 
     own = not isinstance(scheduler, Client)
     try:
-        client = Client(scheduler, timeout="10s") if own else scheduler
+        client = Client(scheduler, timeout=connect_timeout) if own else scheduler
     except (OSError, TimeoutError) as exc:
         raise SchedulerError(
             f"cannot reach the Dask scheduler at {scheduler!r}: {exc}. Start one with "
