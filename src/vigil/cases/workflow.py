@@ -187,6 +187,70 @@ def _move(case: Case, to: Status) -> None:
     case.version += 1
 
 
+def _signed(actor: Actor) -> dict[str, Any]:
+    """Who recorded a row, as they were at the time: account id, role and rank."""
+    return {"actor_id": actor.user_id, "actor_role": str(actor.role), "actor_rank": int(actor.rank)}
+
+
+def _notify(
+    session: Session, case: Case, now: datetime, kind: str, message: str, actor_id: str
+) -> Notification:
+    """A notification to oversight, added to the case."""
+    row = Notification(
+        case_id=case.id,
+        kind=kind,
+        recipient="oversight",
+        message=message,
+        actor_id=actor_id,
+        created_at=now,
+    )
+    session.add(row)
+    case.notifications.append(row)
+    return row
+
+
+def _require_text(name: str, value: str | None, message: str = "required") -> None:
+    if not value or not value.strip():
+        raise PolicyViolation(f"field '{name}': {message}")
+
+
+def _last_decision(case: Case) -> datetime:
+    return max(as_utc(a.decided_at) for a in case.authorisations)
+
+
+def _decide(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    *,
+    kind: str,
+    start: datetime,
+    end: datetime,
+    conditions: str,
+    assessment_id: int | None,
+    overridden: list[str],
+    override_reason: str | None = None,
+) -> Authorisation:
+    """An authorising officer's decision row, added to the case; the override reason is kept
+    only when a guardrail was actually overridden."""
+    row = Authorisation(
+        case_id=case.id,
+        kind=kind,
+        start=start,
+        end=end,
+        conditions=conditions,
+        assessment_id=assessment_id,
+        override_reason=override_reason if overridden else None,
+        overridden_rules=overridden,
+        decided_at=now,
+        **_signed(actor),
+    )
+    session.add(row)
+    case.authorisations.append(row)
+    return row
+
+
 def latest_assessment(case: Case) -> ImpactAssessmentRecord | None:
     return max(case.assessments, key=lambda a: a.version) if case.assessments else None
 
@@ -284,16 +348,14 @@ def _guardrails(
             f"{policy.guardrails.override_rank.name.lower()} or above; account {actor.user_id} "
             f"holds {actor.rank.name.lower()}"
         )
-    note = Notification(
-        case_id=case.id,
-        kind="guardrail_override",
-        recipient="oversight",
-        message=f"{action} overrode guardrails ({text}); reason: {override_reason}",
-        actor_id=actor.user_id,
-        created_at=now,
+    _notify(
+        session,
+        case,
+        now,
+        "guardrail_override",
+        f"{action} overrode guardrails ({text}); reason: {override_reason}",
+        actor.user_id,
     )
-    session.add(note)
-    case.notifications.append(note)
     return [b.rule for b in breaches]
 
 
@@ -325,9 +387,8 @@ def new_case(
         raise PolicyViolation(
             f"field 'window': ends ({_fmt(end)}) at or before it starts ({_fmt(start)})"
         )
-    for name, value in (("resources", resources), ("objectives", objectives)):
-        if not value or not value.strip():
-            raise PolicyViolation(f"field '{name}': required")
+    _require_text("resources", resources)
+    _require_text("objectives", objectives)
     case = Case(
         version=1,
         status=Status.DRAFT.value,
@@ -435,8 +496,7 @@ def consult(
         )
     if position not in POSITIONS:
         raise PolicyViolation(f"field 'position': '{position}' is not one of {list(POSITIONS)}")
-    if not reasons or not reasons.strip():
-        raise PolicyViolation("field 'reasons': a consultation records its reasons")
+    _require_text("reasons", reasons, "a consultation records its reasons")
     before = case_state(case)
     row = Consultation(
         case_id=case.id,
@@ -444,9 +504,7 @@ def consult(
         position=position,
         reasons=reasons.strip(),
         recorded_at=now,
-        actor_id=actor.user_id,
-        actor_role=str(actor.role),
-        actor_rank=int(actor.rank),
+        **_signed(actor),
     )
     session.add(row)
     case.consultations.append(row)
@@ -489,9 +547,7 @@ def attach_assessment(
         missing=list(missing),
         status="incomplete" if missing else "complete",
         created_at=now,
-        actor_id=actor.user_id,
-        actor_role=str(actor.role),
-        actor_rank=int(actor.rank),
+        **_signed(actor),
     )
     session.add(row)
     case.assessments.append(row)
@@ -627,22 +683,19 @@ def authorise(
         session, case, actor, policy, now, start, end, override_reason, guardrail_check, action
     )
     before = case_state(case)
-    row = Authorisation(
-        case_id=case.id,
+    row = _decide(
+        session,
+        case,
+        actor,
+        now,
         kind="urgent" if urgent else "initial",
         start=start,
         end=end,
         conditions=conditions,
         assessment_id=None if cia is None else cia.id,
-        override_reason=override_reason if overridden else None,
-        overridden_rules=overridden,
-        decided_at=now,
-        actor_id=actor.user_id,
-        actor_role=str(actor.role),
-        actor_rank=int(actor.rank),
+        overridden=overridden,
+        override_reason=override_reason,
     )
-    session.add(row)
-    case.authorisations.append(row)
     case.start, case.end, case.conditions = start, end, conditions
     case.urgent = urgent
     if urgent:
@@ -692,21 +745,18 @@ def ratify(
     cia = _require_reviewed_assessment(case, "ratification")
     assert case.start is not None and case.end is not None
     before = case_state(case)
-    row = Authorisation(
-        case_id=case.id,
+    row = _decide(
+        session,
+        case,
+        actor,
+        now,
         kind="ratification",
         start=case.start,
         end=case.end,
         conditions=reasons,
         assessment_id=cia.id,
-        overridden_rules=[],
-        decided_at=now,
-        actor_id=actor.user_id,
-        actor_role=str(actor.role),
-        actor_rank=int(actor.rank),
+        overridden=[],
     )
-    session.add(row)
-    case.authorisations.append(row)
     case.ratified_at = now
     case.version += 1
     _record(session, case, actor, now, "ratify", before, justification=reasons)
@@ -722,16 +772,7 @@ def notify_oversight(
         (*policy.authorisation.roles, *policy.activation_roles),
         "notify oversight",
     )
-    row = Notification(
-        case_id=case.id,
-        kind="authorisation_notice",
-        recipient="oversight",
-        message=message,
-        actor_id=actor.user_id,
-        created_at=now,
-    )
-    session.add(row)
-    case.notifications.append(row)
+    row = _notify(session, case, now, "authorisation_notice", message, actor.user_id)
     before = case_state(case)
     case.version += 1
     _record(
@@ -758,7 +799,7 @@ def activate(session: Session, case: Case, actor: Actor, now: datetime, policy: 
     if not case.urgent:
         _require_consultations(case, policy, "activation")
     if policy.oversight_notification_required:
-        last_decision = max(as_utc(a.decided_at) for a in case.authorisations)
+        last_decision = _last_decision(case)
         notified = [
             n
             for n in case.notifications
@@ -818,8 +859,7 @@ def extend(
             f"case {case.id}: extension refused: window too long: {total:g} h in all, the "
             f"policy allows {policy.window.total_max_hours:g} h; a longer deployment is a new case"
         )
-    last_decision = max(as_utc(a.decided_at) for a in case.authorisations)
-    cia = _require_reviewed_assessment(case, "extension", reviewed_after=last_decision)
+    cia = _require_reviewed_assessment(case, "extension", reviewed_after=_last_decision(case))
     overridden = _guardrails(
         session,
         case,
@@ -833,22 +873,19 @@ def extend(
         "extension",
     )
     before = case_state(case)
-    auth = Authorisation(
-        case_id=case.id,
+    auth = _decide(
+        session,
+        case,
+        actor,
+        now,
         kind="extension",
         start=as_utc(case.end),
         end=new_end,
         conditions=reasons,
         assessment_id=cia.id,
-        override_reason=override_reason if overridden else None,
-        overridden_rules=overridden,
-        decided_at=now,
-        actor_id=actor.user_id,
-        actor_role=str(actor.role),
-        actor_rank=int(actor.rank),
+        overridden=overridden,
+        override_reason=override_reason,
     )
-    session.add(auth)
-    case.authorisations.append(auth)
     session.flush()
     ext = Extension(
         case_id=case.id,
@@ -875,10 +912,12 @@ def extend(
     return ext
 
 
-def _end(case: Case, now: datetime, at: datetime, reason: str, to: Status, policy: Policy) -> None:
+def _end(case: Case, at: datetime, reason: str, to: Status, policy: Policy) -> None:
+    """End the case at ``at``; a deployment that ran (``ENDED``) is owed a debrief."""
     case.ended_at = at
     case.end_reason = reason
-    case.debrief_due = at + timedelta(hours=policy.debrief.within_hours)
+    if to in ENDED:
+        case.debrief_due = at + timedelta(hours=policy.debrief.within_hours)
     _move(case, to)
 
 
@@ -888,10 +927,9 @@ def cancel(
     """End the deployment early."""
     require_state(case, "cancel", now)
     require_role(actor, policy.cancel_roles, "cancellation")
-    if not reasons or not reasons.strip():
-        raise PolicyViolation("field 'reasons': say why the deployment ends early")
+    _require_text("reasons", reasons, "say why the deployment ends early")
     before = case_state(case)
-    _end(case, now, now, f"cancelled early: {reasons.strip()}", Status.CANCELLED, policy)
+    _end(case, now, f"cancelled early: {reasons.strip()}", Status.CANCELLED, policy)
     _record(session, case, actor, now, "cancel", before, justification=reasons)
 
 
@@ -902,18 +940,16 @@ def expire(session: Session, case: Case, now: datetime, policy: Policy) -> bool:
         return False
     at, reason = due
     before = case_state(case)
-    _end(case, now, at, reason, Status.EXPIRED, policy)
+    _end(case, at, reason, Status.EXPIRED, policy)
     if "ratified" in reason:
-        note = Notification(
-            case_id=case.id,
-            kind="urgent_unratified",
-            recipient="oversight",
-            message=f"urgent authorisation lapsed unratified at {_fmt(at)}",
-            actor_id=SYSTEM.user_id,
-            created_at=now,
+        _notify(
+            session,
+            case,
+            now,
+            "urgent_unratified",
+            f"urgent authorisation lapsed unratified at {_fmt(at)}",
+            SYSTEM.user_id,
         )
-        session.add(note)
-        case.notifications.append(note)
     _record(
         session, case, SYSTEM, now, "expire", before, justification=reason, detail={"ended_at": at}
     )
@@ -926,12 +962,9 @@ def refuse(
     require_state(case, "refuse", now)
     require_role(actor, policy.authorisation.roles, "refusal")
     require_not_requester(case, actor, policy, "refusal")
-    if not reasons or not reasons.strip():
-        raise PolicyViolation("field 'reasons': a refusal records its reasons")
+    _require_text("reasons", reasons, "a refusal records its reasons")
     before = case_state(case)
-    case.ended_at = now
-    case.end_reason = f"refused: {reasons.strip()}"
-    _move(case, Status.REFUSED)
+    _end(case, now, f"refused: {reasons.strip()}", Status.REFUSED, policy)
     _record(session, case, actor, now, "refuse", before, justification=reasons)
 
 
@@ -944,9 +977,8 @@ def withdraw(
             f"case {case.id}: only its requester or a local commander may withdraw it"
         )
     before = case_state(case)
-    case.ended_at = now
-    case.end_reason = f"withdrawn: {reasons.strip()}" if reasons else "withdrawn"
-    _move(case, Status.WITHDRAWN)
+    reason = f"withdrawn: {reasons.strip()}" if reasons else "withdrawn"
+    _end(case, now, reason, Status.WITHDRAWN, policy)
     _record(session, case, actor, now, "withdraw", before, justification=reasons)
 
 
@@ -964,8 +996,7 @@ def record_debrief(
 ) -> Debrief:
     require_state(case, "debrief", now)
     require_role(actor, policy.debrief.roles, "debrief")
-    if not what_happened or not what_happened.strip():
-        raise PolicyViolation("field 'what_happened': required")
+    _require_text("what_happened", what_happened)
     for name, n in (("incidents", incidents), ("complaints", complaints)):
         if n < 0:
             raise PolicyViolation(f"field '{name}': must be 0 or more, got {n}")
@@ -977,9 +1008,7 @@ def record_debrief(
         complaints=complaints,
         community_feedback=(community_feedback or "").strip(),
         recorded_at=now,
-        actor_id=actor.user_id,
-        actor_role=str(actor.role),
-        actor_rank=int(actor.rank),
+        **_signed(actor),
     )
     session.add(row)
     case.debriefs.append(row)
@@ -1011,16 +1040,14 @@ def flag_overdue_debrief(session: Session, case: Case, now: datetime) -> bool:
     """Tell oversight once that the debrief is overdue; False if already flagged."""
     if any(n.kind == "overdue_debrief" for n in case.notifications):
         return False
-    row = Notification(
-        case_id=case.id,
-        kind="overdue_debrief",
-        recipient="oversight",
-        message=f"debrief due by {_fmt(case.debrief_due)} not recorded",
-        actor_id=SYSTEM.user_id,
-        created_at=now,
+    _notify(
+        session,
+        case,
+        now,
+        "overdue_debrief",
+        f"debrief due by {_fmt(case.debrief_due)} not recorded",
+        SYSTEM.user_id,
     )
-    session.add(row)
-    case.notifications.append(row)
     _record(
         session,
         case,
