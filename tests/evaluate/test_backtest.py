@@ -130,8 +130,9 @@ def test_process_pool_matches_serial(chicago, chicago_result):
 def test_dask_local_cluster_matches_serial(chicago, chicago_result):
     from distributed import LocalCluster
 
+    # a worker *process*: tasks, models and the scattered data cross a real process boundary
     with LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
     ) as cluster:
         res = backtest(
             chicago,
