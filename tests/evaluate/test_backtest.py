@@ -236,3 +236,29 @@ def test_unreachable_scheduler_is_a_clear_error():
         SchedulerError, match="cannot reach the Dask scheduler at 'tcp://127.0.0.1:9'"
     ):
         run_tasks(len, [1], pd.DataFrame(), scheduler="tcp://127.0.0.1:9", connect_timeout="1s")
+
+
+def test_past_is_cut_by_the_end_of_each_known_period():
+    from vigil.evaluate.windows import past_of
+
+    frame = pd.DataFrame(
+        {
+            "time": pd.to_datetime(
+                ["2022-05-01", "2022-06-01", "2022-06-14", "2022-06-14 23:59", "2022-06-15"],
+                format="ISO8601",
+            ),
+            "precision": ["month", "month", "day", "minute", "minute"],
+        }
+    )
+    origin = pd.Timestamp("2022-06-15")
+    seen = past_of(frame, origin)
+    # May is over; June (month-only) is not, even though it started before the origin; the
+    # 14th (a whole day) and 23:59 (a minute) ended by midnight; the 15th is the future
+    assert list(seen.index) == [0, 2, 3]
+    with pytest.raises(ModelInputError, match="first of a month"):
+        observed_counts(
+            frame.assign(x=0.0, y=0.0),
+            Grid.from_bounds(-1, -1, 1, 1, 1, "EPSG:27700"),
+            pd.Timestamp("2022-06-01"),
+            pd.Timestamp("2022-06-08"),
+        )
