@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import or_, select
@@ -41,8 +41,6 @@ from vigil.db.cases import (
 from vigil.errors import PolicyViolation, VigilError
 from vigil.forecast.surface import RiskSurface
 from vigil.roles import Actor
-
-T = TypeVar("T")
 
 _RELATIONS = (
     Case.consultations,
@@ -171,12 +169,13 @@ class CaseService:
     def _change(
         self,
         case_id: int,
-        fn: Callable[[Session, Case, datetime], T],
+        fn: Callable[[Session, Case, datetime], object],
         text: dict[str, str | None] | None = None,
         confirm: bool = False,
         actor: Actor | None = None,
         expected_version: int | None = None,
-    ) -> tuple[T, CaseView]:
+    ) -> CaseView:
+        """Apply the transition ``fn`` to the locked case in one transaction; the case after."""
         now = self._now()
         hits = check_free_text(text or {}, confirm)
         self._settle(case_id, now)
@@ -187,11 +186,10 @@ class CaseService:
                     f"case {case_id} changed since you opened it (version {expected_version}, "
                     f"now {case.version}): reload it and decide on what it says now"
                 )
-            result = fn(s, case, now)
+            fn(s, case, now)
             if hits and actor is not None:
                 self._confirmed_text(s, actor, case.id, now, hits)
-            view = _view(case, now)
-        return result, view
+            return _view(case, now)
 
     @staticmethod
     def _confirmed_text(
@@ -265,10 +263,9 @@ class CaseService:
             return _view(case, now)
 
     def submit(self, actor: Actor, case_id: int) -> CaseView:
-        _, view = self._change(
+        return self._change(
             case_id, lambda s, c, now: workflow.submit(s, c, actor, now, self.policy)
         )
-        return view
 
     # ------------------------------------------------------------------ consultation, CIA
     def record_consultation(
@@ -280,7 +277,7 @@ class CaseService:
         reasons: str,
         confirm_no_personal_data: bool = False,
     ) -> CaseView:
-        _, view = self._change(
+        return self._change(
             case_id,
             lambda s, c, now: workflow.consult(
                 s,
@@ -296,7 +293,6 @@ class CaseService:
             confirm_no_personal_data,
             actor,
         )
-        return view
 
     def attach_impact_assessment(self, actor: Actor, case_id: int, content: Any) -> CaseView:
         """A new CIA version: a ``CommunityImpactAssessment`` or a dict validated as one."""
@@ -315,30 +311,27 @@ class CaseService:
                 raise PolicyViolation(f"impact assessment: {problems}") from None
         missing = model.missing()
         data = model.model_dump(mode="json")
-        _, view = self._change(
+        return self._change(
             case_id,
             lambda s, c, now: workflow.attach_assessment(
                 s, c, actor, now, self.policy, content=data, missing=missing
             ),
         )
-        return view
 
     def review_impact_assessment(self, actor: Actor, case_id: int, notes: str) -> CaseView:
-        _, view = self._change(
+        return self._change(
             case_id,
             lambda s, c, now: workflow.review_assessment(
                 s, c, actor, now, self.policy, notes=notes
             ),
             {"notes": notes},
         )
-        return view
 
     def request_authorisation(self, actor: Actor, case_id: int) -> CaseView:
-        _, view = self._change(
+        return self._change(
             case_id,
             lambda s, c, now: workflow.request_authorisation(s, c, actor, now, self.policy),
         )
-        return view
 
     # ------------------------------------------------------------------ decisions
     def authorise(
@@ -371,13 +364,12 @@ class CaseService:
                 guardrail_check=self._guardrail_check,
             )
 
-        _, view = self._change(
+        return self._change(
             case_id,
             fn,
             {"conditions": conditions, "override_reason": override_reason},
             expected_version=expected_version,
         )
-        return view
 
     def authorise_urgent(
         self,
@@ -398,44 +390,39 @@ class CaseService:
         )
 
     def ratify_urgent(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
-        _, view = self._change(
+        return self._change(
             case_id,
             lambda s, c, now: workflow.ratify(s, c, actor, now, self.policy, reasons=reasons),
             {"reasons": reasons},
         )
-        return view
 
     def refuse(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
-        _, view = self._change(
+        return self._change(
             case_id,
             lambda s, c, now: workflow.refuse(s, c, actor, now, self.policy, reasons=reasons),
             {"reasons": reasons},
         )
-        return view
 
     def withdraw(self, actor: Actor, case_id: int, reasons: str = "") -> CaseView:
-        _, view = self._change(
+        return self._change(
             case_id,
             lambda s, c, now: workflow.withdraw(s, c, actor, now, self.policy, reasons=reasons),
             {"reasons": reasons},
         )
-        return view
 
     def notify_oversight(self, actor: Actor, case_id: int, message: str) -> CaseView:
-        _, view = self._change(
+        return self._change(
             case_id,
             lambda s, c, now: workflow.notify_oversight(
                 s, c, actor, now, self.policy, message=message
             ),
             {"message": message},
         )
-        return view
 
     def activate(self, actor: Actor, case_id: int) -> CaseView:
-        _, view = self._change(
+        return self._change(
             case_id, lambda s, c, now: workflow.activate(s, c, actor, now, self.policy)
         )
-        return view
 
     def extend(
         self,
@@ -448,7 +435,7 @@ class CaseService:
     ) -> CaseView:
         """Extend the live window by ``hours``; the latest CIA must be reviewed since the last
         authorisation."""
-        _, view = self._change(
+        return self._change(
             case_id,
             lambda s, c, now: workflow.extend(
                 s,
@@ -464,15 +451,13 @@ class CaseService:
             {"reasons": reasons, "override_reason": override_reason},
             expected_version=expected_version,
         )
-        return view
 
     def cancel(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
-        _, view = self._change(
+        return self._change(
             case_id,
             lambda s, c, now: workflow.cancel(s, c, actor, now, self.policy, reasons=reasons),
             {"reasons": reasons},
         )
-        return view
 
     # ------------------------------------------------------------------ after the end
     def record_debrief(
@@ -486,7 +471,7 @@ class CaseService:
         community_feedback: str,
         confirm_no_personal_data: bool = False,
     ) -> CaseView:
-        _, view = self._change(
+        return self._change(
             case_id,
             lambda s, c, now: workflow.record_debrief(
                 s,
@@ -503,15 +488,13 @@ class CaseService:
             confirm_no_personal_data,
             actor,
         )
-        return view
 
     def close(self, actor: Actor, case_id: int, notes: str = "") -> CaseView:
-        _, view = self._change(
+        return self._change(
             case_id,
             lambda s, c, now: workflow.close(s, c, actor, now, self.policy, notes=notes),
             {"notes": notes},
         )
-        return view
 
     # ------------------------------------------------------------------ scheduler
     def sweep_expired(self, now: datetime | None = None) -> list[int]:
@@ -528,13 +511,7 @@ class CaseService:
                     .order_by(Case.id)
                 ).scalars()
             )
-        done = []
-        for case_id in ids:
-            with self._sf() as s, s.begin():
-                case = self._load(s, case_id, lock=True)
-                if workflow.expire(s, case, now, self.policy):
-                    done.append(case_id)
-        return done
+        return self._each_locked(ids, lambda s, case: workflow.expire(s, case, now, self.policy))
 
     def flag_overdue_debriefs(self, now: datetime | None = None) -> list[int]:
         """Notify oversight (once per case) of every debrief past its deadline; ids flagged."""
@@ -542,13 +519,16 @@ class CaseService:
         self.sweep_expired(now)
         with self._sf() as s:
             ids = [c.id for c in overdue_debriefs(s, now, self.policy)]
-        flagged = []
+        return self._each_locked(ids, lambda s, case: workflow.flag_overdue_debrief(s, case, now))
+
+    def _each_locked(self, ids: list[int], step: Callable[[Session, Case], bool]) -> list[int]:
+        """``step`` on each case, row locked, one transaction each; the ids it changed."""
+        done = []
         for case_id in ids:
             with self._sf() as s, s.begin():
-                case = self._load(s, case_id, lock=True)
-                if workflow.flag_overdue_debrief(s, case, now):
-                    flagged.append(case_id)
-        return flagged
+                if step(s, self._load(s, case_id, lock=True)):
+                    done.append(case_id)
+        return done
 
     # ------------------------------------------------------------------ audited reads
     def get_case(self, actor: Actor, case_id: int, purpose: str = "") -> CaseView:
