@@ -148,8 +148,10 @@ def test_backtest_command_on_a_dask_cluster(data_dir: Path, tmp_path: Path):
 def test_forecast_aggregated_to_wards(data_dir: Path, tmp_path: Path):
     out = tmp_path / "w" / "naive"
     args = ["forecast", "--model", "naive", "--cell", "500", "--at", "2022-11-01", "--areas"]
-    res = runner.invoke(app, args + ["ward", "--dataset", "met-street-2022", "--out", str(out)])
+    args += ["ward", "--categories", "robbery", "--dataset", "met-street-2022"]
+    res = runner.invoke(app, args + ["--out", str(out)])
     assert res.exit_code == 0, res.output
+    assert "incidents of robbery from the store" in res.output.replace("\n", " ")
     grid = pd.read_csv(out.with_suffix(".csv"))
     wards = pd.read_csv(out.with_name("naive-ward.csv"))
     assert len(wards) == 654 and wards["area_id"].str.startswith("E05").all()
@@ -157,3 +159,4 @@ def test_forecast_aggregated_to_wards(data_dir: Path, tmp_path: Path):
     assert wards["risk"].sum() == pytest.approx(grid["risk"].sum(), rel=0.01)
     snap = json.loads(out.with_name("naive-ward.json").read_text())
     assert RiskSurface.from_dict(snap).to_dict() == snap
+    assert set(snap["data_version"]["categories"]) == {"robbery"}
