@@ -24,41 +24,12 @@ from vigil.clock import FixedClock
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.migrate import upgrade
 from vigil.outcomes.record import evaluate_cases
-from vigil.outcomes.season import SeasonActors, _utc, run_season, season_cia
+from vigil.outcomes.season import SeasonActors, _utc, authorise_planned, run_season
 from vigil.outcomes.simulate import plan_season
 from vigil.roles import Actor, Rank, Role
 
 NOW = datetime(2022, 9, 25, 19, 0, tzinfo=UTC)  # 20:00 BST
 EVALUATOR = Actor("oversight-analyst", Role.OVERSIGHT, Rank.NONE, "Oversight analyst")
-
-
-def _open_to_authorised(service, clock, p, surface, a: SeasonActors) -> int:
-    start, end = _utc(p.start, "Europe/London"), _utc(p.end, "Europe/London")
-    view = service.open_case(
-        a.analyst,
-        trigger="proactive",
-        window=(start, end),
-        resources="two crews on foot",
-        objectives="reduce serious violence in the evening",
-        success_measures=["serious violence against control areas"],
-        cells=[p.area_id],
-        evidence=surface,
-    )
-    cid = int(view.id)
-    service.submit(a.analyst, cid)
-    service.record_consultation(a.commander, cid, "local_commander", "concur", "agreed")
-    service.record_consultation(a.community, cid, "community", "abstain", "neutral")
-    service.attach_impact_assessment(a.community, cid, season_cia(p.area_id, start.date()))
-    service.review_impact_assessment(a.commander, cid, "complete")
-    service.request_authorisation(a.analyst, cid)
-    service.authorise(
-        a.authoriser,
-        cid,
-        conditions="evening only",
-        override_reason="exceptional: evaluation season",
-    )
-    service.notify_oversight(a.authoriser, cid, "authorised")
-    return cid
 
 
 @pytest.fixture(scope="session")
@@ -88,11 +59,11 @@ def quarter_db(tmp_path_factory, march_surface, london_sv):  # noqa: F811
     planned = replace(
         plan[4], start=pd.Timestamp("2022-09-28 18:00"), end=pd.Timestamp("2022-09-29 02:00")
     )
-    planned_id = _open_to_authorised(service, clock, planned, march_surface, a)
+    planned_id = authorise_planned(service, planned, march_surface, a)
     live = replace(
         plan[5], start=pd.Timestamp("2022-09-25 18:00"), end=pd.Timestamp("2022-09-26 02:00")
     )
-    live_id = _open_to_authorised(service, clock, live, march_surface, a)
+    live_id = authorise_planned(service, live, march_surface, a)
     clock.set(_utc(live.start, "Europe/London"))
     service.activate(a.commander, live_id)
     clock.set(NOW)

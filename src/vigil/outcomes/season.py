@@ -90,6 +90,52 @@ def season_cia(area_id: str, on: date) -> dict[str, Any]:
     }
 
 
+def authorise_planned(
+    service: Any,
+    p: PlannedDeployment,
+    surface: RiskSurface,
+    actors: SeasonActors | None = None,
+    tz: str = LOCAL_TZ,
+) -> int:
+    """Open, consult on, assess, authorise and notify oversight of one planned deployment, at the
+    clock's time; the case id. The case is left authorised, not yet activated."""
+    a = actors or SeasonActors()
+    start, end = _utc(p.start, tz), _utc(p.end, tz)
+    view = service.open_case(
+        a.analyst,
+        trigger="proactive",
+        window=(start, end),
+        resources="two armed response vehicles' crews on foot patrol",
+        objectives="reduce serious violence in the area during the evening peak",
+        success_measures=[
+            "serious violence in the area against comparable control areas",
+            "no displacement into the surrounding streets",
+        ],
+        cells=[p.area_id],
+        evidence=surface,
+        justification=f"simulated season deployment {p.label}",
+    )
+    cid = int(view.id)
+    service.submit(a.analyst, cid)
+    service.record_consultation(
+        a.commander, cid, "local_commander", "concur", "the area matches local intelligence"
+    )
+    service.record_consultation(
+        a.community, cid, "community", "abstain", "community groups neutral on a short window"
+    )
+    service.attach_impact_assessment(a.community, cid, season_cia(p.area_id, start.date()))
+    service.review_impact_assessment(a.commander, cid, "assessment complete and proportionate")
+    service.request_authorisation(a.analyst, cid)
+    service.authorise(
+        a.authoriser,
+        cid,
+        conditions="evening window only; body-worn video on throughout",
+        override_reason="simulated season: exceptional deployment accepted for evaluation",
+    )
+    service.notify_oversight(a.authoriser, cid, f"authorised {p.label} for {p.start:%d %b %Y}")
+    return cid
+
+
 def run_season(
     service: Any,
     clock: FixedClock,
@@ -112,38 +158,7 @@ def run_season(
     for p in plan:
         start, end = _utc(p.start, tz), _utc(p.end, tz)
         clock.set(start - timedelta(hours=lead_hours))
-        view = service.open_case(
-            a.analyst,
-            trigger="proactive",
-            window=(start, end),
-            resources="two armed response vehicles' crews on foot patrol",
-            objectives="reduce serious violence in the area during the evening peak",
-            success_measures=[
-                "serious violence in the area against comparable control areas",
-                "no displacement into the surrounding streets",
-            ],
-            cells=[p.area_id],
-            evidence=surface,
-            justification=f"simulated season deployment {p.label}",
-        )
-        cid = int(view.id)
-        service.submit(a.analyst, cid)
-        service.record_consultation(
-            a.commander, cid, "local_commander", "concur", "the area matches local intelligence"
-        )
-        service.record_consultation(
-            a.community, cid, "community", "abstain", "community groups neutral on a short window"
-        )
-        service.attach_impact_assessment(a.community, cid, season_cia(p.area_id, start.date()))
-        service.review_impact_assessment(a.commander, cid, "assessment complete and proportionate")
-        service.request_authorisation(a.analyst, cid)
-        service.authorise(
-            a.authoriser,
-            cid,
-            conditions="evening window only; body-worn video on throughout",
-            override_reason="simulated season: exceptional deployment accepted for evaluation",
-        )
-        service.notify_oversight(a.authoriser, cid, f"authorised {p.label} for {p.start:%d %b %Y}")
+        cid = authorise_planned(service, p, surface, a, tz)
         clock.set(start)
         service.activate(a.commander, cid)
         clock.set(end + timedelta(minutes=1))
