@@ -18,11 +18,11 @@ import pytest
 import shapely
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.cases.lambeth import lambeth_first_half_2022
 from vigil.cases.service import CaseService
 from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
-from vigil.geo.grid import Grid
-from vigil.geo.projection import BNG, to_metres
+from vigil.geo.projection import BNG
 from vigil.roles import Actor, Rank, Role
 
 ANALYST = Actor("u-analyst-1", Role.ANALYST, Rank.NONE)
@@ -49,17 +49,7 @@ def no_breaches(session: Any, case: Any, policy: Any, now: datetime) -> list[Any
 
 @pytest.fixture(scope="session")
 def lambeth_surface(shared_data: Path) -> RiskSurface:
-    frame = pd.read_csv(
-        shared_data / "met-street-2022" / "london_crimes_2022.csv.gz",
-        usecols=["month", "type", "longitude", "latitude", "borough_pip"],
-    )
-    frame = frame[
-        (frame["borough_pip"] == "Lambeth")
-        & frame["type"].isin(["violent or sexual", "weapon possession"])
-        & (frame["month"] <= "2022-06")
-    ]
-    x, y = to_metres(frame["longitude"], frame["latitude"], BNG)
-    grid = Grid.from_bounds(x.min(), y.min(), x.max(), y.max(), cell=250.0, crs=BNG)
+    _, x, y, grid = lambeth_first_half_2022(shared_data, ["violent or sexual", "weapon possession"])
     months = 6
     # expected count in one day: the monthly mean over Jan-Jun spread over 30 days
     risk = grid.counts(x, y) / months / 30.0

@@ -20,13 +20,13 @@ import pandas as pd
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.cases.lambeth import lambeth_first_half_2022
 from tests.impact.test_assessment import complete_cia
 from vigil.cases.policy import Policy, default_policy
 from vigil.cases.service import CaseService
 from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
-from vigil.geo.grid import Grid
-from vigil.geo.projection import BNG, to_metres
+from vigil.geo.projection import BNG
 from vigil.roles import Actor, Rank, Role
 
 ANALYST = Actor("u-analyst", Role.ANALYST)
@@ -45,18 +45,8 @@ FAR = "r22c4"  # 3 km from EXCEPTIONAL
 
 @pytest.fixture(scope="module")
 def surface(shared_data: Path) -> RiskSurface:
-    f = pd.read_csv(
-        shared_data / "met-street-2022/london_crimes_2022.csv.gz",
-        usecols=["month", "type", "longitude", "latitude", "borough_pip"],
-    )
-    f = f[
-        (f["borough_pip"] == "Lambeth")
-        & f["type"].isin(["violent or sexual", "robbery"])
-        & (f["month"] <= "2022-06")
-    ]
-    x, y = to_metres(f["longitude"], f["latitude"], BNG)
-    grid = Grid.from_bounds(x.min(), y.min(), x.max(), y.max(), cell=250.0, crs=BNG)
-    june = (f["month"] == "2022-06").to_numpy()
+    months, x, y, grid = lambeth_first_half_2022(shared_data, ["violent or sexual", "robbery"])
+    june = months == "2022-06"
     risk = grid.counts(x[june], y[june])
     long_run = grid.counts(x, y) / 6
     cx, cy = grid.centres()
