@@ -115,3 +115,12 @@ def hours_by_borough(rows: list[DeploymentRow]) -> dict[str, float]:
     for r in rows:
         out[r.borough] = out.get(r.borough, 0.0) + r.hours
     return dict(sorted(out.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def outcome_counts(rows: list[DeploymentRow]) -> dict[str, int]:
+    """How many deployments had each evaluation verdict ("not yet evaluated" for none)."""
+    out: dict[str, int] = {}
+    for r in rows:
+        key = r.verdict or "not yet evaluated"
+        out[key] = out.get(key, 0) + 1
+    return out

@@ -20,7 +20,11 @@ from vigil.clock import as_utc
 from vigil.outcomes import force_stats
 from vigil.outcomes.displacement import CAVEAT as WDQ_CAVEAT
 from vigil.reports import charts, maps
-from vigil.reports.deployments import DeploymentRow, deployments_between, hours_by_borough
+from vigil.reports.deployments import (
+    deployments_between,
+    hours_by_borough,
+    outcome_counts,
+)
 from vigil.reports.document import Quarter, Report, render
 from vigil.settings import get_settings
 
@@ -87,14 +91,6 @@ def fairness(session: Session, shared: Path, quarter: Quarter, now: datetime) ->
     return {"view": view, "error": None}
 
 
-def _outcome_summary(rows: list[DeploymentRow]) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for r in rows:
-        key = r.verdict or "not yet evaluated"
-        out[key] = out.get(key, 0) + 1
-    return out
-
-
 def build_oversight_report(
     session: Session,
     quarter: str | Quarter,
@@ -121,7 +117,7 @@ def build_oversight_report(
         "urgent": sum(1 for r in deployed if r.urgent),
         "extensions": sum(r.extensions for r in deployed),
         "evaluated": len(evaluated),
-        "outcomes": _outcome_summary(deployed),
+        "outcomes": outcome_counts(deployed),
         "hours_by_borough": {b: round(h, 1) for b, h in hours.items()},
     }
     hours_chart = (

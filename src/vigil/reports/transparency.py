@@ -20,7 +20,12 @@ from sqlalchemy.orm import Session
 
 from vigil.clock import as_utc
 from vigil.reports import maps
-from vigil.reports.deployments import DeploymentRow, deployments_between, hours_by_borough
+from vigil.reports.deployments import (
+    DeploymentRow,
+    deployments_between,
+    hours_by_borough,
+    outcome_counts,
+)
 from vigil.reports.document import Quarter, Report, render
 from vigil.reports.oversight import force_context
 from vigil.settings import get_settings
@@ -53,17 +58,13 @@ def build_transparency_report(
     counts: dict[str, int] = {}
     for r in rows:
         counts[r.borough] = counts.get(r.borough, 0) + 1
-    findings: dict[str, int] = {}
-    for r in rows:
-        key = r.verdict or "not yet evaluated"
-        findings[key] = findings.get(key, 0) + 1
     complete = q.end <= cutoff
     facts: dict[str, Any] = {
         "quarter": q.label,
         "deployments": len(rows),
         "hours": int(sum(hours.values())),
         "boroughs": {b: {"deployments": counts[b], "hours": int(hours[b])} for b in hours},
-        "findings": findings,
+        "findings": outcome_counts(rows),
         "overrides": sum(1 for r in rows if r.overrides),
         "urgent": sum(1 for r in rows if r.urgent),
         "complete": complete,
