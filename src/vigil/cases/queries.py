@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -16,6 +17,22 @@ from vigil.cases.policy import Policy, default_policy
 from vigil.cases.states import ENDED, LIVE, Status, effective_status, lapse
 from vigil.clock import as_utc
 from vigil.db.cases import Case
+
+
+def whole_case() -> list[Any]:
+    """Loader options that bring a case with everything recorded about it: consultations,
+    assessments, authorisations, extensions, notifications and debriefs."""
+    return [
+        selectinload(r)
+        for r in (
+            Case.consultations,
+            Case.assessments,
+            Case.authorisations,
+            Case.extensions,
+            Case.notifications,
+            Case.debriefs,
+        )
+    ]
 
 
 @dataclass(frozen=True)

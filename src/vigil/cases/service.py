@@ -17,14 +17,14 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.audit.log import Category, append, entries_for_case
 from vigil.cases import workflow
 from vigil.cases.area import build_area
 from vigil.cases.evidence import freeze, thaw
 from vigil.cases.policy import Policy, default_policy
-from vigil.cases.queries import overdue_debriefs
+from vigil.cases.queries import overdue_debriefs, whole_case
 from vigil.cases.states import LIVE, Status, effective_status, lapse
 from vigil.cases.text import check_free_text
 from vigil.clock import Clock, as_utc
@@ -41,15 +41,6 @@ from vigil.db.cases import (
 from vigil.errors import PolicyViolation, VigilError
 from vigil.forecast.surface import RiskSurface
 from vigil.roles import Actor
-
-_RELATIONS = (
-    Case.consultations,
-    Case.assessments,
-    Case.authorisations,
-    Case.extensions,
-    Case.notifications,
-    Case.debriefs,
-)
 
 
 class CaseNotFound(VigilError):
@@ -149,7 +140,7 @@ class CaseService:
         stmt = (
             select(Case)
             .where(Case.id == case_id)
-            .options(*(selectinload(r) for r in _RELATIONS))
+            .options(*whole_case())
             .execution_options(populate_existing=True)
         )
         if lock:
@@ -560,7 +551,7 @@ class CaseService:
         now = self._now()
         want = None if status is None else Status(status)
         with self._sf() as s, s.begin():
-            stmt = select(Case).options(*(selectinload(r) for r in _RELATIONS))
+            stmt = select(Case).options(*whole_case())
             if borough is not None:
                 stmt = stmt.where(Case.borough == borough)
             rows = s.execute(stmt.order_by(Case.id.desc())).scalars().all()

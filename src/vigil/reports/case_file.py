@@ -14,11 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from vigil.audit.log import Category, append, entries_for_case
 from vigil.audit.verify import verify_chain
 from vigil.cases.evidence import EvidenceError, thaw
+from vigil.cases.queries import whole_case
 from vigil.cases.states import effective_status
 from vigil.clock import as_utc
 from vigil.db.cases import Case
@@ -57,16 +58,7 @@ def build_case_file(
 ) -> Report:
     """The case file for ``case_id``; with ``actor``, its production is audited."""
     case = session.execute(
-        select(Case)
-        .where(Case.id == case_id)
-        .options(
-            selectinload(Case.consultations),
-            selectinload(Case.assessments),
-            selectinload(Case.authorisations),
-            selectinload(Case.extensions),
-            selectinload(Case.notifications),
-            selectinload(Case.debriefs),
-        )
+        select(Case).where(Case.id == case_id).options(*whole_case())
     ).scalar_one_or_none()
     if case is None:
         raise ReportError(f"case {case_id} does not exist")
