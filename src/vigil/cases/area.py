@@ -78,15 +78,16 @@ def cells_polygon(cells: Sequence[str], surface: RiskSurface) -> BaseGeometry:
 
 @lru_cache(maxsize=1)
 def _borough_shapes() -> tuple[tuple[str, BaseGeometry], ...]:
-    """Borough polygons (EPSG:27700) from vigil.geo.areas when present, else the ONS LAD file."""
+    """Borough polygons (EPSG:27700): vigil.geo.areas' London boroughs, else (that file missing
+    or unreadable) the ONS LAD file."""
     import geopandas as gpd
+
+    from vigil.geo import areas
 
     frame = None
     try:
-        from vigil.geo import areas  # type: ignore[attr-defined]
-
         frame = areas.london_boroughs()
-    except (ImportError, AttributeError, VigilError, OSError):
+    except (VigilError, OSError):
         path = (
             get_settings().shared_data
             / "london-geography"
