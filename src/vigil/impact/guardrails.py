@@ -337,19 +337,15 @@ def evaluate(
 
 # ---------------------------------------------------------------------- over the case database
 class GuardedCase(Protocol):
-    """What :func:`check` reads from a case (the cases engineer's model provides it)."""
+    """What :func:`check` reads from a case: :class:`vigil.cases.workflow.GuardView`, the case
+    with the window being decided and its frozen evidence (a RiskSurface dict, or
+    ``{"surface": ..., "long_run": ...}``; None when none is frozen)."""
 
     id: Any
     area_wkt: str
-
-
-def _attr(obj: Any, *names: str) -> Any:
-    for name in names:
-        if hasattr(obj, name):
-            value = getattr(obj, name)
-            if value is not None:
-                return value
-    return None
+    requested_start: datetime
+    requested_end: datetime
+    evidence: Any
 
 
 def _surface_of(evidence: Any) -> tuple[RiskSurface | None, np.ndarray | None]:
@@ -376,7 +372,7 @@ def _surface_of(evidence: Any) -> tuple[RiskSurface | None, np.ndarray | None]:
 
 def check(
     session: Any,
-    case: Any,
+    case: GuardedCase,
     policy: GuardrailPolicy,
     now: datetime,
     *,
@@ -386,15 +382,15 @@ def check(
     """Every guardrail the case's requested window breaks, given the deployments on record.
 
     Reads the case's area (``area_wkt``, EPSG:27700), requested window (``requested_start`` /
-    ``requested_end``, or ``start``/``end`` given here, e.g. an extension's window) and frozen
-    evidence (``evidence_json``: a RiskSurface dict, or ``{"surface": ..., "long_run": ...}``);
-    past and planned deployments come from ``vigil.cases.queries.deployment_windows``.
+    ``requested_end``, or ``start``/``end`` given here) and frozen ``evidence`` (see
+    :class:`GuardedCase`); past and planned deployments come from
+    ``vigil.cases.queries.deployment_windows``.
     """
     from vigil.cases.queries import deployment_windows
 
-    area = shapely.from_wkt(_attr(case, "area_wkt"))
-    start = start or _attr(case, "requested_start", "window_start", "start")
-    end = end or _attr(case, "requested_end", "window_end", "end")
+    area = shapely.from_wkt(case.area_wkt)
+    start = start or case.requested_start
+    end = end or case.requested_end
     if start is None or end is None:
         raise ValueError(f"case {case.id} has no requested window to check")
     start, end = as_utc(start), as_utc(end)
@@ -405,7 +401,7 @@ def check(
         for w in deployment_windows(session, since, end, now=as_utc(now))
         if str(getattr(w, "status", "")).lower() not in NOT_DEPLOYED
     ]
-    surface, long_run = _surface_of(_attr(case, "evidence_json", "evidence", "evidence_snapshot"))
+    surface, long_run = _surface_of(case.evidence)
     evidence = None
     reason = "no forecast evidence is frozen on this case" if policy.forecast_required else None
     if surface is not None:
