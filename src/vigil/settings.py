@@ -55,3 +55,8 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def shared_data_dir(shared: Path | str | None = None) -> Path:
+    """``shared`` when given, else the configured ``shared_data`` folder."""
+    return Path(shared) if shared is not None else Path(get_settings().shared_data)

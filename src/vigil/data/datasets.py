@@ -14,7 +14,7 @@ import pandas as pd
 
 from vigil.data.readers import read_mapped
 from vigil.errors import DataError
-from vigil.settings import get_settings
+from vigil.settings import shared_data_dir
 
 LONDON_2022_FILE = Path("met-street-2022") / "london_crimes_2022.csv.gz"
 CHICAGO_FILE = (
@@ -22,12 +22,8 @@ CHICAGO_FILE = (
 )
 
 
-def _shared(shared: Path | None) -> Path:
-    return Path(shared) if shared is not None else Path(get_settings().shared_data)
-
-
 def _file(shared: Path | None, rel: Path) -> Path:
-    path = _shared(shared) / rel
+    path = shared_data_dir(shared) / rel
     if not path.is_file():
         raise DataError("bundled dataset not found (set VIGIL_SHARED_DATA)", file=str(path))
     return path

@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from vigil.errors import DataError
 from vigil.geo.projection import BNG, working_crs
-from vigil.settings import get_settings
+from vigil.settings import shared_data_dir
 
 LONDON_BOROUGHS = Path("london-boundaries-extra") / "london_boroughs.gpkg"
 LONDON_WARDS = Path("london-boundaries-extra") / "london_wards.zip"
@@ -121,10 +121,6 @@ def assign_points(
 
 
 # ---------------------------------------------------------------------- ready loaders
-def _shared(shared: Path | None) -> Path:
-    return Path(shared) if shared is not None else Path(get_settings().shared_data)
-
-
 @lru_cache(maxsize=8)
 def _cached(path: Path, id_field: str, name_field: str) -> gpd.GeoDataFrame:
     return load_areas(path, id_field, name_field, crs=BNG)
@@ -132,17 +128,17 @@ def _cached(path: Path, id_field: str, name_field: str) -> gpd.GeoDataFrame:
 
 def london_boroughs(shared: Path | None = None) -> gpd.GeoDataFrame:
     """The 33 London boroughs (32 + City of London), BNG; area_id is the GSS code (E09...)."""
-    return _cached(_shared(shared) / LONDON_BOROUGHS, "gss_code", "name").copy()
+    return _cached(shared_data_dir(shared) / LONDON_BOROUGHS, "gss_code", "name").copy()
 
 
 def london_lsoas(shared: Path | None = None) -> gpd.GeoDataFrame:
     """The 4,835 London LSOAs of 2011 (generalised to 20 m), BNG; area_id is LSOA11CD."""
-    return _cached(_shared(shared) / LONDON_LSOAS, "LSOA11CD", "LSOA11NM").copy()
+    return _cached(shared_data_dir(shared) / LONDON_LSOAS, "LSOA11CD", "LSOA11NM").copy()
 
 
 def london_wards(shared: Path | None = None) -> gpd.GeoDataFrame:
     """The 654 London wards of the 2014-2022 scheme, BNG; area_id is the ward GSS code."""
-    return _cached(_shared(shared) / LONDON_WARDS, "GSS_CODE", "NAME").copy()
+    return _cached(shared_data_dir(shared) / LONDON_WARDS, "GSS_CODE", "NAME").copy()
 
 
 @lru_cache(maxsize=4)
@@ -153,7 +149,7 @@ def _boundary(path: Path) -> BaseGeometry:
 
 def london_boundary(shared: Path | None = None) -> BaseGeometry:
     """Greater London as one (multi)polygon in BNG: the union of the boroughs, cached."""
-    return _boundary(_shared(shared) / LONDON_BOROUGHS)
+    return _boundary(shared_data_dir(shared) / LONDON_BOROUGHS)
 
 
 # ---------------------------------------------------------------------- region checks
@@ -184,7 +180,7 @@ def points_inside(
     polygon file); points without coordinates count as inside (nothing to judge)."""
     from vigil.geo.projection import to_metres
 
-    geom, crs = _region(spec, _shared(shared))
+    geom, crs = _region(spec, shared_data_dir(shared))
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     ok = np.isfinite(lon) & np.isfinite(lat)

@@ -30,7 +30,8 @@ from pydantic import BaseModel, ConfigDict
 from vigil.clock import as_utc
 from vigil.forecast.surface import RiskSurface
 from vigil.impact.guardrails import NOT_DEPLOYED
-from vigil.impact.indicators import GROUPS, _lsoas, _residents, _shared, _street_sv
+from vigil.impact.indicators import GROUPS, _lsoas, _residents, _street_sv
+from vigil.settings import shared_data_dir
 
 #: a forecast is "mainly police-generated" above this share of its training incidents
 POLICE_GENERATED_MAJORITY = 0.5
@@ -93,7 +94,7 @@ def deployment_hours_by_lsoa(
 ) -> pd.Series:
     """Hours deployed per LSOA (windows: ``area_wkt`` in BNG, ``start``, ``end``, ``status``),
     split by the share of each deployment's area in each LSOA; cut at ``until`` if given."""
-    lsoas = _lsoas(_shared(shared))
+    lsoas = _lsoas(shared_data_dir(shared))
     out = pd.Series(0.0, index=lsoas.index)
     for w in windows:
         if str(getattr(w, "status", "")).lower() in NOT_DEPLOYED:
@@ -121,7 +122,7 @@ def flagged_by_lsoa(
         raise ValueError(
             f"the fairness view needs a London surface in EPSG:27700, not {surface.crs}"
         )
-    lsoas = _lsoas(_shared(shared))
+    lsoas = _lsoas(shared_data_dir(shared))
     k = max(1, int(round(top_fraction * len(surface))))
     top = surface.ranking()[:k]
     pts = shapely.points(np.asarray(surface.x)[top], np.asarray(surface.y)[top])
@@ -133,7 +134,7 @@ def flagged_by_lsoa(
 
 def lsoa_groups(shared: Path | None = None) -> pd.DataFrame:
     """Per LSOA: IMD 2019 decile, largest 2011-census ethnic group, residents (mid-2020)."""
-    res = _residents(_shared(shared))
+    res = _residents(shared_data_dir(shared))
     eth = res[[f"eth_{g}" for g in GROUPS]]
     largest = eth.idxmax(axis=1).map(lambda c: str(c).removeprefix("eth_"))
     return pd.DataFrame(
@@ -147,7 +148,7 @@ def lsoa_groups(shared: Path | None = None) -> pd.DataFrame:
 
 def ethnic_shares(shared: Path | None = None) -> pd.DataFrame:
     """Per LSOA, each 2011-census group's share of its residents (columns: GROUPS)."""
-    res = _residents(_shared(shared))
+    res = _residents(shared_data_dir(shared))
     eth = res[[f"eth_{g}" for g in GROUPS]].astype(float)
     eth.columns = list(GROUPS)
     return eth.div(eth.sum(axis=1), axis=0)
@@ -251,7 +252,7 @@ def fairness_view(
     shared: Path | None = None,
 ) -> FairnessView:
     """The view over every deployment window and every (labelled) forecast surface."""
-    root = _shared(shared)
+    root = shared_data_dir(shared)
     groups = lsoa_groups(root)
     sv = _street_sv(root)
     table = groups.assign(

@@ -56,7 +56,7 @@ from vigil.impact.guardrails import (
     percentile_of,
     union_hours,
 )
-from vigil.settings import get_settings
+from vigil.settings import shared_data_dir
 
 #: the census's five broad ethnic groups, in the order every table shows them
 GROUPS: tuple[str, ...] = ("White", "Mixed", "Asian", "Black", "Other")
@@ -90,10 +90,6 @@ class AreaNotFound(VigilError):
 
 
 # ---------------------------------------------------------------------- sources (memoised)
-def _shared(shared: Path | None) -> Path:
-    return Path(shared) if shared is not None else Path(get_settings().shared_data)
-
-
 def _need(path: Path) -> Path:
     if not path.exists():
         raise DataError("dataset not found (set VIGIL_SHARED_DATA)", file=str(path))
@@ -232,7 +228,7 @@ def select_area(
     given = [v for v in (lsoa, ward, polygon) if v is not None]
     if len(given) != 1:
         raise ValueError("give exactly one of lsoa, ward or polygon")
-    root = _shared(shared)
+    root = shared_data_dir(shared)
     lsoas = _lsoas(root)
     if lsoa is not None:
         code = lsoa.strip().upper()
@@ -357,7 +353,7 @@ class AreaIndicators(_Block):
 
 # ---------------------------------------------------------------------- computations
 def area_profile(area: AreaSelection, shared: Path | None = None) -> AreaProfile:
-    res = _residents(_shared(shared))
+    res = _residents(shared_data_dir(shared))
     w = area.lsoa_weights.reindex(res.index).fillna(0.0)
     sel = w > 0
     r, w = res[sel], w[sel]
@@ -423,7 +419,7 @@ def stop_search_indicators(
     area: AreaSelection, shared: Path | None = None
 ) -> tuple[StopSearchIndicators, StopSearchIndicators]:
     """(area level from the one located month, force-wide from every Met month)."""
-    root = _shared(shared)
+    root = shared_data_dir(shared)
     ss = _stop_search(root)
     res = _residents(root)
     # force-wide: the Met does not police the City of London, so its residents are left out
@@ -469,7 +465,7 @@ def violence_trend(
 ) -> ViolenceTrend:
     """Monthly victim-reported serious violence to ``as_of`` (YYYY-MM); the last ``recent``
     months' mean against the mean of the months before them, for the area and for London."""
-    sv = _street_sv(_shared(shared))
+    sv = _street_sv(shared_data_dir(shared))
     months = sorted(m for m in sv["month"].unique() if m <= as_of)
     if len(months) <= recent:
         raise ValueError(f"need more than {recent} months of data up to {as_of}; have {months}")
@@ -504,7 +500,7 @@ def city_comparison(
     """The area's recent serious-violence density and its long-run density, each ranked among
     London's LSOAs; the verdict applies the policy's evidence thresholds to these data."""
     policy = policy or GuardrailPolicy()
-    root = _shared(shared)
+    root = shared_data_dir(shared)
     sv = _street_sv(root)
     lsoas = _lsoas(root)
     km2 = lsoas.geometry.area / 1e6

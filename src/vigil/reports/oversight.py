@@ -26,7 +26,7 @@ from vigil.reports.deployments import (
     outcome_counts,
 )
 from vigil.reports.document import Quarter, Report, render
-from vigil.settings import get_settings
+from vigil.settings import shared_data_dir
 
 
 def force_context(shared: Path, quarter: Quarter) -> dict[str, Any]:
@@ -100,7 +100,7 @@ def build_oversight_report(
 ) -> Report:
     """The oversight report for ``quarter`` (e.g. ``"2022Q3"``) as the clock stands at ``now``."""
     q = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
-    shared = Path(shared) if shared is not None else get_settings().shared_data
+    shared = shared_data_dir(shared)
     now = as_utc(now)
     rows = deployments_between(session, q.start, q.end, now)
     deployed = [r for r in rows if r.activated]

@@ -11,14 +11,14 @@ from vigil.clock import as_utc
 from vigil.outcomes import force_stats
 from vigil.reports import charts
 from vigil.reports.document import Report, ReportError, render
-from vigil.settings import get_settings
+from vigil.settings import shared_data_dir
 
 MEASURES = ("serious_violence", "knife_crime", "homicide")
 
 
 def build_stats_report(year: int, now: datetime, *, shared: Path | None = None) -> Report:
     """London's figures for ``year`` with the years around it, and each borough in ``year``."""
-    shared = Path(shared) if shared is not None else get_settings().shared_data
+    shared = shared_data_dir(shared)
     tables = {m: force_stats.yearly_by_borough(shared, m) for m in MEASURES}
     victims = force_stats.homicide_victims_by_year(shared)
     years = sorted(set(tables["homicide"].london()["year"]))

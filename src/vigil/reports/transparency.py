@@ -28,7 +28,7 @@ from vigil.reports.deployments import (
 )
 from vigil.reports.document import Quarter, Report, render
 from vigil.reports.oversight import force_context
-from vigil.settings import get_settings
+from vigil.settings import shared_data_dir
 
 #: A deployment is published only this long after it ended.
 PUBLICATION_DELAY_DAYS = 28
@@ -50,7 +50,7 @@ def build_transparency_report(
 ) -> Report:
     """The public report for ``quarter`` as publishable at ``now``."""
     q = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
-    shared = Path(shared) if shared is not None else get_settings().shared_data
+    shared = shared_data_dir(shared)
     now = as_utc(now)
     cutoff = now - timedelta(days=delay_days)
     rows = publishable(deployments_between(session, q.start, q.end, now), now, delay_days)
