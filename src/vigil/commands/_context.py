@@ -10,6 +10,8 @@ from vigil.clock import SystemClock
 from vigil.commands.db import database_url
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.migrate import upgrade
+from vigil.errors import VigilError
+from vigil.roles import Actor, Rank, Role
 from vigil.settings import get_settings
 
 
@@ -21,3 +23,19 @@ def session_factory() -> sessionmaker[Session]:
 
 def case_service() -> CaseService:
     return CaseService(session_factory(), SystemClock(), load_policy(get_settings().policy_file))
+
+
+def acting_actor(user: str, role: str, rank: str = "none", borough: str | None = None) -> Actor:
+    """The acting account from ``--as``, ``--role``, ``--rank`` and ``--borough``; an unknown role
+    or rank is refused, naming the option."""
+    try:
+        parsed_role = Role(role)
+    except ValueError:
+        raise VigilError(
+            f"--role '{role}' unknown; expected one of: {', '.join(r.value for r in Role)}"
+        ) from None
+    try:
+        parsed_rank = Rank.parse(rank)
+    except ValueError as exc:
+        raise VigilError(f"--rank: {exc}") from None
+    return Actor(user_id=user, role=parsed_role, rank=parsed_rank, borough=borough)

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from vigil.cases.service import CaseService, CaseView
 from vigil.clock import as_utc
-from vigil.commands._context import case_service
+from vigil.commands._context import acting_actor, case_service
 from vigil.errors import VigilError
 from vigil.roles import Actor, Rank, Role
 
@@ -49,17 +49,7 @@ def _actor(ctx: typer.Context) -> Actor:
     o = ctx.obj or {}
     if not o.get("user") or not o.get("role"):
         raise VigilError("give the acting account: vigil case --as ID --role ROLE [--rank R] ...")
-    try:
-        role = Role(o["role"])
-    except ValueError:
-        raise VigilError(
-            f"--role '{o['role']}' unknown; expected one of: {', '.join(r.value for r in Role)}"
-        ) from None
-    try:
-        rank = Rank.parse(o.get("rank") or "none")
-    except ValueError as exc:
-        raise VigilError(f"--rank: {exc}") from None
-    return Actor(user_id=o["user"], role=role, rank=rank, borough=o.get("borough"))
+    return acting_actor(o["user"], o["role"], o.get("rank") or "none", o.get("borough"))
 
 
 def _when(text: str | None, field: str) -> datetime | None:

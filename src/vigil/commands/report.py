@@ -16,7 +16,6 @@ from rich.console import Console
 from vigil.clock import SystemClock, as_utc
 from vigil.errors import VigilError
 from vigil.reports.document import Report
-from vigil.roles import Actor, Rank, Role
 
 app = typer.Typer(
     help="Reports (oversight, public, case file, statistics) and outcome evaluation.",
@@ -99,10 +98,10 @@ def case(
     at: str | None = AT,
 ) -> None:
     """The case file (its production is written to the audit log)."""
-    from vigil.commands._context import session_factory
+    from vigil.commands._context import acting_actor, session_factory
     from vigil.reports.case_file import build_case_file
 
-    actor = _actor(user, role)
+    actor = acting_actor(user, role)
     with session_factory()() as s, s.begin():
         _write(build_case_file(s, case_id, _now(at), actor=actor), pdf, html)
 
@@ -129,7 +128,7 @@ def evaluate(
 ) -> None:
     """Evaluate ended deployments (difference-in-differences + displacement) and record it."""
     from vigil.cases.evidence import thaw
-    from vigil.commands._context import session_factory
+    from vigil.commands._context import acting_actor, session_factory
     from vigil.data.store import IncidentStore
     from vigil.data.taxonomy import SERIOUS_VIOLENCE
     from vigil.db.cases import Case
@@ -137,7 +136,7 @@ def evaluate(
     from vigil.outcomes.record import evaluate_cases
     from vigil.settings import get_settings
 
-    actor = _actor(user, role)
+    actor = acting_actor(user, role)
     incidents = IncidentStore(get_settings().store_dir).query(
         dataset, categories=sorted(SERIOUS_VIOLENCE)
     )
@@ -154,13 +153,3 @@ def evaluate(
     console.print(f"[bold]{d.verdict}[/]: {d.message}")
     console.print(f"  displacement (WDQ): {ev.wdq.interpretation}")
     console.print(f"  {ev.note}")
-
-
-def _actor(user: str, role: str) -> Actor:
-    try:
-        r = Role(role)
-    except ValueError:
-        raise VigilError(
-            f"--role '{role}' unknown; expected one of: {', '.join(x.value for x in Role)}"
-        ) from None
-    return Actor(user_id=user, role=r, rank=Rank.NONE)
