@@ -14,6 +14,7 @@ Database fixtures (the PostgreSQL machinery lives in tests/db/pg_server.py):
 - ``pg_url``: the same, PostgreSQL only (races, triggers).
 - ``session_factory``: a ``sessionmaker`` over ``vigil.db.engine.make_engine(db_url)``;
   its engine is disposed after the test.
+- ``cli_db``: ``db_url`` set as ``VIGIL_DATABASE_URL`` for tests of the ``vigil`` command.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tests.db.pg_server import PostgresServer, PostgresUnavailable, start_server
 from vigil.clock import FixedClock
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.migrate import upgrade
-from vigil.settings import _find_shared_data
+from vigil.settings import _find_shared_data, get_settings
 
 SHARED = _find_shared_data()
 
@@ -108,3 +109,13 @@ def session_factory(db_url: str) -> Iterator[sessionmaker[Session]]:
         yield make_sessionmaker(engine)
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``db_url`` as the ``vigil`` command's case database (VIGIL_DATABASE_URL; the cached
+    settings are re-read before and after)."""
+    monkeypatch.setenv("VIGIL_DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    yield db_url
+    get_settings.cache_clear()

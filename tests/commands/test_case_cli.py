@@ -4,7 +4,6 @@ on PostgreSQL, with the real clock (windows start now) and the real guardrails."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,18 +12,9 @@ from typer.testing import CliRunner
 
 from tests.cases.conftest import complete_cia
 from vigil.errors import PermissionDenied
-from vigil.settings import get_settings
 
 # a 500 m square around Brixton station (Lambeth), British National Grid
 AREA = "POLYGON((531000 175000,531500 175000,531500 175500,531000 175500,531000 175000))"
-
-
-@pytest.fixture
-def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("VIGIL_DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    yield db_url
-    get_settings.cache_clear()
 
 
 def run(*args: str, user: str = "", role: str = "", rank: str = "none") -> str:

@@ -4,7 +4,7 @@ PostgreSQL): past deployments come from the cases' own windows."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +19,6 @@ from vigil.forecast.surface import RiskSurface
 from vigil.impact.fairness import fairness_from_cases
 from vigil.impact.guardrails import percentile_of
 from vigil.impact.indicators import compute_indicators, select_area
-from vigil.settings import get_settings
 
 
 @pytest.fixture
@@ -79,14 +78,6 @@ def test_fairness_over_cases(
     assert [m.label for m in view.forecasts] == [f"case {a} evidence", f"case {b} evidence"]
     assert all(not m.mainly_police_generated for m in view.forecasts)
     assert sum(r.deployment_hours for r in view.by_imd_decile) == pytest.approx(14.0)
-
-
-@pytest.fixture
-def cli_db(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("VIGIL_DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    yield db_url
-    get_settings.cache_clear()
 
 
 def test_render_a_case_cia(cli_db: str, two_deployments: tuple[int, int], tmp_path: Path) -> None:
