@@ -6,9 +6,10 @@ borough outlines come from ``shared/data/london-geography`` (ONS LAD 2022, gener
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -33,19 +34,20 @@ def borough_shapes(shared: Path) -> tuple[tuple[str, BaseGeometry], ...]:
     return tuple((str(n), g) for n, g in zip(frame[col], frame.geometry, strict=True))
 
 
-def _draw_outline(ax, geom: BaseGeometry, **kw) -> None:  # type: ignore[no-untyped-def]
+def _exteriors(geom: BaseGeometry) -> Iterator[Any]:
+    """The outer ring (x, y) of each polygon in ``geom``; other parts are skipped."""
     for poly in getattr(geom, "geoms", [geom]):
-        if poly.geom_type != "Polygon":
-            continue
-        x, y = poly.exterior.xy
+        if poly.geom_type == "Polygon":
+            yield poly.exterior.xy
+
+
+def _draw_outline(ax, geom: BaseGeometry, **kw) -> None:  # type: ignore[no-untyped-def]
+    for x, y in _exteriors(geom):
         ax.plot(x, y, **kw)
 
 
 def _fill(ax, geom: BaseGeometry, **kw) -> None:  # type: ignore[no-untyped-def]
-    for poly in getattr(geom, "geoms", [geom]):
-        if poly.geom_type != "Polygon":
-            continue
-        x, y = poly.exterior.xy
+    for x, y in _exteriors(geom):
         ax.fill(x, y, **kw)
 
 
