@@ -66,6 +66,18 @@ def _tamper(url: str, *statements: str) -> None:
         engine.dispose()
 
 
+def _cut_tail(sf: sessionmaker[Session], url: str, keep: int) -> None:
+    """Delete every entry after ``keep`` and rewrite the head to match, so the shorter chain is
+    self-consistent."""
+    with sf() as s:
+        prev = s.execute(sa.text(f"SELECT hash FROM audit_log WHERE seq = {keep}")).scalar_one()
+    _tamper(
+        url,
+        f"DELETE FROM audit_log WHERE seq > {keep}",
+        f"UPDATE audit_head SET seq = {keep}, hash = '{prev}'",
+    )
+
+
 def _problems(sf: sessionmaker[Session], checkpoints: list[Checkpoint] | None = None) -> list[str]:
     with sf() as s:
         return verify_chain(s, checkpoints=checkpoints, key=KEY).problems
@@ -152,14 +164,7 @@ def test_cut_off_tail_is_caught_by_a_signed_checkpoint(
     assert code == 0, out
     witness = Checkpoint.load(tmp_path / "cp.json")
     assert witness.seq == 9
-    with populated() as s:
-        prev = s.execute(sa.text("SELECT hash FROM audit_log WHERE seq = 7")).scalar_one()
-    # cut the last two entries and rewrite the head so the shorter chain is self-consistent
-    _tamper(
-        db_url,
-        "DELETE FROM audit_log WHERE seq > 7",
-        f"UPDATE audit_head SET seq = 7, hash = '{prev}'",
-    )
+    _cut_tail(populated, db_url, keep=7)  # the last two entries
     assert _problems(populated) == []  # the chain alone cannot tell
     problems = _problems(populated, [witness])
     assert any("covers entry 9, which is no longer in the log" in p for p in problems)
@@ -200,12 +205,6 @@ def test_periodic_checkpoints_are_stored_and_checked_by_verify(
     with populated() as s, s.begin():
         assert checkpoint_if_due(s, KEY, t + timedelta(hours=1)) is None  # not due yet
         assert checkpoint_if_due(s, KEY, t + timedelta(hours=30)) is None  # nothing new
-    with populated() as s:
-        prev = s.execute(sa.text("SELECT hash FROM audit_log WHERE seq = 8")).scalar_one()
-    _tamper(
-        db_url,
-        "DELETE FROM audit_log WHERE seq = 9",
-        f"UPDATE audit_head SET seq = 8, hash = '{prev}'",
-    )
+    _cut_tail(populated, db_url, keep=8)  # entry 9, the one the stored checkpoint covers
     code, out = _cli("audit", "verify")
     assert code == 1 and "covers entry 9" in out
