@@ -17,7 +17,7 @@ from vigil.cases.queries import deployment_windows
 from vigil.clock import as_utc
 from vigil.db.cases import Authorisation, Case
 from vigil.db.outcomes import OutcomeEvaluation
-from vigil.reports.document import hours_overlap
+from vigil.impact.guardrails import overlap_hours
 
 
 @dataclass
@@ -81,7 +81,7 @@ def deployments_between(
         c = cases[w.case_id]
         on_ground = c.activated_at is not None
         start = as_utc(c.activated_at) if c.activated_at is not None else as_utc(w.start)
-        hours = hours_overlap(start, min(as_utc(w.end), now), since, until) if on_ground else 0.0
+        hours = overlap_hours(start, min(as_utc(w.end), now), since, until) if on_ground else 0.0
         ev = latest.get(c.id)
         rows.append(
             DeploymentRow(

@@ -140,8 +140,3 @@ class Quarter:
     def title(self) -> str:
         names = ["January to March", "April to June", "July to September", "October to December"]
         return f"{names[self.q - 1]} {self.year}"
-
-
-def hours_overlap(start: datetime, end: datetime, lo: datetime, hi: datetime) -> float:
-    s, e = max(as_utc(start), as_utc(lo)), min(as_utc(end), as_utc(hi))
-    return max(0.0, (e - s).total_seconds() / 3600.0)
