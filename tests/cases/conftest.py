@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -199,6 +198,3 @@ def ready_case(service: CaseService, open_case: Callable[..., int]) -> Callable[
 def window_of(service: CaseService, case_id: int) -> tuple[datetime, datetime]:
     view = service.get_case(OVERSIGHT, case_id)
     return view.requested_start, view.requested_end
-
-
-__all__ = ["np"]
