@@ -55,6 +55,8 @@ def _write(report: Report, pdf: Path | None, html: Path | None) -> None:
 PDF = typer.Option(None, "--pdf", help="write the PDF here")
 HTML = typer.Option(None, "--html", help="write the HTML here")
 AT = typer.Option(None, "--at", help="as at this time (ISO; default now)")
+USER = typer.Option(..., "--as", envvar="VIGIL_USER", help="acting account id")
+ROLE = typer.Option(..., "--role", envvar="VIGIL_ROLE", help="acting role")
 
 
 @app.command()
@@ -93,8 +95,8 @@ def case(
     case_id: int = typer.Argument(..., help="case number"),
     pdf: Path | None = PDF,
     html: Path | None = HTML,
-    user: str = typer.Option(..., "--as", envvar="VIGIL_USER", help="acting account id"),
-    role: str = typer.Option(..., "--role", envvar="VIGIL_ROLE", help="acting role"),
+    user: str = USER,
+    role: str = ROLE,
     at: str | None = AT,
 ) -> None:
     """The case file (its production is written to the audit log)."""
@@ -122,8 +124,8 @@ def stats(
 def evaluate(
     case_ids: list[int] = typer.Argument(..., help="one case, or several to pool as a season"),
     dataset: str | None = typer.Option(None, "--dataset", help="incident dataset in the store"),
-    user: str = typer.Option(..., "--as", envvar="VIGIL_USER", help="acting account id"),
-    role: str = typer.Option(..., "--role", envvar="VIGIL_ROLE", help="acting role"),
+    user: str = USER,
+    role: str = ROLE,
     at: str | None = AT,
 ) -> None:
     """Evaluate ended deployments (difference-in-differences + displacement) and record it."""
