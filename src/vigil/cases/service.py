@@ -113,6 +113,11 @@ def _view(case: Case, now: datetime, warnings: list[str] | None = None) -> CaseV
     )
 
 
+def _log_read(s: Session, actor: Actor, now: datetime, action: str, **entry: Any) -> None:
+    """Write a read of case content to the audit log (DPA 2018 s.62: consultation)."""
+    append(s, actor=actor, action=action, category=Category.CONSULTATION, at=now, **entry)
+
+
 class CaseService:
     """The whole life of a case. ``guardrail_check`` defaults to ``vigil.impact.guardrails``."""
 
@@ -527,15 +532,7 @@ class CaseService:
         now = self._now()
         with self._sf() as s, s.begin():
             case = self._load(s, case_id, lock=False)
-            append(
-                s,
-                actor=actor,
-                action="case.read",
-                category=Category.CONSULTATION,
-                at=now,
-                case_id=case.id,
-                justification=purpose,
-            )
+            _log_read(s, actor, now, "case.read", case_id=case.id, justification=purpose)
             return _view(case, now)
 
     def list_cases(
@@ -558,12 +555,11 @@ class CaseService:
             views = [_view(c, now) for c in rows]
             if want is not None:
                 views = [v for v in views if v.status is want]
-            append(
+            _log_read(
                 s,
-                actor=actor,
-                action="case.list",
-                category=Category.CONSULTATION,
-                at=now,
+                actor,
+                now,
+                "case.list",
                 justification=purpose,
                 detail={"case_ids": [v.id for v in views], "status": status, "borough": borough},
             )
@@ -577,12 +573,11 @@ class CaseService:
             if case.evidence_json is None:
                 raise VigilError(f"case {case_id} has no evidence snapshot")
             surface = thaw(case.evidence_json, case.evidence_digest)
-            append(
+            _log_read(
                 s,
-                actor=actor,
-                action="case.evidence.read",
-                category=Category.CONSULTATION,
-                at=now,
+                actor,
+                now,
+                "case.evidence.read",
                 case_id=case.id,
                 detail={"evidence_digest": case.evidence_digest},
             )
@@ -593,12 +588,5 @@ class CaseService:
         with self._sf() as s, s.begin():
             self._load(s, case_id, lock=False)
             entries = entries_for_case(s, case_id)
-            append(
-                s,
-                actor=actor,
-                action="case.audit.read",
-                category=Category.CONSULTATION,
-                at=now,
-                case_id=case_id,
-            )
+            _log_read(s, actor, now, "case.audit.read", case_id=case_id)
             return entries
