@@ -155,6 +155,13 @@ def require_not_requester(case: Case, actor: Actor, policy: Policy, action: str)
         )
 
 
+def require_requester_or_commander(case: Case, actor: Actor, verb: str) -> None:
+    if actor.user_id != case.requester_id and actor.role != Role.LOCAL_COMMANDER:
+        raise PermissionDenied(
+            f"case {case.id}: only its requester or a local commander may {verb} it"
+        )
+
+
 def _record(
     session: Session,
     case: Case,
@@ -431,10 +438,7 @@ def submit(session: Session, case: Case, actor: Actor, now: datetime, policy: Po
     """Submit for consultation; freezes the evidence and the declared success measures."""
     require_state(case, "submit", now)
     require_role(actor, policy.requester_roles, "submit")
-    if actor.user_id != case.requester_id and actor.role != Role.LOCAL_COMMANDER:
-        raise PermissionDenied(
-            f"case {case.id}: only its requester or a local commander may submit it"
-        )
+    require_requester_or_commander(case, actor, "submit")
     if policy.success_measures_required and not case.success_measures:
         raise MissingRequirement(
             f"case {case.id}: submit refused: declare the success measures up front "
@@ -972,10 +976,7 @@ def withdraw(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, reasons: str
 ) -> None:
     require_state(case, "withdraw", now)
-    if actor.user_id != case.requester_id and actor.role != Role.LOCAL_COMMANDER:
-        raise PermissionDenied(
-            f"case {case.id}: only its requester or a local commander may withdraw it"
-        )
+    require_requester_or_commander(case, actor, "withdraw")
     before = case_state(case)
     reason = f"withdrawn: {reasons.strip()}" if reasons else "withdrawn"
     _end(case, now, reason, Status.WITHDRAWN, policy)
