@@ -103,7 +103,10 @@ class Quarter:
     q: int
 
     @classmethod
-    def parse(cls, text: str) -> Quarter:
+    def parse(cls, text: str | Quarter) -> Quarter:
+        """``text`` like "2022Q3" (or a Quarter, returned as it is)."""
+        if isinstance(text, Quarter):
+            return text
         m = _QUARTER.match(text or "")
         if not m:
             raise ReportError(f"quarter '{text}' is not like 2022Q3 (year, Q, 1-4)")

@@ -99,7 +99,7 @@ def build_oversight_report(
     shared: Path | None = None,
 ) -> Report:
     """The oversight report for ``quarter`` (e.g. ``"2022Q3"``) as the clock stands at ``now``."""
-    q = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
+    q = Quarter.parse(quarter)
     shared = shared_data_dir(shared)
     now = as_utc(now)
     rows = deployments_between(session, q.start, q.end, now)

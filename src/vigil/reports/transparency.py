@@ -49,7 +49,7 @@ def build_transparency_report(
     shared: Path | None = None,
 ) -> Report:
     """The public report for ``quarter`` as publishable at ``now``."""
-    q = quarter if isinstance(quarter, Quarter) else Quarter.parse(quarter)
+    q = Quarter.parse(quarter)
     shared = shared_data_dir(shared)
     now = as_utc(now)
     cutoff = now - timedelta(days=delay_days)
