@@ -22,9 +22,10 @@ CHICAGO_DISTRICTS = Path("chicago-aggravated-assaults-2010-2016") / "chicago_pol
 
 
 def _shared(shared: Path | None) -> Path:
-    from vigil.settings import get_settings
+    """``vigil.settings.shared_data_dir``, imported here so the library loads no settings."""
+    from vigil.settings import shared_data_dir
 
-    return Path(shared) if shared is not None else Path(get_settings().shared_data)
+    return shared_data_dir(shared)
 
 
 @lru_cache(maxsize=4)
