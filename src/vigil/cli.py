@@ -45,6 +45,13 @@ def build_app(only: str | None = None) -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
     )
+
+    # A callback keeps the root a group even when it holds one command (``vigil serve``):
+    # Typer would otherwise collapse it into that command and refuse the word "serve".
+    @root.callback()
+    def _root() -> None:
+        """Vigil: accountable, time-limited, intelligence-led patrol deployments."""
+
     for name, module in GROUPS.items():
         if only in (None, name):
             root.add_typer(importlib.import_module(module).app, name=name)
