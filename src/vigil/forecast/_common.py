@@ -19,6 +19,7 @@ from scipy.signal import fftconvolve
 from vigil.data.schema import PRECISION_ORDER, Precision, coarsest_precision
 from vigil.data.taxonomy import CATEGORIES, police_generated_share
 from vigil.errors import ModelInputError
+from vigil.forecast.base import Forecaster
 from vigil.forecast.surface import DRIVER_COLUMNS, RiskSurface
 from vigil.geo.grid import Grid
 
@@ -248,6 +249,26 @@ def cell_sums(grid: Grid, values: np.ndarray, cell: np.ndarray) -> np.ndarray:
     return np.bincount(cell[ok], weights=values[ok], minlength=grid.n_cells).astype(float)
 
 
+def smoothed_bands(
+    past: Past,
+    inside: np.ndarray,
+    grid: Grid,
+    weights: np.ndarray,
+    bandwidth: float,
+    kernel: str = "quartic",
+) -> dict[str, np.ndarray]:
+    """``smooth_on_grid`` of the weighted incidents in ``inside``, one field per age band."""
+    parts = {}
+    for band, mask in age_bands(past).items():
+        m = mask & inside
+        parts[band] = (
+            smooth_on_grid(grid, past.x[m], past.y[m], weights[m], bandwidth, kernel=kernel)
+            if m.any()
+            else np.zeros(grid.n_cells)
+        )
+    return parts
+
+
 # ---------------------------------------------------------------------------------- output
 def age_bands(past: Past) -> dict[str, np.ndarray]:
     """Masks splitting the past incidents into the three driver sources by age.
@@ -306,6 +327,27 @@ def grid_surface(
     )
 
 
+class RateParts(Forecaster):
+    """A model whose ``fit`` leaves, per age band, a field of incidents per cell (``parts_``)
+    observed over ``rate_days_`` days; ``predict`` turns them into a daily rate times the
+    window's length."""
+
+    past_: Past
+    grid_: Grid
+    rate_days_: float
+    parts_: dict[str, np.ndarray]
+
+    def predict(self, start: Any, end: Any) -> RiskSurface:
+        past = getattr(self, "past_", None)
+        s, e, days = check_window(self.name, None if past is None else past.until, start, end)
+        scale = days / self.rate_days_
+        parts = {k: v * scale for k, v in self.parts_.items()}
+        risk = np.sum(list(parts.values()), axis=0)
+        return grid_surface(
+            self.grid_, risk, s, e, self.name, self.get_params(), parts, self.past_.data_version
+        )
+
+
 def check_window(
     model: str, until: float | None, start: Any, end: Any
 ) -> tuple[pd.Timestamp, pd.Timestamp, float]:
@@ -322,6 +364,16 @@ def check_window(
             "a forecast must not overlap its training period"
         )
     return s, e, float(to_days(e) - to_days(s))
+
+
+def history_start(past: Past, window: str | int | float | None, what: str) -> float:
+    """First day (in days) of the history a model learns from: ``window`` back from ``until``,
+    never before the first incident; all of it when ``window`` is None."""
+    offset = parse_window(window, what)
+    if offset is None:
+        return past.start
+    until = pd.Timestamp(past.data_version["until"])
+    return max(past.start, to_days(until - offset))
 
 
 def parse_window(

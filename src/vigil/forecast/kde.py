@@ -16,21 +16,15 @@ import pandas as pd
 
 from vigil.errors import ModelInputError
 from vigil.forecast._common import (
-    Past,
-    age_bands,
-    check_window,
-    grid_surface,
-    parse_window,
+    RateParts,
+    history_start,
     prepare_past,
-    smooth_on_grid,
-    to_days,
+    smoothed_bands,
 )
-from vigil.forecast.base import Forecaster
-from vigil.forecast.surface import RiskSurface
 from vigil.geo.grid import Grid
 
 
-class KernelDensity(Forecaster):
+class KernelDensity(RateParts):
     """Quartic-kernel hotspot surface scaled to an expected count.
 
     Parameters
@@ -64,9 +58,7 @@ class KernelDensity(Forecaster):
         if self.decay_days is not None and self.decay_days <= 0:
             raise ModelInputError(f"kde decay_days must be positive or None, got {self.decay_days}")
         past = prepare_past(incidents, until, grid, self.name)
-        offset = parse_window(self.window, "kde window")
-        until_ts = pd.Timestamp(past.data_version["until"])
-        lo = past.start if offset is None else max(past.start, to_days(until_ts - offset))
+        lo = history_start(past, self.window, "kde window")
         inside = past.t >= lo
         span = max(past.until - lo, 1.0)
         age = past.until - past.t
@@ -77,24 +69,7 @@ class KernelDensity(Forecaster):
             w = np.exp(-age / self.decay_days)
             # integral of the decay weight over the history: the "effective days" observed
             self.rate_days_ = self.decay_days * (1.0 - np.exp(-span / self.decay_days))
-        self.past_: Past = past
+        self.past_ = past
         self.grid_ = grid
-        self.parts_ = {}
-        for band, mask in age_bands(past).items():
-            m = mask & inside
-            self.parts_[band] = (
-                smooth_on_grid(grid, past.x[m], past.y[m], w[m], self.bandwidth)
-                if m.any()
-                else np.zeros(grid.n_cells)
-            )
+        self.parts_ = smoothed_bands(past, inside, grid, w, self.bandwidth)
         return self
-
-    def predict(self, start: Any, end: Any) -> RiskSurface:
-        past = getattr(self, "past_", None)
-        s, e, days = check_window(self.name, None if past is None else past.until, start, end)
-        scale = days / self.rate_days_
-        parts = {k: v * scale for k, v in self.parts_.items()}
-        risk = np.sum(list(parts.values()), axis=0)
-        return grid_surface(
-            self.grid_, risk, s, e, self.name, self.get_params(), parts, self.past_.data_version
-        )

@@ -19,11 +19,10 @@ import pandas as pd
 from vigil.errors import ModelInputError
 from vigil.forecast._common import (
     Past,
-    age_bands,
     check_window,
     grid_surface,
     prepare_past,
-    smooth_on_grid,
+    smoothed_bands,
 )
 from vigil.forecast.base import Forecaster
 from vigil.forecast.surface import RiskSurface
@@ -65,16 +64,7 @@ class ProspectiveHotspot(Forecaster):
         self.grid_ = grid
         self.rate_days_ = min(self.window_days, past.span_days)
         self.n_window_ = int((inside & (past.cell >= 0)).sum())
-        self.parts_ = {}
-        for band, mask in age_bands(past).items():
-            m = mask & inside
-            self.parts_[band] = (
-                smooth_on_grid(
-                    grid, past.x[m], past.y[m], w[m], self.bandwidth, kernel="inverse_distance"
-                )
-                if m.any()
-                else np.zeros(grid.n_cells)
-            )
+        self.parts_ = smoothed_bands(past, inside, grid, w, self.bandwidth, "inverse_distance")
         return self
 
     def predict(self, start: Any, end: Any) -> RiskSurface:

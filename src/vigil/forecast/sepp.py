@@ -29,7 +29,7 @@ from vigil.forecast._common import (
     as_timestamp,
     check_window,
     grid_surface,
-    parse_window,
+    history_start,
     prepare_past,
     smooth_on_grid,
     to_days,
@@ -92,11 +92,10 @@ class GridSEPP(Forecaster):
         if int(self.max_iter) < 1:
             raise ModelInputError(f"sepp max_iter must be at least 1, got {self.max_iter}")
         past = prepare_past(incidents, until, grid, self.name, requires=self.requires_precision)
-        offset = parse_window(self.window, "sepp window")
-        until_ts = pd.Timestamp(past.data_version["until"])
-        lo = past.start if offset is None else max(past.start, to_days(until_ts - offset))
+        lo = history_start(past, self.window, "sepp window")
         keep = (past.cell >= 0) & (past.t >= lo)
         if keep.sum() < 10:
+            until_ts = pd.Timestamp(past.data_version["until"])
             raise ModelInputError(
                 f"sepp: only {int(keep.sum())} incidents fall in the grid before {until_ts}; "
                 "at least 10 are needed to separate background from triggering"
