@@ -19,6 +19,7 @@ from vigil.forecast.registry import make_model
 from vigil.forecast.surface import RiskSurface
 from vigil.geo.grid import Grid
 from vigil.geo.projection import BNG, with_xy
+from vigil.roles import Role
 from vigil.settings import _find_shared_data
 
 SHARED = _find_shared_data()
@@ -36,6 +37,8 @@ ACCOUNTS = [
     ("oversight", "oversight", "none", None),
     ("admin", "administrator", "none", None),
 ]
+#: the first account of each role (reversed, so the first one listed wins)
+USER_OF = {Role(role): username for username, role, _, _ in reversed(ACCOUNTS)}
 
 
 @lru_cache(maxsize=1)

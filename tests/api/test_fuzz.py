@@ -7,6 +7,7 @@ from __future__ import annotations
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.api._fixtures import USER_OF
 from vigil.api.deps import allowed_roles, api_routes
 from vigil.roles import Role
 
@@ -20,14 +21,6 @@ PREFERENCE = [
     Role.OVERSIGHT,
     Role.ADMINISTRATOR,
 ]
-USER_OF = {
-    Role.ANALYST: "analyst",
-    Role.LOCAL_COMMANDER: "commander",
-    Role.COMMUNITY_LEAD: "lead",
-    Role.AUTHORISING_OFFICER: "ao",
-    Role.OVERSIGHT: "oversight",
-    Role.ADMINISTRATOR: "admin",
-}
 #: operations that would change what the other operations see for everyone (the shared clock)
 SKIP = {("POST", "/api/testing/clock")}
 

@@ -8,19 +8,10 @@ import re
 
 import pytest
 
+from tests.api._fixtures import USER_OF
 from tests.api.conftest import bearer
 from vigil.api.deps import allowed_roles, api_routes
 from vigil.roles import Role
-
-#: a user of each role in the test accounts
-USER_OF = {
-    Role.ANALYST: "analyst",
-    Role.LOCAL_COMMANDER: "commander",
-    Role.COMMUNITY_LEAD: "lead",
-    Role.AUTHORISING_OFFICER: "ao",
-    Role.OVERSIGHT: "oversight",
-    Role.ADMINISTRATOR: "admin",
-}
 
 
 def _operations(app):
