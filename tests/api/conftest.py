@@ -23,8 +23,11 @@ def real_surface():
     return _fixtures.surface()
 
 
-def build_app(tmp: Path, surface, policy_file: Path | None = None):
-    """(app, clock, tokens by username) over a fresh database in ``tmp``."""
+def build_app(
+    tmp: Path, surface, policy_file: Path | None = None, *, enable_test_clock: bool = True
+):
+    """(app, clock, tokens by username) over a fresh database in ``tmp``, one account per role
+    (``_fixtures.ACCOUNTS``); the browser tests serve it too (tests/web/conftest.py)."""
     url = f"sqlite:///{tmp / 'vigil.db'}"
     migrate.upgrade(url)
     sf = make_sessionmaker(make_engine(url))
@@ -32,7 +35,7 @@ def build_app(tmp: Path, surface, policy_file: Path | None = None):
     settings = Settings(
         data_dir=tmp,
         database_url=url,
-        enable_test_clock=True,
+        enable_test_clock=enable_test_clock,
         shared_data=_fixtures.SHARED,
         policy_file=policy_file,
     )
@@ -52,7 +55,7 @@ def build_app(tmp: Path, surface, policy_file: Path | None = None):
             role,
             rank=rank,
             borough=borough,
-            display_name=f"{role.replace('_', ' ')} ({username})",
+            display_name=f"{role.replace('_', ' ').title()} ({username})",
         )
         tokens[username] = ids.issue_token(user, "tests")
     return app, clock, tokens

@@ -7,18 +7,12 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tests.api import _fixtures
-from vigil.api import create_app
-from vigil.api.history import frame_history_source
-from vigil.clock import FixedClock
-from vigil.db import migrate
-from vigil.db.engine import make_engine, make_sessionmaker
-from vigil.settings import Settings
+from tests.api.conftest import build_app
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -45,30 +39,9 @@ def live(tmp_path_factory):
     """(base_url, clock) of a running server."""
     import uvicorn
 
-    tmp: Path = tmp_path_factory.mktemp("web")
-    url = f"sqlite:///{tmp / 'vigil.db'}"
-    migrate.upgrade(url)
-    sf = make_sessionmaker(make_engine(url))
-    clock = FixedClock(datetime(2022, 7, 1, 9, 0, tzinfo=UTC))
-    settings = Settings(data_dir=tmp, database_url=url, shared_data=_fixtures.SHARED)
-    surface = _fixtures.surface()
-    app = create_app(
-        settings,
-        clock,
-        sf,
-        surface_source=lambda: surface,
-        history_source=frame_history_source(_fixtures.violence()),
+    app, clock, _ = build_app(
+        tmp_path_factory.mktemp("web"), _fixtures.surface(), enable_test_clock=False
     )
-    ids = app.state.ctx.identity
-    for username, role, rank, borough in _fixtures.ACCOUNTS:
-        ids.create_user(
-            username,
-            _fixtures.PASSWORD,
-            role,
-            rank=rank,
-            borough=borough,
-            display_name=f"{role.replace('_', ' ').title()} ({username})",
-        )
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
