@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -81,6 +81,41 @@ def tokens(app_env):
 
 def bearer(tokens, username):
     return {"Authorization": f"Bearer {tokens[username]}"}
+
+
+def post_as(client, tokens, user, path, body=None, status=200):
+    """POST ``body`` as ``user`` with a bearer token; the reply's JSON, once its status is
+    ``status``."""
+    r = client.post(path, json=body or {}, headers=bearer(tokens, user))
+    assert r.status_code == status, f"{user} {path}: {r.status_code} {r.text}"
+    return r.json()
+
+
+def open_case(
+    client,
+    tokens,
+    clock,
+    user="analyst",
+    *,
+    start_in=timedelta(hours=1),
+    hours=8,
+    area=0,
+    **fields,
+):
+    """A new draft case (the API's JSON) on the ``area``-th cell of the current forecast, from
+    ``start_in`` after now until ``hours`` after now, opened by ``user``."""
+    top = client.get(f"/api/forecasts/current/top?k={area + 1}", headers=bearer(tokens, user))
+    now = clock.now()
+    body = {
+        "cells": [top.json()[area]["area_id"]],
+        "start": (now + start_in).isoformat(),
+        "end": (now + timedelta(hours=hours)).isoformat(),
+        "resources": "Officers on foot",
+        "objectives": "Prevent serious violence",
+        "success_measures": ["No knife injuries"],
+        **fields,
+    }
+    return post_as(client, tokens, user, "/api/cases", body, status=201)
 
 
 def browser_login(app, username: str) -> TestClient:

@@ -8,46 +8,22 @@ from __future__ import annotations
 from datetime import timedelta
 
 from tests.api._flow import cia_json
-from tests.api.conftest import bearer
+from tests.api.conftest import bearer, open_case, post_as
 
-
-def _post(client, tokens, user, path, body=None, status=200):
-    r = client.post(path, json=body or {}, headers=bearer(tokens, user))
-    assert r.status_code == status, f"{user} {path}: {r.status_code} {r.text}"
-    return r.json()
-
-
-def _open(client, tokens, clock, trigger="proactive", hours=8, area=0):
-    top = client.get("/api/forecasts/current/top?k=2", headers=bearer(tokens, "analyst")).json()
-    now = clock.now()
-    return _post(
-        client,
-        tokens,
-        "analyst",
-        "/api/cases",
-        {
-            "trigger": trigger,
-            "cells": [top[area]["area_id"]],
-            "start": (now + timedelta(minutes=5)).isoformat(),
-            "end": (now + timedelta(hours=hours)).isoformat(),
-            "resources": "Officers on foot",
-            "objectives": "Prevent serious violence",
-            "success_measures": ["No knife injuries"],
-        },
-        status=201,
-    )["id"]
+#: the cases here start five minutes from now
+SOON = timedelta(minutes=5)
 
 
 def _consulted(client, tokens, cid):
-    _post(client, tokens, "analyst", f"/api/cases/{cid}/submit")
-    _post(
+    post_as(client, tokens, "analyst", f"/api/cases/{cid}/submit")
+    post_as(
         client,
         tokens,
         "commander",
         f"/api/cases/{cid}/consultations",
         {"consultee": "local_commander", "position": "concur", "reasons": "Agreed."},
     )
-    _post(
+    post_as(
         client,
         tokens,
         "lead",
@@ -58,9 +34,9 @@ def _consulted(client, tokens, cid):
 
 def test_withdraw_and_refuse(app_env, client, tokens):
     _, clock, _ = app_env
-    cid = _open(client, tokens, clock)
+    cid = open_case(client, tokens, clock, start_in=SOON, trigger="proactive")["id"]
     assert (
-        _post(
+        post_as(
             client,
             tokens,
             "analyst",
@@ -69,9 +45,9 @@ def test_withdraw_and_refuse(app_env, client, tokens):
         )["status"]
         == "withdrawn"
     )
-    cid = _open(client, tokens, clock)
+    cid = open_case(client, tokens, clock, start_in=SOON, trigger="proactive")["id"]
     _consulted(client, tokens, cid)
-    refused = _post(
+    refused = post_as(
         client,
         tokens,
         "ao",
@@ -84,9 +60,9 @@ def test_withdraw_and_refuse(app_env, client, tokens):
 
 def test_urgent_ratify_extend_cancel_close(app_env, client, tokens):
     _, clock, _ = app_env
-    cid = _open(client, tokens, clock, trigger="reactive", hours=6, area=1)
+    cid = open_case(client, tokens, clock, start_in=SOON, hours=6, area=1, trigger="reactive")["id"]
     _consulted(client, tokens, cid)
-    urgent = _post(
+    urgent = post_as(
         client,
         tokens,
         "ao2",
@@ -99,11 +75,11 @@ def test_urgent_ratify_extend_cancel_close(app_env, client, tokens):
     )
     assert urgent["status"] == "authorised" and urgent["urgent"] and urgent["ratify_by"]
     # ratification needs the reviewed CIA and another officer than the urgent one
-    base = _post(client, tokens, "lead", f"/api/cases/{cid}/impact-assessment/draft")
+    base = post_as(client, tokens, "lead", f"/api/cases/{cid}/impact-assessment/draft")
     content = client.get(
         f"/api/cases/{cid}/impact-assessment", headers=bearer(tokens, "lead")
     ).json()["content"]
-    done = _post(
+    done = post_as(
         client,
         tokens,
         "lead",
@@ -111,7 +87,7 @@ def test_urgent_ratify_extend_cancel_close(app_env, client, tokens):
         cia_json(content, "ao", clock.now().date().isoformat()),
     )
     assert base["id"] == cid and done["assessments"][-1]["missing"] == []
-    _post(
+    post_as(
         client,
         tokens,
         "commander",
@@ -122,22 +98,22 @@ def test_urgent_ratify_extend_cancel_close(app_env, client, tokens):
         f"/api/cases/{cid}/ratify", json={"reasons": "mine"}, headers=bearer(tokens, "ao2")
     )
     assert r.status_code in (403, 409) and "ratify" in r.json()["detail"]
-    ratified = _post(
+    ratified = post_as(
         client, tokens, "ao", f"/api/cases/{cid}/ratify", {"reasons": "Ratified: proportionate."}
     )
     assert ratified["ratified_at"]
-    _post(client, tokens, "ao", f"/api/cases/{cid}/notify-oversight", {"message": "Urgent case."})
+    post_as(client, tokens, "ao", f"/api/cases/{cid}/notify-oversight", {"message": "Urgent case."})
     clock.advance(timedelta(minutes=10))
-    _post(client, tokens, "commander", f"/api/cases/{cid}/activate")
+    post_as(client, tokens, "commander", f"/api/cases/{cid}/activate")
     # an extension needs the CIA reviewed again since the last decision
-    _post(
+    post_as(
         client,
         tokens,
         "commander",
         f"/api/cases/{cid}/impact-assessment/review",
         {"notes": "Still sufficient for an extension."},
     )
-    extended = _post(
+    extended = post_as(
         client,
         tokens,
         "ao",
@@ -145,7 +121,7 @@ def test_urgent_ratify_extend_cancel_close(app_env, client, tokens):
         {"hours": 3, "reasons": "Suspects still at large.", "override_reason": "Continuing risk."},
     )
     assert extended["extensions"][0]["hours"] == 3
-    cancelled = _post(
+    cancelled = post_as(
         client,
         tokens,
         "commander",
@@ -153,14 +129,14 @@ def test_urgent_ratify_extend_cancel_close(app_env, client, tokens):
         {"reasons": "Arrests made; standing down."},
     )
     assert cancelled["status"] == "cancelled" and cancelled["debrief_due"]
-    _post(
+    post_as(
         client,
         tokens,
         "commander",
         f"/api/cases/{cid}/debrief",
         {"what_happened": "Stood down early.", "incidents": 0, "complaints": 0},
     )
-    closed = _post(client, tokens, "oversight", f"/api/cases/{cid}/close", {"notes": "Reviewed."})
+    closed = post_as(client, tokens, "oversight", f"/api/cases/{cid}/close", {"notes": "Reviewed."})
     assert closed["status"] == "closed"
     html = client.get(f"/api/reports/cases/{cid}", headers=bearer(tokens, "oversight"))
     assert html.status_code == 200 and f"{cid}" in html.text

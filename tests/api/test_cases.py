@@ -8,13 +8,7 @@ from datetime import timedelta
 import pytest
 
 from tests.api._flow import cia_json
-from tests.api.conftest import bearer
-
-
-def _post(client, tokens, user, path, body=None, status=200):
-    r = client.post(path, json=body or {}, headers=bearer(tokens, user))
-    assert r.status_code == status, f"{user} {path}: {r.status_code} {r.text}"
-    return r.json()
+from tests.api.conftest import bearer, post_as
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +21,7 @@ def test_full_case_life_through_the_api(app_env, client, tokens, hotspot):
     app, clock, _ = app_env
     now = clock.now()
     start, end = now + timedelta(hours=1), now + timedelta(hours=13)
-    case = _post(
+    case = post_as(
         client,
         tokens,
         "analyst",
@@ -46,15 +40,15 @@ def test_full_case_life_through_the_api(app_env, client, tokens, hotspot):
     assert case["status"] == "draft" and case["borough"] == "Westminster"
     assert case["evidence_model"] == "naive" and len(case["evidence_digest"]) == 64
 
-    _post(client, tokens, "analyst", f"/api/cases/{cid}/submit")
-    _post(
+    post_as(client, tokens, "analyst", f"/api/cases/{cid}/submit")
+    post_as(
         client,
         tokens,
         "commander",
         f"/api/cases/{cid}/consultations",
         {"consultee": "local_commander", "position": "concur", "reasons": "Supported locally."},
     )
-    _post(
+    post_as(
         client,
         tokens,
         "lead",
@@ -62,14 +56,14 @@ def test_full_case_life_through_the_api(app_env, client, tokens, hotspot):
         {"consultee": "community", "position": "concur", "reasons": "IAG supports it."},
     )
 
-    drafted = _post(client, tokens, "lead", f"/api/cases/{cid}/impact-assessment/draft")
+    drafted = post_as(client, tokens, "lead", f"/api/cases/{cid}/impact-assessment/draft")
     assert drafted["assessments"][-1]["status"] == "incomplete"
     base = client.get(f"/api/cases/{cid}/impact-assessment", headers=bearer(tokens, "lead")).json()[
         "content"
     ]
     assert base["area_profile"]["population"] > 0
     ao = client.get("/api/me", headers=bearer(tokens, "ao")).json()
-    done = _post(
+    done = post_as(
         client,
         tokens,
         "lead",
@@ -77,14 +71,14 @@ def test_full_case_life_through_the_api(app_env, client, tokens, hotspot):
         cia_json(base, ao["id"], now.date().isoformat()),
     )
     assert done["assessments"][-1]["missing"] == [], done["assessments"][-1]["missing"]
-    _post(
+    post_as(
         client,
         tokens,
         "ao",
         f"/api/cases/{cid}/impact-assessment/review",
         {"notes": "Proportionate; mitigations adequate."},
     )
-    _post(client, tokens, "lead", f"/api/cases/{cid}/request-authorisation")
+    post_as(client, tokens, "lead", f"/api/cases/{cid}/request-authorisation")
 
     # the analyst who asked cannot authorise: refused at the route by the policy's roles
     r = client.post(
@@ -92,7 +86,7 @@ def test_full_case_life_through_the_api(app_env, client, tokens, hotspot):
     )
     assert r.status_code == 403 and "authorising_officer" in r.json()["detail"]
 
-    authorised = _post(
+    authorised = post_as(
         client,
         tokens,
         "ao",
@@ -103,7 +97,7 @@ def test_full_case_life_through_the_api(app_env, client, tokens, hotspot):
         },
     )
     assert authorised["status"] == "authorised"
-    _post(
+    post_as(
         client,
         tokens,
         "ao",
@@ -115,12 +109,12 @@ def test_full_case_life_through_the_api(app_env, client, tokens, hotspot):
     assert any(n["case_id"] == cid and n["kind"] == "authorisation:initial" for n in feed)
 
     clock.advance(timedelta(hours=2))
-    assert _post(client, tokens, "commander", f"/api/cases/{cid}/activate")["status"] == "active"
+    assert post_as(client, tokens, "commander", f"/api/cases/{cid}/activate")["status"] == "active"
     clock.advance(timedelta(hours=12))
     read = client.get(f"/api/cases/{cid}", headers=bearer(tokens, "oversight")).json()
     assert read["status"] == "expired" and read["lapsed"] == "authorised window ended"
 
-    debriefed = _post(
+    debriefed = post_as(
         client,
         tokens,
         "commander",

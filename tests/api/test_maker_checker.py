@@ -4,13 +4,11 @@ a case still cannot authorise it (maker-checker), and a second officer can take 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import bearer, build_app
+from tests.api.conftest import bearer, build_app, open_case
 
 
 @pytest.fixture(scope="module")
@@ -32,23 +30,9 @@ def env(tmp_path_factory, real_surface):
 
 def test_requesting_officer_cannot_authorise_own_case(env):
     client, clock, tokens = env
-    top = client.get("/api/forecasts/current/top?k=1", headers=bearer(tokens, "ao")).json()
-    now = clock.now()
-    r = client.post(
-        "/api/cases",
-        json={
-            "cells": [top[0]["area_id"]],
-            "start": (now + timedelta(hours=1)).isoformat(),
-            "end": (now + timedelta(hours=7)).isoformat(),
-            "resources": "Officers on foot",
-            "objectives": "Prevent serious violence",
-            "success_measures": ["No knife injuries"],
-        },
-        headers=bearer(tokens, "ao"),
-    )
-    assert r.status_code == 201, r.text
-    cid = r.json()["id"]
-    assert r.json()["policy_version"] == "test-ao-may-request"
+    case = open_case(client, tokens, clock, "ao", hours=7)
+    cid = case["id"]
+    assert case["policy_version"] == "test-ao-may-request"
     for user, path, body in [
         ("ao", "submit", {}),
         (

@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from tests.api.conftest import bearer, browser_login
+from tests.api.conftest import bearer, browser_login, open_case
 
 HTML = {"Accept": "text/html"}
 
 
-def _open_case(client, tokens, clock):
-    top = client.get("/api/forecasts/current/top?k=1", headers=bearer(tokens, "analyst")).json()
-    now = clock.now()
-    r = client.post(
-        "/api/cases",
-        json={
-            "cells": [top[0]["area_id"]],
-            "start": (now + timedelta(hours=1)).isoformat(),
-            "end": (now + timedelta(hours=9)).isoformat(),
-            "resources": "Officers on foot",
-            "objectives": "Prevent serious violence",
-            "success_measures": ["No knife injuries"],
-        },
-        headers=bearer(tokens, "analyst"),
-    )
-    assert r.status_code == 201, r.text
-    return r.json()["id"]
-
-
 def test_case_page_renders_for_every_reader_and_audits_the_read(app_env, client, tokens):
     app, clock, _ = app_env
-    cid = _open_case(client, tokens, clock)
+    cid = open_case(client, tokens, clock, hours=9)["id"]
     for user in ("analyst", "commander", "lead", "ao", "oversight"):
         c = browser_login(app, user)
         r = c.get(f"/cases/{cid}", headers=HTML)
@@ -49,7 +28,7 @@ def test_case_page_renders_for_every_reader_and_audits_the_read(app_env, client,
 
 def test_forms_follow_the_policy(app_env, client, tokens):
     app, clock, _ = app_env
-    cid = _open_case(client, tokens, clock)
+    cid = open_case(client, tokens, clock, hours=9)["id"]
     analyst = browser_login(app, "analyst").get(f"/cases/{cid}", headers=HTML).text
     assert 'id="form-submit"' in analyst and 'id="form-authorise"' not in analyst
     overseer = browser_login(app, "oversight").get(f"/cases/{cid}", headers=HTML).text
@@ -60,7 +39,7 @@ def test_refused_action_shows_the_reason_on_the_case_page(app_env, client, token
     import re
 
     app, clock, _ = app_env
-    cid = _open_case(client, tokens, clock)
+    cid = open_case(client, tokens, clock, hours=9)["id"]
     c = browser_login(app, "analyst")
     page = c.get(f"/cases/{cid}", headers=HTML).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
@@ -101,7 +80,7 @@ def test_pages_refuse_wrong_roles_with_a_clear_page(app_env):
 
 def test_case_list_filters_by_effective_status(app_env, client, tokens):
     app, clock, _ = app_env
-    cid = _open_case(client, tokens, clock)
+    cid = open_case(client, tokens, clock, hours=9)["id"]
     c = browser_login(app, "oversight")
     drafts = c.get("/cases?status=draft", headers=HTML).text
     assert f'href="/cases/{cid}"' in drafts
