@@ -40,7 +40,7 @@ Definitions and sources:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import gammaln
@@ -155,6 +155,11 @@ def _prorata_take(order_key: np.ndarray, area: np.ndarray, target: float) -> np.
     return _Ranked(order_key, area).weights(target)
 
 
+def _hits(order_key: np.ndarray, observed: np.ndarray, area: np.ndarray, fraction: float) -> Any:
+    """Incidents inside the top ``fraction`` of the area taken in decreasing ``order_key``."""
+    return (_prorata_take(order_key, area, fraction * area.sum()) * observed).sum()
+
+
 def _rank_key(risk: np.ndarray, area: np.ndarray, by_density: bool) -> np.ndarray:
     """What areas are ranked by: risk, or risk per m^2 when areas differ in size by design.
 
@@ -194,8 +199,7 @@ def hit_rate(
     total = o.sum()
     if total <= 0:
         return float("nan")
-    w = _prorata_take(r, a, f * a.sum())
-    return float((w * o).sum() / total)
+    return float(_hits(r, o, a, f) / total)
 
 
 def pai(
@@ -215,8 +219,7 @@ def max_hits(
     _, o, a = _check(np.zeros(len(observed)), observed, area_m2)
     f = _check_fraction(fraction)
     # zero-count areas tie at density 0 and add nothing, so tie handling cannot change the sum
-    w = _prorata_take(_density(o, a), a, f * a.sum())
-    return float((w * o).sum())
+    return float(_hits(_density(o, a), o, a, f))
 
 
 def pei(
@@ -230,8 +233,7 @@ def pei(
     best = max_hits(o, a, fraction)
     if best <= 0:
         return float("nan")
-    w = _prorata_take(r, a, _check_fraction(fraction) * a.sum())
-    return float((w * o).sum() / best)
+    return float(_hits(r, o, a, _check_fraction(fraction)) / best)
 
 
 def pei_star(
@@ -258,8 +260,7 @@ def pei_star(
     if a_star <= 0 or n_star <= 0:
         return float("nan")
     pai_star = (n_star / total_n) / (a_star / total_a)
-    w = _prorata_take(r, a, target)
-    pai_value = ((w * o).sum() / total_n) / f
+    pai_value = (_hits(r, o, a, f) / total_n) / f
     return float(pai_value / pai_star)
 
 
