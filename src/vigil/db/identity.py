@@ -152,6 +152,23 @@ def _user(row: UserRow) -> User:
     )
 
 
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise IdentityError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _by_username(s: Session, username: str) -> UserRow | None:
+    """The account of ``username`` (usernames are stored stripped and lower-case)."""
+    return s.scalar(select(UserRow).where(UserRow.username == username.strip().lower()))
+
+
+def _account(s: Session, user_id: str) -> UserRow:
+    row = s.get(UserRow, user_id)
+    if row is None:
+        raise IdentityError(f"no account with id '{user_id}'")
+    return row
+
+
 def csrf_for(csrf_secret: str) -> str:
     """The CSRF token a form of this session must carry (bound to the session, not guessable)."""
     return hmac.new(csrf_secret.encode(), b"vigil-csrf", hashlib.sha256).hexdigest()
@@ -208,8 +225,8 @@ class IdentityStore:
             raise IdentityError("an authorising_officer account needs a police rank (--rank)")
         if role is Role.LOCAL_COMMANDER and not borough:
             raise IdentityError("a local_commander account needs a borough (--borough)")
-        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-            raise IdentityError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        if password is not None:
+            _check_password(password)
         row = UserRow(
             id=str(uuid.uuid4()),
             username=username,
@@ -235,7 +252,7 @@ class IdentityStore:
 
     def get_by_username(self, username: str) -> User | None:
         with self._sf() as s:
-            row = s.scalar(select(UserRow).where(UserRow.username == username.strip().lower()))
+            row = _by_username(s, username)
             return None if row is None else _user(row)
 
     def list_users(self) -> list[User]:
@@ -244,21 +261,15 @@ class IdentityStore:
 
     def set_active(self, user_id: str, active: bool) -> None:
         with self._sf.begin() as s:
-            row = s.get(UserRow, user_id)
-            if row is None:
-                raise IdentityError(f"no account with id '{user_id}'")
-            row.active = active
+            _account(s, user_id).active = active
             if not active:
                 s.query(SessionRow).filter(SessionRow.user_id == user_id).delete()
 
     def set_password(self, user_id: str, password: str) -> None:
         """Replace an account's password; its browser sessions end."""
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise IdentityError(f"password must be at least {MIN_PASSWORD_LENGTH} characters")
+        _check_password(password)
         with self._sf.begin() as s:
-            row = s.get(UserRow, user_id)
-            if row is None:
-                raise IdentityError(f"no account with id '{user_id}'")
+            row = _account(s, user_id)
             row.password_hash = self._hasher.hash(password)
             s.query(SessionRow).filter(SessionRow.user_id == user_id).delete()
 
@@ -268,7 +279,7 @@ class IdentityStore:
         cannot tell which usernames exist."""
         failure = AuthenticationFailed("wrong username or password")
         with self._sf() as s:
-            row = s.scalar(select(UserRow).where(UserRow.username == username.strip().lower()))
+            row = _by_username(s, username)
             if row is None or not row.active or not row.password_hash:
                 self._hasher.hash("burn-the-same-time")  # equal work for unknown users
                 raise failure
