@@ -14,16 +14,10 @@ app = typer.Typer(help="Local accounts and API tokens.", no_args_is_help=True)
 
 
 def _store():  # type: ignore[no-untyped-def]
-    from vigil.db import migrate
-    from vigil.db.engine import make_engine, make_sessionmaker
+    from vigil.commands._context import session_factory
     from vigil.db.identity import IdentityStore
-    from vigil.settings import get_settings
 
-    settings = get_settings()
-    url = settings.resolved_database_url
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(url)
-    return IdentityStore(make_sessionmaker(make_engine(url)))
+    return IdentityStore(session_factory())
 
 
 @app.command("add")
