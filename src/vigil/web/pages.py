@@ -158,7 +158,7 @@ def map_page(
         principal,
         info=info,
         top=top,
-        can_open=principal.user.role is Role.ANALYST,
+        can_open=principal.user.role in _policy_roles(ctx)["open"],
     )
 
 
