@@ -121,8 +121,11 @@ def create_app(
         ),
     )
     app.state.ctx = ctx
+    from vigil.web.pages import nav_links
+
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     templates.env.globals["app_title"] = "Vigil"
+    templates.env.globals["nav_links"] = nav_links
     app.state.templates = templates
     errors.install(app)
 

@@ -42,6 +42,8 @@ CASE_READERS: tuple[Role, ...] = (
     Role.AUTHORISING_OFFICER,
     Role.OVERSIGHT,
 )
+#: roles that receive the oversight notifications (authorisations, urgent cases, overrides)
+NOTIFICATION_READERS: tuple[Role, ...] = (Role.OVERSIGHT, Role.AUTHORISING_OFFICER)
 
 
 class NotAuthenticated(AuthenticationFailed):

@@ -19,6 +19,7 @@ from vigil.api.context import AppContext
 from vigil.api.deps import (
     ANY_ROLE,
     CASE_READERS,
+    NOTIFICATION_READERS,
     SESSION_COOKIE,
     CaseId,
     Principal,
@@ -33,6 +34,28 @@ from vigil.roles import Role
 router = APIRouter(include_in_schema=False)
 
 LOGIN_CSRF_COOKIE = "vigil_login_csrf"
+
+#: who may open the oversight dashboard
+DASHBOARD_READERS: tuple[Role, ...] = (
+    Role.OVERSIGHT,
+    Role.AUTHORISING_OFFICER,
+    Role.LOCAL_COMMANDER,
+    Role.ADMINISTRATOR,
+)
+#: the navigation: (path, label, element id, the roles its page admits)
+NAV: tuple[tuple[str, str, str, tuple[Role, ...]], ...] = (
+    ("/", "Map", "", CASE_READERS),
+    ("/cases", "Cases", "", CASE_READERS),
+    ("/oversight", "Oversight", "", DASHBOARD_READERS),
+    ("/incidents/upload", "Upload incidents", "", (Role.ANALYST,)),
+    ("/admin/users", "Accounts", "", (Role.ADMINISTRATOR,)),
+    ("/notifications", "Notifications", "nav-notifications", NOTIFICATION_READERS),
+)
+
+
+def nav_links(role: Role) -> list[tuple[str, str, str]]:
+    """(path, label, element id) of the pages ``role`` may open, for the navigation bar."""
+    return [(path, label, id_) for path, label, id_, roles in NAV if role in roles]
 
 
 def render(
@@ -527,9 +550,7 @@ ACTIONS: dict[str, Any] = {
 @router.get("/oversight")
 def oversight_page(
     request: Request,
-    principal: Principal = Require(
-        Role.OVERSIGHT, Role.AUTHORISING_OFFICER, Role.LOCAL_COMMANDER, Role.ADMINISTRATOR
-    ),
+    principal: Principal = Require(*DASHBOARD_READERS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     from vigil.web.dashboard import dashboard
@@ -540,7 +561,7 @@ def oversight_page(
 @router.get("/notifications")
 def notifications_page(
     request: Request,
-    principal: Principal = Require(Role.OVERSIGHT, Role.AUTHORISING_OFFICER),
+    principal: Principal = Require(*NOTIFICATION_READERS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     from vigil.api.routers.cases import notification_feed

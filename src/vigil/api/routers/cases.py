@@ -13,7 +13,15 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, Field
 
 from vigil.api.context import AppContext
-from vigil.api.deps import CASE_READERS, CaseId, Principal, Require, RequirePolicy, get_ctx
+from vigil.api.deps import (
+    CASE_READERS,
+    NOTIFICATION_READERS,
+    CaseId,
+    Principal,
+    Require,
+    RequirePolicy,
+    get_ctx,
+)
 from vigil.api.errors import NotFound
 from vigil.api.views import case_detail, case_summary, notification
 from vigil.cases.policy import Policy
@@ -186,7 +194,7 @@ def create_case(
 
 @router.get("/notifications", response_model=list[dict[str, Any]])
 def notifications(
-    principal: Principal = Require(Role.OVERSIGHT, Role.AUTHORISING_OFFICER),
+    principal: Principal = Require(*NOTIFICATION_READERS),
     ctx: AppContext = Depends(get_ctx),
 ) -> list[Json]:
     """Everything oversight must see, newest first (the read is audited as a case list)."""
