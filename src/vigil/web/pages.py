@@ -357,6 +357,7 @@ def _case_page(
         bodies=REQUIRED_CONSULTEES,
         cia_positions=[p.value for p in Position],
         ratings=[r.value for r in TensionRating],
+        reviewer_roles=[r.value for r in ctx.cases.policy.assessment.reviewers],
         risk_rows=range(1, forms.RISK_ROWS + 1),
         mitigation_rows=range(1, forms.MITIGATION_ROWS + 1),
         local_input=forms.local_input,
