@@ -3,8 +3,9 @@ service calls the JSON API makes. Presentation only: no rule of policy is decide
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.datastructures import FormData
 
@@ -14,6 +15,9 @@ from vigil.impact.assessment import REQUIRED_CONSULTEES
 #: rows offered on the CIA form for risks and mitigations
 RISK_ROWS = 3
 MITIGATION_ROWS = 3
+
+
+T = TypeVar("T")
 
 
 class FormError(VigilError):
@@ -32,29 +36,26 @@ def flag(form: FormData, name: str) -> bool:
     return text(form, name).lower() in ("1", "on", "true", "yes")
 
 
-def integer(form: FormData, name: str) -> int:
+def _parsed(form: FormData, name: str, parse: Callable[[str], T], what: str) -> T:
+    """A required field through ``parse``; a value it refuses is reported as not ``what``."""
     raw = text(form, name, required=True)
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError:
-        raise FormError(f"field '{name}': '{raw}' is not a whole number") from None
+        raise FormError(f"field '{name}': '{raw}' is not {what}") from None
+
+
+def integer(form: FormData, name: str) -> int:
+    return _parsed(form, name, int, "a whole number")
 
 
 def number(form: FormData, name: str) -> float:
-    raw = text(form, name, required=True)
-    try:
-        return float(raw)
-    except ValueError:
-        raise FormError(f"field '{name}': '{raw}' is not a number") from None
+    return _parsed(form, name, float, "a number")
 
 
 def utc_time(form: FormData, name: str) -> datetime:
     """A ``datetime-local`` value, read as UTC (the form says so next to the field)."""
-    raw = text(form, name, required=True)
-    try:
-        when = datetime.fromisoformat(raw)
-    except ValueError:
-        raise FormError(f"field '{name}': '{raw}' is not a date and time") from None
+    when = _parsed(form, name, datetime.fromisoformat, "a date and time")
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
