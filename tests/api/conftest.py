@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -118,17 +119,28 @@ def open_case(
     return post_as(client, tokens, user, "/api/cases", body, status=201)
 
 
+def page_csrf(html: str) -> str:
+    """The session's CSRF token from a page's forms."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def post_login(c: TestClient, username: str, password: str = _fixtures.PASSWORD, **fields):
+    """POST the sign-in form with the CSRF cookie a GET /login set; redirects not followed."""
+    data = {
+        "username": username,
+        "password": password,
+        "csrf_token": c.cookies.get("vigil_login_csrf"),
+        **fields,
+    }
+    return c.post("/login", data=data, follow_redirects=False)
+
+
 def browser_login(app, username: str) -> TestClient:
     """A client signed in through the form, like a browser (cookie + CSRF)."""
     c = TestClient(app)
     page = c.get("/login")
-    csrf = c.cookies.get("vigil_login_csrf")
-    assert page.status_code == 200 and csrf
-    r = c.post(
-        "/login",
-        data={"username": username, "password": _fixtures.PASSWORD, "csrf_token": csrf},
-        follow_redirects=False,
-    )
+    assert page.status_code == 200 and c.cookies.get("vigil_login_csrf")
+    r = post_login(c, username)
     assert r.status_code == 303, r.text
     assert c.cookies.get(SESSION_COOKIE)
     return c

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from tests.api import _fixtures
-from tests.api.conftest import bearer, browser_login
+from tests.api.conftest import bearer, browser_login, page_csrf, post_login
 
 
 def test_sign_in_sets_a_hardened_cookie_and_lands_on_the_map(app_env):
@@ -23,29 +21,14 @@ def test_cookie_flags(app_env):
     app, _, _ = app_env
     c = TestClient(app)
     c.get("/login")
-    r = c.post(
-        "/login",
-        data={
-            "username": "lead",
-            "password": _fixtures.PASSWORD,
-            "csrf_token": c.cookies.get("vigil_login_csrf"),
-        },
-        follow_redirects=False,
-    )
+    r = post_login(c, "lead")
     cookie = [h for h in r.headers.get_list("set-cookie") if h.startswith("vigil_session=")][0]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
 
 
 def test_wrong_password_is_refused_without_saying_which_part(client):
     client.get("/login")
-    r = client.post(
-        "/login",
-        data={
-            "username": "analyst",
-            "password": "not the password",
-            "csrf_token": client.cookies.get("vigil_login_csrf"),
-        },
-    )
+    r = post_login(client, "analyst", "not the password")
     assert r.status_code == 401
     assert "wrong username or password" in r.text
     assert client.get("/api/me").status_code == 401
@@ -72,7 +55,7 @@ def test_cookie_post_without_csrf_is_refused_and_with_it_accepted(app_env):
     assert r.status_code == 403
     assert "CSRF" in r.json()["detail"]
     page = c.get("/", headers={"Accept": "text/html"}).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    csrf = page_csrf(page)
     r = c.post("/api/tokens", json={"name": "my script"}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 201
     token = r.json()["token"]
@@ -94,7 +77,7 @@ def test_sign_out_ends_the_session(app_env):
     app, _, _ = app_env
     c = browser_login(app, "oversight")
     page = c.get("/", headers={"Accept": "text/html"}).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    csrf = page_csrf(page)
     old = c.cookies.get("vigil_session")
     r = c.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
@@ -110,14 +93,5 @@ def test_open_redirect_is_not_followed(app_env):
     app, _, _ = app_env
     c = TestClient(app)
     c.get("/login")
-    r = c.post(
-        "/login",
-        data={
-            "username": "analyst",
-            "password": _fixtures.PASSWORD,
-            "csrf_token": c.cookies.get("vigil_login_csrf"),
-            "next": "//evil.example/",
-        },
-        follow_redirects=False,
-    )
+    r = post_login(c, "analyst", next="//evil.example/")
     assert r.headers["location"] == "/"

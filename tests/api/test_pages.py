@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import bearer, browser_login, open_case
+from tests.api.conftest import bearer, browser_login, open_case, page_csrf
 
 HTML = {"Accept": "text/html"}
 
@@ -36,13 +36,11 @@ def test_forms_follow_the_policy(app_env, client, tokens):
 
 
 def test_refused_action_shows_the_reason_on_the_case_page(app_env, client, tokens):
-    import re
-
     app, clock, _ = app_env
     cid = open_case(client, tokens, clock, hours=9)["id"]
     c = browser_login(app, "analyst")
     page = c.get(f"/cases/{cid}", headers=HTML).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    csrf = page_csrf(page)
     r = c.post(
         f"/cases/{cid}/actions/authorise",
         data={"csrf_token": csrf, "conditions": "self-authorised"},
@@ -90,12 +88,10 @@ def test_case_list_filters_by_effective_status(app_env, client, tokens):
 
 
 def test_admin_adds_an_account_through_the_form(app_env):
-    import re
-
     app, _, _ = app_env
     c = browser_login(app, "admin")
     page = c.get("/admin/users", headers=HTML).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    csrf = page_csrf(page)
     r = c.post(
         "/admin/users",
         data={
