@@ -41,8 +41,8 @@ def london_robbery(shared_data):
 MODELS = [RecentCounts(28), LongRunCounts(), Uniform()]
 
 
-@pytest.fixture(scope="module")
-def chicago_result(chicago):
+def _chicago_backtest(chicago, workers):
+    """Four weekly Chicago origins in June 2016, two offsets each, on ``workers`` processes."""
     return backtest(
         chicago,
         MODELS,
@@ -52,9 +52,14 @@ def chicago_result(chicago):
         cell=500,
         offsets=2,
         baselines=("recent", "uniform"),
-        workers=1,
+        workers=workers,
         n_boot=300,
     )
+
+
+@pytest.fixture(scope="module")
+def chicago_result(chicago):
+    return _chicago_backtest(chicago, workers=1)
 
 
 def test_parse_step_and_origins():
@@ -110,18 +115,7 @@ def test_json_roundtrip(chicago_result, tmp_path):
 
 
 def test_process_pool_matches_serial(chicago, chicago_result):
-    res = backtest(
-        chicago,
-        MODELS,
-        start="2016-06-06",
-        end="2016-07-04",
-        step="7d",
-        cell=500,
-        offsets=2,
-        baselines=("recent", "uniform"),
-        workers=2,
-        n_boot=300,
-    )
+    res = _chicago_backtest(chicago, workers=2)
     cols = ["model", "origin", "offset", "observed", "hit_rate@0.01", "log_likelihood"]
     pd.testing.assert_frame_equal(res.frame[cols], chicago_result.frame[cols])
     pd.testing.assert_frame_equal(res.comparison, chicago_result.comparison)
