@@ -68,10 +68,6 @@ def latest_surface_source(data_dir: Path) -> SurfaceSource:
 def percentile_ranks(risk: np.ndarray) -> np.ndarray:
     """Each area's percentile (0-100) among all areas: share of areas with lower risk."""
     risk = np.asarray(risk, float)
-    order = np.argsort(risk, kind="stable")
-    ranks = np.empty(len(risk))
-    ranks[order] = np.arange(len(risk))
     # ties share the lowest rank so equal areas get equal percentiles
-    sorted_r = risk[order]
-    first = np.searchsorted(sorted_r, risk, side="left")
+    first = np.searchsorted(np.sort(risk), risk, side="left")
     return 100.0 * first / max(len(risk), 1)
