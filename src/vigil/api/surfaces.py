@@ -23,11 +23,16 @@ def forecasts_dir(data_dir: Path) -> Path:
     return data_dir / "forecasts"
 
 
+def surface_stem(surface: RiskSurface) -> str:
+    """The file name (without suffix) a saved surface gets: model and window."""
+    return f"{surface.model}-{surface.start:%Y%m%d}-{surface.end:%Y%m%d}"
+
+
 def save_surface(surface: RiskSurface, data_dir: Path, name: str | None = None) -> Path:
     """Write ``surface`` where the app will find it; returns the file."""
     folder = forecasts_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = name or f"{surface.model}-{surface.start:%Y%m%d}-{surface.end:%Y%m%d}"
+    stem = name or surface_stem(surface)
     path = folder / f"{stem}.json"
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(surface.to_dict()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import typer
@@ -11,6 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from vigil.errors import DataError, ModelInputError
+
+if TYPE_CHECKING:
+    from vigil.forecast.surface import RiskSurface
 
 console = Console()
 
@@ -154,8 +157,6 @@ def forecast(
     ),
 ) -> None:
     """Forecast expected incidents per cell for one window; write CSV, GeoJSON and JSON."""
-    import json
-
     from vigil.evaluate.study_area import study_area
     from vigil.evaluate.windows import check_window_precision, parse_step, past_of
     from vigil.forecast.registry import make_model
@@ -183,18 +184,13 @@ def forecast(
     surface.data_version.setdefault("source", incidents.attrs.get("source"))
     polygons = _areas(areas)
     if out is None:
-        from vigil.api.surfaces import forecasts_dir
+        from vigil.api.surfaces import forecasts_dir, surface_stem
         from vigil.settings import get_settings
 
-        # same stem as the web app's save_surface, so PREFIX.json *is* the saved surface
-        stem = f"{surface.model}-{surface.start:%Y%m%d}-{surface.end:%Y%m%d}"
-        out = forecasts_dir(get_settings().data_dir) / stem
+        # the web app's save_surface name, so PREFIX.json *is* the saved surface
+        out = forecasts_dir(get_settings().data_dir) / surface_stem(surface)
     out.parent.mkdir(parents=True, exist_ok=True)
-    csv_path = surface.to_csv(out.with_name(out.name + ".csv"))
-    geo_path = out.with_name(out.name + ".geojson")
-    surface.to_geojson(geo_path)
-    json_path = out.with_name(out.name + ".json")
-    json_path.write_text(json.dumps(surface.to_dict()))
+    written = _write(surface, out)
     table = Table(title=f"{model}: expected incidents {start:%Y-%m-%d} to {end:%Y-%m-%d}")
     for col in ("rank", "area_id", "x", "y", "risk", "long_run", "recent", "near_repeat"):
         table.add_column(col, justify="right")
@@ -215,16 +211,12 @@ def forecast(
         f"{len(surface)} cells of {cell:g} m over {area_name}; {len(past)} past incidents of "
         f"{', '.join(incidents.attrs['categories'])} from {incidents.attrs['source']}"
     )
-    console.print(f"wrote {csv_path}, {geo_path}, {json_path}")
+    console.print("wrote " + ", ".join(str(p) for p in written))
     if polygons is not None:
         from vigil.forecast.areas import to_polygons
 
         by_area = to_polygons(surface, polygons, "area_id")
-        stem = out.with_name(f"{out.name}-{areas}")
-        paths = [by_area.to_csv(stem.with_suffix(".csv")), stem.with_suffix(".geojson")]
-        by_area.to_geojson(paths[1])
-        paths.append(stem.with_suffix(".json"))
-        paths[2].write_text(json.dumps(by_area.to_dict()))
+        paths = _write(by_area, out.with_name(f"{out.name}-{areas}"))
         console.print(
             f"{len(by_area)} {areas} polygons; top: "
             + ", ".join(f"{a} ({r:.3g})" for a, r in by_area.top(5)[["area_id", "risk"]].values)
@@ -374,6 +366,20 @@ def _ci(rec: dict[str, Any], key: str, fmt: str) -> str:
     """``value [lo, hi]`` in percent (points for differences)."""
     lo, mid, hi = (fmt.format(100 * rec[k]) for k in (f"{key}_lo", key, f"{key}_hi"))
     return f"{mid} [{lo}, {hi}]"
+
+
+EXTENSIONS = (".csv", ".geojson", ".json")
+
+
+def _write(surface: RiskSurface, prefix: Path) -> list[Path]:
+    """``surface`` as PREFIX.csv, PREFIX.geojson and PREFIX.json (its snapshot)."""
+    import json
+
+    csv, geojson, snapshot = (prefix.with_name(prefix.name + ext) for ext in EXTENSIONS)
+    surface.to_csv(csv)
+    surface.to_geojson(geojson)
+    snapshot.write_text(json.dumps(surface.to_dict()))
+    return [csv, geojson, snapshot]
 
 
 def _crs_of(incidents: pd.DataFrame) -> str:
