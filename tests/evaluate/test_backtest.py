@@ -41,8 +41,9 @@ def london_robbery(shared_data):
 MODELS = [RecentCounts(28), LongRunCounts(), Uniform()]
 
 
-def _chicago_backtest(chicago, workers):
-    """Four weekly Chicago origins in June 2016, two offsets each, on ``workers`` processes."""
+def _chicago_backtest(chicago, **parallel):
+    """Four weekly Chicago origins in June 2016, two offsets each; ``parallel`` says where they
+    run (``workers`` processes, or a Dask ``scheduler``)."""
     return backtest(
         chicago,
         MODELS,
@@ -52,8 +53,8 @@ def _chicago_backtest(chicago, workers):
         cell=500,
         offsets=2,
         baselines=("recent", "uniform"),
-        workers=workers,
         n_boot=300,
+        **parallel,
     )
 
 
@@ -128,18 +129,7 @@ def test_dask_local_cluster_matches_serial(chicago, chicago_result):
     with LocalCluster(
         n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
     ) as cluster:
-        res = backtest(
-            chicago,
-            MODELS,
-            start="2016-06-06",
-            end="2016-07-04",
-            step="7d",
-            cell=500,
-            offsets=2,
-            baselines=("recent", "uniform"),
-            scheduler=cluster.scheduler_address,
-            n_boot=300,
-        )
+        res = _chicago_backtest(chicago, scheduler=cluster.scheduler_address)
     assert res.config["parallel"] == "dask"
     cols = ["model", "origin", "offset", "observed", "hit_rate@0.05", "pei_star@0.05"]
     pd.testing.assert_frame_equal(res.frame[cols], chicago_result.frame[cols])
