@@ -111,27 +111,13 @@ def area_units(grid: Grid, areas: Any, name: str = "areas") -> AreaUnits:
     """The sharing of ``grid``'s cells among the polygons of ``areas`` (a GeoDataFrame)."""
     import shapely
 
-    from vigil.forecast.areas import overlap_matrix
-    from vigil.forecast.surface import RiskSurface
+    from vigil.forecast.areas import cell_shares
 
     if areas.crs is not None and str(areas.crs) != grid.crs:
         areas = areas.to_crs(grid.crs)
     geoms = shapely.make_valid(areas.geometry.to_numpy())
-    x, y = grid.centres()
-    stub = RiskSurface(
-        area_id=np.arange(grid.n_cells).astype(str),
-        x=x,
-        y=y,
-        risk=np.zeros(grid.n_cells),
-        crs=grid.crs,
-        start=pd.Timestamp(0),
-        end=pd.Timestamp(1),
-        model="grid",
-        grid=grid,
-    )
-    ci, pi, inter = overlap_matrix(stub, geoms)
-    per_cell = np.bincount(ci, weights=inter, minlength=grid.n_cells)
-    return AreaUnits(name, ci, pi, inter / per_cell[ci], np.asarray(shapely.area(geoms), float))
+    ci, pi, share, _ = cell_shares(grid.polygons(), geoms)
+    return AreaUnits(name, ci, pi, share, np.asarray(shapely.area(geoms), float))
 
 
 @dataclass(frozen=True)

@@ -23,16 +23,22 @@ from vigil.forecast.surface import DRIVER_COLUMNS, RiskSurface
 MIN_DRIVER_COVER = 0.5
 
 
-def overlap_matrix(
-    surface: RiskSurface, geoms: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(cell index, polygon index, overlap area m^2) for every cell-polygon pair that overlaps."""
-    cells = surface.polygons()
+def cell_shares(
+    cells: np.ndarray, geoms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """How each cell is shared among the polygons it overlaps, in proportion to the overlap.
+
+    Returns (cell index, polygon index, share of the cell's overlapping area) for every
+    cell-polygon pair that overlaps, and each cell's whole overlap in m^2 (0: it touches no
+    polygon).
+    """
     tree = shapely.STRtree(geoms)
     cell_idx, poly_idx = tree.query(cells, predicate="intersects")
     inter = shapely.area(shapely.intersection(cells[cell_idx], geoms[poly_idx]))
     keep = inter > 0
-    return cell_idx[keep], poly_idx[keep], inter[keep]
+    ci, pi, inter = cell_idx[keep], poly_idx[keep], inter[keep]
+    per_cell = np.bincount(ci, weights=inter, minlength=len(cells))
+    return ci, pi, inter / per_cell[ci], per_cell
 
 
 def to_polygons(surface: RiskSurface, areas_gdf: gpd.GeoDataFrame, id_col: str) -> RiskSurface:
@@ -58,9 +64,7 @@ def to_polygons(surface: RiskSurface, areas_gdf: gpd.GeoDataFrame, id_col: str) 
     if not CRS.from_user_input(areas_gdf.crs).equals(CRS.from_user_input(surface.crs)):
         areas_gdf = areas_gdf.to_crs(surface.crs)
     geoms = shapely.make_valid(areas_gdf.geometry.to_numpy())
-    ci, pi, inter = overlap_matrix(surface, geoms)
-    per_cell = np.bincount(ci, weights=inter, minlength=len(surface))
-    share = inter / per_cell[ci]
+    ci, pi, share, per_cell = cell_shares(surface.polygons(), geoms)
     n = len(geoms)
     risk = np.asarray(surface.risk, float)
     poly_risk = np.bincount(pi, weights=risk[ci] * share, minlength=n)
