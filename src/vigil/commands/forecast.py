@@ -157,10 +157,9 @@ def forecast(
     ),
 ) -> None:
     """Forecast expected incidents per cell for one window; write CSV, GeoJSON and JSON."""
-    from vigil.evaluate.study_area import study_area
+    from vigil.evaluate.study_area import study_area, study_grid
     from vigil.evaluate.windows import check_window_precision, parse_step, past_of
     from vigil.forecast.registry import make_model
-    from vigil.geo.grid import Grid
 
     incidents = load_incidents(dataset, _split(categories))
     crs = _crs_of(incidents)
@@ -170,11 +169,7 @@ def forecast(
     end = start + step
     check_window_precision(incidents, start, end)
     boundary, area_name = study_area(incidents, crs)
-    grid = (
-        Grid.from_boundary(boundary, cell=cell, crs=crs)
-        if boundary is not None
-        else _box_grid(incidents, cell, crs)
-    )
+    grid = study_grid(incidents, boundary, cell, crs)
     past = past_of(incidents, start)
     if past.empty:
         raise DataError(f"no incidents before {start.date()} to learn from")
@@ -384,13 +379,6 @@ def _write(surface: RiskSurface, prefix: Path) -> list[Path]:
 
 def _crs_of(incidents: pd.DataFrame) -> str:
     return str(incidents.attrs["crs"])
-
-
-def _box_grid(incidents: pd.DataFrame, cell: float, crs: str) -> Any:
-    from vigil.geo.grid import Grid
-
-    x, y = incidents["x"], incidents["y"]
-    return Grid.from_bounds(x.min(), y.min(), x.max(), y.max(), cell=cell, crs=crs)
 
 
 def register(app: typer.Typer) -> None:

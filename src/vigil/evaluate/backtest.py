@@ -26,6 +26,7 @@ from vigil.errors import ModelInputError
 from vigil.evaluate import metrics
 from vigil.evaluate.bootstrap import compare_to_baselines
 from vigil.evaluate.parallel import run_tasks
+from vigil.evaluate.study_area import study_grid
 from vigil.evaluate.windows import (
     Step,
     check_window_precision,
@@ -271,18 +272,7 @@ def make_grids(
     offsets: int,
 ) -> list[Grid]:
     """One grid per offset, clipped to ``boundary`` (or the box around the incidents)."""
-    grids = []
-    for off in grid_offsets(cell, offsets):
-        if boundary is not None:
-            grids.append(Grid.from_boundary(boundary, cell=cell, crs=crs, offset=off))
-        else:
-            x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
-            grids.append(
-                Grid.from_bounds(
-                    np.nanmin(x), np.nanmin(y), np.nanmax(x), np.nanmax(y), cell, crs, off
-                )
-            )
-    return grids
+    return [study_grid(incidents, boundary, cell, crs, off) for off in grid_offsets(cell, offsets)]
 
 
 def backtest(

@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from vigil.geo.grid import Grid
 from vigil.geo.projection import BNG, to_metres
 
 CHICAGO_DISTRICTS = Path("chicago-aggravated-assaults-2010-2016") / "chicago_police_districts.kml"
@@ -67,3 +68,19 @@ def study_area(
         if path.is_file():
             return chicago_boundary(crs, shared), "City of Chicago (police districts)"
     return None, "box around the incidents"
+
+
+def study_grid(
+    incidents: pd.DataFrame,
+    boundary: BaseGeometry | None,
+    cell: float,
+    crs: str,
+    offset: tuple[float, float] = (0.0, 0.0),
+) -> Grid:
+    """The grid of ``cell`` metres clipped to ``boundary``, or over the box around the
+    incidents' ``x``/``y`` when there is none."""
+    if boundary is not None:
+        return Grid.from_boundary(boundary, cell=cell, crs=crs, offset=offset)
+    x, y = incidents["x"].to_numpy(float), incidents["y"].to_numpy(float)
+    xmin, ymin, xmax, ymax = np.nanmin(x), np.nanmin(y), np.nanmax(x), np.nanmax(y)
+    return Grid.from_bounds(xmin, ymin, xmax, ymax, cell, crs, offset)
