@@ -17,6 +17,7 @@ import pandas as pd
 
 from vigil.data.schema import PRECISION_ORDER, Precision, coarsest_precision
 from vigil.errors import ModelInputError
+from vigil.forecast._common import period_end as _period_end
 from vigil.geo.grid import Grid
 
 Step = pd.DateOffset | pd.Timedelta
@@ -100,17 +101,9 @@ def rolling_origins(start: Any, end: Any, step: str | Step) -> list[pd.Timestamp
 
 
 def period_end(incidents: pd.DataFrame) -> pd.Series:
-    """Exclusive end of the period each incident is known to fall in."""
-    times = pd.to_datetime(incidents["time"])
-    prec = incidents["precision"].astype(str).to_numpy()
-    ends = times + pd.Timedelta(minutes=1)
-    day = prec == Precision.DAY.value
-    month = prec == Precision.MONTH.value
-    if day.any():
-        ends[day] = times[day] + pd.Timedelta(days=1)
-    if month.any():
-        ends[month] = times[month] + pd.offsets.MonthBegin(1)
-    return ends
+    """Exclusive end of the period each incident is known to fall in (the models' rule,
+    :func:`vigil.forecast._common.period_end`)."""
+    return _period_end(pd.to_datetime(incidents["time"]), incidents["precision"])
 
 
 def check_window_precision(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> None:
