@@ -30,6 +30,7 @@ from vigil.api.deps import (
 from vigil.db.identity import SESSION_IDLE, AuthenticationFailed
 from vigil.errors import PermissionDenied
 from vigil.roles import Role
+from vigil.web import forms
 
 router = APIRouter(include_in_schema=False)
 
@@ -242,8 +243,6 @@ def new_case_page(
 ) -> Response:
     from datetime import timedelta
 
-    from vigil.web.forms import local_input
-
     if principal.user.role not in _policy_roles(ctx)["open"]:
         raise PermissionDenied(
             f"role '{principal.user.role.value}' may not open a case under policy "
@@ -258,8 +257,8 @@ def new_case_page(
         "case_new.html",
         principal,
         area_id=area_id,
-        start=local_input(start),
-        end=local_input(end),
+        start=forms.local_input(start),
+        end=forms.local_input(end),
         surface=surface,
         max_hours=ctx.cases.policy.window.initial_max_hours,
     )
@@ -272,7 +271,6 @@ async def create_case(
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     from vigil.api.routers.cases import CaseIn, open_case
-    from vigil.web import forms
 
     form = await request.form()
     body = CaseIn(
@@ -321,7 +319,6 @@ def _case_page(
     from vigil.cases.workflow import ALLOWED_FROM
     from vigil.geo.projection import BNG, WGS84
     from vigil.impact.assessment import REQUIRED_CONSULTEES, Position, TensionRating
-    from vigil.web import forms
 
     view = ctx.cases.get_case(principal.actor, case_id, purpose="case page")
     case = case_detail(view)
@@ -429,8 +426,6 @@ def _act_submit(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
 
 
 def _act_consult(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    from vigil.web import forms
-
     ctx.cases.record_consultation(
         p.actor,
         case_id,
@@ -443,7 +438,6 @@ def _act_consult(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None
 
 def _act_assess(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
     from vigil.api.routers.impact import draft_assessment, latest_content
-    from vigil.web import forms
 
     if forms.text(form, "mode") == "draft":
         draft_assessment(ctx, p.actor, case_id)
@@ -454,8 +448,6 @@ def _act_assess(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
 
 
 def _act_review(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    from vigil.web import forms
-
     ctx.cases.review_impact_assessment(p.actor, case_id, forms.text(form, "notes"))
 
 
@@ -465,7 +457,6 @@ def _act_request(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None
 
 def _act_authorise(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
     from vigil.api.routers.cases import AuthoriseIn, authorise
-    from vigil.web import forms
 
     body = AuthoriseIn(
         conditions=forms.text(form, "conditions", required=True),
@@ -479,16 +470,12 @@ def _act_authorise(ctx: AppContext, p: Principal, case_id: int, form: Any) -> No
 
 def _act_reasons(method: str) -> Any:
     def act(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-        from vigil.web import forms
-
         getattr(ctx.cases, method)(p.actor, case_id, forms.text(form, "reasons", required=True))
 
     return act
 
 
 def _act_notify(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    from vigil.web import forms
-
     ctx.cases.notify_oversight(p.actor, case_id, forms.text(form, "message", required=True))
 
 
@@ -497,8 +484,6 @@ def _act_activate(ctx: AppContext, p: Principal, case_id: int, form: Any) -> Non
 
 
 def _act_extend(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    from vigil.web import forms
-
     ctx.cases.extend(
         p.actor,
         case_id,
@@ -509,8 +494,6 @@ def _act_extend(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
 
 
 def _act_debrief(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    from vigil.web import forms
-
     ctx.cases.record_debrief(
         p.actor,
         case_id,
@@ -523,8 +506,6 @@ def _act_debrief(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None
 
 
 def _act_close(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    from vigil.web import forms
-
     ctx.cases.close(p.actor, case_id, forms.text(form, "notes"))
 
 
@@ -597,7 +578,6 @@ async def add_user_page(
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     from vigil.errors import VigilError
-    from vigil.web import forms
 
     form = await request.form()
     try:
