@@ -9,7 +9,7 @@ from typing import Any
 
 from vigil.api.context import AppContext
 from vigil.cases.queries import overdue_debriefs
-from vigil.cases.states import LIVE
+from vigil.cases.states import LIVE, PENDING, Status
 from vigil.roles import Actor
 
 #: how far back "recent" deployments and the hours table reach
@@ -77,11 +77,8 @@ def dashboard(ctx: AppContext, actor: Actor) -> dict[str, Any]:
         for r in rows
         for rules, reason, rank in r.overrides
     ]
-    pending = [
-        v
-        for v in views
-        if v.status.value in ("submitted", "consultation", "awaiting_authorisation")
-    ]
+    # awaiting a decision: pending, and no longer a requester's draft
+    pending = [v for v in views if v.status in PENDING - {Status.DRAFT}]
     chart, chart_error = trend_chart(ctx)
     return {
         "now": now,
