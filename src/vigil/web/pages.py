@@ -223,13 +223,15 @@ def cases_page(
     from vigil.api.views import case_summary
     from vigil.cases.states import Status
 
-    wanted = status if status in {s.value for s in Status} else None
+    statuses = [s.value for s in Status]
+    wanted = status if status in statuses else None
     views = ctx.cases.list_cases(principal.actor, status=wanted, purpose="case list page")
     return render(
         request,
         "cases.html",
         principal,
         cases=[case_summary(v) for v in views],
+        statuses=statuses,
         status_filter=wanted or "",
     )
 
@@ -315,7 +317,7 @@ def _case_page(
 
     from vigil.api.routers.audit import trail
     from vigil.api.views import case_detail
-    from vigil.cases.states import Status
+    from vigil.cases.states import LIVE, Status
     from vigil.cases.workflow import ALLOWED_FROM
     from vigil.geo.projection import BNG, WGS84
     from vigil.impact.assessment import REQUIRED_CONSULTEES, Position, TensionRating
@@ -345,6 +347,7 @@ def _case_page(
         audit=audit,
         area_geojson=area_geojson,
         can=can,
+        live=current in LIVE,
         cia=None if latest is None else dict(latest.content),
         cia_record=case["assessments"][-1] if case["assessments"] else None,
         consultees=sorted(
