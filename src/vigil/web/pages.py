@@ -561,16 +561,24 @@ def users_page(
     principal: Principal = Require(Role.ADMINISTRATOR),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
+    return _users_page(request, principal, ctx, created=request.query_params.get("created"))
+
+
+def _users_page(
+    request: Request, principal: Principal, ctx: AppContext, status: int = 200, **context: Any
+) -> HTMLResponse:
+    """The accounts page: every account, and the roles and ranks the form offers."""
     from vigil.roles import Rank
 
     return render(
         request,
         "users.html",
         principal,
+        status,
         users=ctx.identity.list_users(),
         roles=[r.value for r in Role],
         ranks=[r.name.lower() for r in Rank],
-        created=request.query_params.get("created"),
+        **context,
     )
 
 
@@ -593,16 +601,11 @@ async def add_user_page(
             display_name=forms.text(form, "display_name"),
         )
     except VigilError as exc:
-        from vigil.roles import Rank
-
-        return render(
+        return _users_page(
             request,
-            "users.html",
             principal,
+            ctx,
             400,
-            users=ctx.identity.list_users(),
-            roles=[r.value for r in Role],
-            ranks=[r.name.lower() for r in Rank],
             flash=f"Refused: {exc}",
             flash_kind="error",
             created=None,
