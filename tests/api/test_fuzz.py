@@ -8,6 +8,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from tests.api._fixtures import USER_OF
+from tests.api.conftest import bearer
 from vigil.api.deps import allowed_roles, api_routes
 from vigil.roles import Role
 
@@ -41,7 +42,7 @@ def test_no_server_errors(app_env):
             continue
         allowed = roles[(path, method)]
         role = next(r for r in PREFERENCE if r in allowed)
-        run = _fuzzer(op, role, {"Authorization": f"Bearer {tokens[USER_OF[role]]}"}, failures)
+        run = _fuzzer(op, role, bearer(tokens, USER_OF[role]), failures)
         run()
         fuzzed += 1
     assert fuzzed >= 8
