@@ -115,6 +115,12 @@ class Policy(_Strict):
     close_roles: tuple[Role, ...] = (Role.AUTHORISING_OFFICER, Role.OVERSIGHT)
     guardrails: GuardrailPolicy = Field(default_factory=GuardrailPolicy)
 
+    @property
+    def request_authorisation_roles(self) -> tuple[Role, ...]:
+        """Who may put a consulted case before an authorising officer: the requesters, and the
+        community lead who ran the consultation."""
+        return (*self.requester_roles, Role.COMMUNITY_LEAD)
+
     @field_validator("guardrails", mode="before")
     @classmethod
     def _guardrail_rank(cls, v: Any) -> Any:

@@ -617,7 +617,7 @@ def request_authorisation(
 ) -> None:
     """Consultation complete: put the case before an authorising officer."""
     require_state(case, "request_authorisation", now)
-    require_role(actor, (*policy.requester_roles, Role.COMMUNITY_LEAD), "request authorisation")
+    require_role(actor, policy.request_authorisation_roles, "request authorisation")
     _require_consultations(case, policy, "request for authorisation")
     before = case_state(case)
     _move(case, Status.AWAITING_AUTHORISATION)

@@ -59,8 +59,7 @@ def authorisers(p: Policy) -> tuple[Role, ...]:
 
 
 def request_authorisation_roles(p: Policy) -> tuple[Role, ...]:
-    # the workflow lets whoever ran the consultation put the case forward
-    return (*p.requester_roles, Role.COMMUNITY_LEAD)
+    return p.request_authorisation_roles
 
 
 def notifiers(p: Policy) -> tuple[Role, ...]:
