@@ -128,6 +128,25 @@ def test_forecast_default_output_is_where_the_map_looks(data_dir: Path):
     assert newest is not None and newest.model == "naive"
 
 
+def test_forecast_save_puts_the_surface_where_the_map_looks(data_dir: Path, tmp_path: Path):
+    args = ["forecast", "--model", "naive", "--cell", "1000", "--at", "2022-11-01"]
+    args += ["--dataset", "met-street-2022", "--save"]
+    maps_file = data_dir / "forecasts" / "naive-20221101-20221201.json"
+
+    # no --out: PREFIX.json is the map's file itself (written atomically: no .tmp left behind)
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    # Rich wraps long paths anywhere: compare with the whitespace taken out
+    assert f"savedforthemap:{maps_file}" in "".join(res.output.split())
+    assert not list(maps_file.parent.glob("*.tmp"))
+
+    # with --out elsewhere, --save also puts the same surface where the map looks
+    maps_file.unlink()
+    res = runner.invoke(app, args + ["--out", str(tmp_path / "mine")])
+    assert res.exit_code == 0, res.output
+    assert json.loads(maps_file.read_text()) == json.loads((tmp_path / "mine.json").read_text())
+
+
 def test_backtest_command_on_a_dask_cluster(data_dir: Path, tmp_path: Path):
     from distributed import LocalCluster
 

@@ -33,11 +33,7 @@ def save_surface(surface: RiskSurface, data_dir: Path, name: str | None = None) 
     folder = forecasts_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stem = name or surface_stem(surface)
-    path = folder / f"{stem}.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(surface.to_dict()))
-    tmp.replace(path)
-    return path
+    return surface.to_json(folder / f"{stem}.json")
 
 
 def load_surface(path: Path) -> RiskSurface:

@@ -178,6 +178,7 @@ def forecast(
     surface.data_version.setdefault("study_area", area_name)
     surface.data_version.setdefault("source", incidents.attrs.get("source"))
     polygons = _areas(areas)
+    saved_in_place = out is None
     if out is None:
         from vigil.api.surfaces import forecasts_dir, surface_stem
         from vigil.settings import get_settings
@@ -218,10 +219,14 @@ def forecast(
         )
         console.print("wrote " + ", ".join(str(p) for p in paths))
     if save:
-        from vigil.api.surfaces import save_surface
-        from vigil.settings import get_settings
+        if saved_in_place:  # PREFIX.json already is the map's file: don't write it twice
+            saved = written[-1]
+        else:
+            from vigil.api.surfaces import save_surface
+            from vigil.settings import get_settings
 
-        console.print(f"saved for the map: {save_surface(surface, get_settings().data_dir)}")
+            saved = save_surface(surface, get_settings().data_dir)
+        console.print(f"saved for the map: {saved}")
 
 
 def backtest(
@@ -368,12 +373,10 @@ EXTENSIONS = (".csv", ".geojson", ".json")
 
 def _write(surface: RiskSurface, prefix: Path) -> list[Path]:
     """``surface`` as PREFIX.csv, PREFIX.geojson and PREFIX.json (its snapshot)."""
-    import json
-
     csv, geojson, snapshot = (prefix.with_name(prefix.name + ext) for ext in EXTENSIONS)
     surface.to_csv(csv)
     surface.to_geojson(geojson)
-    snapshot.write_text(json.dumps(surface.to_dict()))
+    surface.to_json(snapshot)
     return [csv, geojson, snapshot]
 
 

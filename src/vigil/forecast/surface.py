@@ -108,6 +108,15 @@ class RiskSurface:
         return data
 
     # ------------------------------------------------------------------ snapshot
+    def to_json(self, path: str | Path) -> Path:
+        """Write the snapshot (``to_dict``) to ``path`` through a temporary file and a rename,
+        so a reader polling the folder (the web map) never sees half a file."""
+        path = Path(path)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_dict()))
+        tmp.replace(path)
+        return path
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable form, enough to rebuild the surface exactly (evidence snapshots)."""
         return {
