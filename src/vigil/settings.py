@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(
         default=False, description="Mark session cookies Secure (set true when served over https)"
     )
+    max_body_bytes: int = Field(
+        default=4 * 1024**2,
+        description="Largest request body (JSON, forms) accepted; larger ones get 413 unread",
+    )
+    max_upload_bytes: int = Field(
+        default=2 * 1024**3,
+        description="Largest incident file accepted by POST /api/incidents/uploads",
+    )
     enable_test_clock: bool = Field(
         default=False,
         description="Expose POST /api/testing/clock to move a FixedClock (tests and demos only)",

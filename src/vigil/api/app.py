@@ -150,4 +150,17 @@ def create_app(
     if settings.enable_test_clock:
         app.include_router(testing.router)
     app.include_router(pages.router)
+    install_middleware(app, settings)
     return app
+
+
+def install_middleware(app: FastAPI, settings: Settings) -> None:
+    """The layers every request passes through, outermost last: the body cap runs before
+    anything reads the body."""
+    from vigil.api.middleware_limits import BodyLimitMiddleware
+
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
+    )

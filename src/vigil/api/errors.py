@@ -38,6 +38,11 @@ def wants_html(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "")
 
 
+def error_page(request: Request, status: int, message: str) -> Response:
+    """The app's own HTML error page with the standard title for ``status``."""
+    return _html(request, status, TITLES.get(status, "Error"), message)
+
+
 def _html(request: Request, status: int, title: str, message: str) -> Response:
     templates = request.app.state.templates
     principal = getattr(request.state, "principal", None)
@@ -56,7 +61,7 @@ TITLES = {
     404: "Not found",
     405: "Method not allowed",
     409: "Refused by policy",
-    413: "Upload too large",
+    413: "Request too large",
     422: "Some fields are missing or invalid",
 }
 
