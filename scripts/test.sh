@@ -6,11 +6,14 @@ scripts/setup.sh --test
 source .venv/bin/activate
 echo "== ruff"
 ruff check src tests benchmarks
+ruff format --check src tests benchmarks
 echo "== mypy (library and domain layers)"
 mypy
 echo "== pytest"
 set +e
-python -m pytest "$@"
+# In parallel (one PostgreSQL server per worker, each started by the fixtures); pass -n 0 to
+# run serially, e.g. under a debugger.
+python -m pytest -n "${VIGIL_TEST_WORKERS:-auto}" "$@"
 rc=$?
 set -e
 # pytest's 5 means "no tests collected": that is a failure of the suite, not a pass.

@@ -77,7 +77,8 @@ def main() -> None:
     try:
         build_app(only)()
     except VigilError as exc:
-        Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False)
+        # soft_wrap: one line whatever the width, also when stderr is a pipe (80 columns to Rich)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
 
 

@@ -109,6 +109,8 @@ def test_entry_point_turns_errors_into_one_line(data_dir: Path, tmp_path: Path) 
     assert proc.returncode == 2
     assert "nothing.csv" in proc.stderr and "not found" in proc.stderr
     assert "Traceback" not in proc.stderr
+    # stderr is a pipe here: Rich must not wrap the message at 80 columns
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
 
 
 def test_unknown_mapping_and_format(data_dir: Path, london_csv: Path) -> None:
