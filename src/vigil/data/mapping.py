@@ -2,8 +2,17 @@
 
 A mapping is a small YAML file, so a new source is a configuration change, not new code. Vigil
 ships mappings for the bundled datasets (``met-street-2022``, ``chicago-aggravated-assaults``)
-and for the data.police.uk street format (``police-uk-street``); ``load_mapping`` accepts either
-one of those names or a path to a YAML file.
+and for the data.police.uk street format (``police-uk-street``).
+
+Two ways in, for two kinds of caller:
+
+* the operator's command line: ``load_mapping`` takes a shipped name or a path to a YAML file
+  the operator owns;
+* the web API (an analyst, over the network): ``mapping_by_name`` chooses only by name, from the
+  shipped set or from mappings uploaded earlier as YAML *content* (``save_uploaded_mapping``,
+  validated, stored under the data directory). A name is looked up in a listing, never turned
+  into a path, so no server file can be opened through it, and the error is the same whether or
+  not a file of that name exists. An uploaded mapping may only name a built-in boundary.
 
 Example::
 
@@ -20,6 +29,8 @@ Example::
 
 from __future__ import annotations
 
+import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,6 +43,12 @@ from vigil.data.taxonomy import CATEGORIES, normalise
 from vigil.errors import DataError
 
 _SHIPPED = "mappings"
+#: a mapping's name: also its file name under the uploaded-mappings folder
+MAPPING_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: largest mapping YAML accepted over the network (the shipped ones are under 2 KiB)
+MAX_MAPPING_BYTES = 64 * 1024
+#: boundaries an uploaded mapping may name (a file path is for the operator's own mappings)
+NAMED_BOUNDARIES = ("london",)
 
 
 class TimeFormat(BaseModel):
@@ -157,8 +174,86 @@ def shipped_mappings() -> list[str]:
     return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
+def uploaded_mappings(folder: Path | None) -> list[str]:
+    """Names of the mappings uploaded as YAML content into ``folder`` (none if no folder)."""
+    if folder is None or not folder.is_dir():
+        return []
+    return sorted(
+        p.stem for p in folder.glob("*.yaml") if p.is_file() and MAPPING_NAME.match(p.stem)
+    )
+
+
+def mapping_by_name(name: str, uploaded: Path | None = None) -> ColumnMapping:
+    """A mapping chosen by name only: shipped, or uploaded as content into ``uploaded``.
+
+    For callers that do not own the server's files (the web API). The name is matched against
+    the listings, never used to build a path from what the caller typed, and an unknown name gets
+    the same answer whatever exists on disk.
+    """
+    shipped = shipped_mappings()
+    mine = uploaded_mappings(uploaded)
+    if name in shipped:
+        res = resources.files("vigil.data").joinpath(_SHIPPED, f"{name}.yaml")
+        return parse_mapping(res.read_text(encoding="utf-8"), f"{name}.yaml")
+    if name in mine and uploaded is not None:
+        stored = mine[mine.index(name)]  # the listed name, not the caller's string
+        return parse_mapping((uploaded / f"{stored}.yaml").read_text(encoding="utf-8"), stored)
+    raise DataError(
+        f"no mapping named {name!r}: choose a shipped mapping ({', '.join(shipped)})"
+        + (f" or an uploaded one ({', '.join(mine)})" if mine else "")
+        + ", or upload one as YAML content",
+        field="mapping",
+    )
+
+
+def parse_untrusted_mapping(text: str | bytes, where: str = "<uploaded mapping>") -> ColumnMapping:
+    """Validate mapping YAML sent over the network: size, schema, a safe name, no file paths."""
+    if len(text) > MAX_MAPPING_BYTES:
+        raise DataError(
+            f"mapping is larger than {MAX_MAPPING_BYTES // 1024} KiB", file=where, field="mapping"
+        )
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError("mapping is not UTF-8 text", file=where) from exc
+    cmap = parse_mapping(text, where)
+    if not MAPPING_NAME.match(cmap.name):
+        raise DataError(
+            f"mapping name {cmap.name!r} must be 1-64 letters, digits, '.', '_' or '-'",
+            file=where,
+            field="name",
+        )
+    if cmap.name in shipped_mappings():
+        raise DataError(
+            f"'{cmap.name}' is a shipped mapping; give yours another name", file=where, field="name"
+        )
+    boundary = cmap.region.boundary if cmap.region is not None else None
+    if boundary is not None and boundary.lower() not in NAMED_BOUNDARIES:
+        raise DataError(
+            "an uploaded mapping may only name a built-in boundary "
+            f"({', '.join(NAMED_BOUNDARIES)}), not a file",
+            file=where,
+            field="region.boundary",
+        )
+    return cmap
+
+
+def save_uploaded_mapping(text: str | bytes, folder: Path) -> ColumnMapping:
+    """Validate uploaded mapping YAML and store it as ``<folder>/<name>.yaml`` (atomically)."""
+    cmap = parse_untrusted_mapping(text)
+    raw = text if isinstance(text, bytes) else text.encode("utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{cmap.name}.yaml"
+    tmp = folder / f".{cmap.name}.yaml.tmp"
+    tmp.write_bytes(raw)
+    os.replace(tmp, target)
+    return cmap
+
+
 def load_mapping(name_or_path: str | Path) -> ColumnMapping:
-    """A shipped mapping by name, or a mapping YAML file by path."""
+    """A shipped mapping by name, or a mapping YAML file by path (the operator's own files:
+    the command line, never the web API, which uses :func:`mapping_by_name`)."""
     text: str
     where: str
     path = Path(name_or_path)

@@ -4,6 +4,9 @@ An upload streams to disk chunk by chunk (never whole in memory) under ``<data_d
 then imports in a background thread through ``IncidentStore.import_file``, the same call as
 ``vigil data import``; the client polls the job for progress. The store's own rule holds: a
 file's rows land all together or not at all.
+
+A column mapping is chosen by name (``mapping=``) from the shipped set or from mappings uploaded
+as YAML content (``POST /api/incidents/mappings``); a server path is never accepted.
 """
 
 from __future__ import annotations
@@ -21,6 +24,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from vigil.api.context import AppContext
 from vigil.api.deps import CASE_READERS, Principal, Require, get_ctx
 from vigil.api.errors import NotFound
+from vigil.data.mapping import (
+    MAX_MAPPING_BYTES,
+    ColumnMapping,
+    mapping_by_name,
+    save_uploaded_mapping,
+    shipped_mappings,
+    uploaded_mappings,
+)
 from vigil.errors import DataError, VigilError
 from vigil.roles import Role
 
@@ -62,8 +73,13 @@ def _jobs(ctx: AppContext) -> dict[str, ImportJob]:
     return jobs
 
 
+def _mappings_dir(ctx: AppContext) -> Path:
+    """Where mappings uploaded as YAML content are kept."""
+    return ctx.settings.data_dir / "mappings"
+
+
 def _run_import(
-    ctx: AppContext, job: ImportJob, path: Path, fmt: str | None, mapping: str | None
+    ctx: AppContext, job: ImportJob, path: Path, fmt: str | None, mapping: ColumnMapping | None
 ) -> None:
     def progress(stage: str, done: float, total: float) -> None:
         job.stage, job.done, job.total = stage, float(done), float(total)
@@ -113,7 +129,9 @@ async def upload(
     filename: str = Query(..., max_length=128, description="e.g. 2022-01-metropolitan-street.csv"),
     dataset: str = Query(..., max_length=64),
     format: str | None = Query(None, description="police-uk or police-uk-stop-search"),
-    mapping: str | None = Query(None, max_length=64, description="a shipped column mapping"),
+    mapping: str | None = Query(
+        None, description="a column mapping's name: shipped, or uploaded as YAML content"
+    ),
     _: Principal = Require(Role.ANALYST),
     ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
@@ -128,6 +146,8 @@ async def upload(
         raise DataError(f"dataset name {dataset!r} is not valid", field="dataset")
     if format is not None and mapping is not None:
         raise DataError("give a format or a mapping, not both", field="format")
+    # resolved by name before a byte is read, and never as a path
+    cmap = mapping_by_name(mapping, _mappings_dir(ctx)) if mapping is not None else None
     folder = ctx.settings.data_dir / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
     job = ImportJob(id=uuid.uuid4().hex, dataset=dataset, filename=filename, bytes_received=0)
@@ -148,9 +168,7 @@ async def upload(
         path.unlink(missing_ok=True)
         raise DataError("the upload is empty", file=filename)
     _jobs(ctx)[job.id] = job
-    threading.Thread(
-        target=_run_import, args=(ctx, job, path, format, mapping), daemon=True
-    ).start()
+    threading.Thread(target=_run_import, args=(ctx, job, path, format, cmap), daemon=True).start()
     return asdict(job)
 
 
@@ -162,3 +180,35 @@ def upload_status(
     if job is None:
         raise NotFound(f"no upload job '{job_id}'")
     return asdict(job)
+
+
+@router.get("/mappings", response_model=dict[str, list[str]])
+def list_mappings(
+    _: Principal = Require(Role.ANALYST), ctx: AppContext = Depends(get_ctx)
+) -> dict[str, list[str]]:
+    """The mapping names an upload may use: shipped with Vigil, and uploaded as YAML."""
+    return {"shipped": shipped_mappings(), "uploaded": uploaded_mappings(_mappings_dir(ctx))}
+
+
+@router.post(
+    "/mappings",
+    status_code=201,
+    response_model=dict[str, Any],
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/yaml": {"schema": {}}}}
+    },
+)
+async def upload_mapping(
+    request: Request, _: Principal = Require(Role.ANALYST), ctx: AppContext = Depends(get_ctx)
+) -> dict[str, Any]:
+    """Store a column mapping sent as YAML content (validated; at most 64 KiB); uploads then
+    choose it by its ``name``. It may not shadow a shipped mapping nor name a boundary file."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_MAPPING_BYTES:
+            raise DataError(
+                f"mapping is larger than {MAX_MAPPING_BYTES // 1024} KiB", field="mapping"
+            )
+    cmap = save_uploaded_mapping(bytes(body), _mappings_dir(ctx))
+    return {"name": cmap.name, "description": cmap.description}
