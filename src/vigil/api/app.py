@@ -156,7 +156,8 @@ def create_app(
 
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """The layers every request passes through, outermost last: the body cap runs before
-    anything reads the body."""
+    anything reads the body; the security headers go on every answer, the cap's 413 too."""
+    from vigil.api.middleware_headers import SecurityHeadersMiddleware
     from vigil.api.middleware_limits import BodyLimitMiddleware
 
     app.add_middleware(
@@ -164,3 +165,4 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         max_body=settings.max_body_bytes,
         max_upload=settings.max_upload_bytes,
     )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
