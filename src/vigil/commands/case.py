@@ -18,7 +18,6 @@ from rich.console import Console
 from rich.table import Table
 
 from vigil.cases.service import CaseService, CaseView
-from vigil.clock import as_utc
 from vigil.commands._context import acting_actor, case_service
 from vigil.errors import VigilError
 from vigil.roles import Actor, Rank, Role
@@ -53,14 +52,12 @@ def _actor(ctx: typer.Context) -> Actor:
 
 
 def _when(text: str | None, field: str) -> datetime | None:
+    """An ISO time from the command line; one without an offset is London wall-clock time."""
+    from vigil.localtime import from_london, iso_datetime
+
     if text is None:
         return None
-    try:
-        return as_utc(datetime.fromisoformat(text))
-    except ValueError:
-        raise VigilError(
-            f"--{field}: '{text}' is not an ISO date-time (2022-07-01T10:00)"
-        ) from None
+    return from_london(iso_datetime(text, f"--{field}"))
 
 
 def _summary(v: CaseView) -> dict[str, Any]:

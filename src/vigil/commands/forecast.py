@@ -160,12 +160,14 @@ def forecast(
     from vigil.evaluate.study_area import study_area, study_grid
     from vigil.evaluate.windows import check_window_precision, parse_step, past_of
     from vigil.forecast.registry import make_model
+    from vigil.localtime import iso_datetime
 
+    at_time = iso_datetime(at, "--at") if at else None  # before any data is read
     incidents = load_incidents(dataset, _split(categories))
     crs = _crs_of(incidents)
     month_only = incidents["precision"].astype(str).eq("month").any()
     step = parse_step(horizon or ("1M" if month_only else "7d"))
-    start = pd.Timestamp(at) if at else data_end(incidents)
+    start = pd.Timestamp(at_time) if at_time is not None else data_end(incidents)
     end = start + step
     check_window_precision(incidents, start, end)
     boundary, area_name = study_area(incidents, crs)

@@ -156,15 +156,11 @@ def fairness(
     html: Path | None = typer.Option(None, help="also write the view as an HTML document"),
 ) -> None:
     """Who bears deployments and flagged areas, against where serious violence is reported."""
-    from datetime import UTC, datetime
-
     from vigil.impact.fairness import fairness_from_cases
+    from vigil.localtime import from_london, iso_datetime
 
-    try:
-        lo = datetime.fromisoformat(since).replace(tzinfo=UTC)
-        hi = datetime.fromisoformat(until).replace(tzinfo=UTC)
-    except ValueError as exc:
-        raise VigilError(f"--since/--until: {exc}") from None
+    lo = from_london(iso_datetime(since, "--since"))
+    hi = from_london(iso_datetime(until, "--until"))
     if hi <= lo:
         raise VigilError(f"--until {until} must be after --since {since}")
     if not 0 < top <= 100:

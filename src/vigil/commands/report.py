@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from vigil.clock import SystemClock, as_utc
+from vigil.clock import SystemClock
 from vigil.errors import VigilError
 from vigil.reports.document import Report
 
@@ -30,12 +30,12 @@ def _group() -> None:
 
 
 def _now(at: str | None) -> datetime:
+    """``--at`` as an instant: ISO only; without an offset it is London wall-clock time."""
+    from vigil.localtime import from_london, iso_datetime
+
     if at is None:
         return SystemClock().now()
-    try:
-        return as_utc(datetime.fromisoformat(at))
-    except ValueError:
-        raise VigilError(f"--at: '{at}' is not an ISO date-time (2022-10-15T09:00)") from None
+    return from_london(iso_datetime(at, "--at"))
 
 
 def _write(report: Report, pdf: Path | None, html: Path | None) -> None:
