@@ -13,11 +13,9 @@ STEPS: list[tuple[str, list[str]]] = [
     ("Import London 2022 street crime", ["data", "import-demo"]),
     ("Summarise the store", ["data", "summary"]),
     (
-        "Forecast serious violence in London for December 2022 (KDE, 250 m cells)",
+        "Forecast serious violence in London for December 2022 (default model, 250 m cells)",
         [
             "forecast",
-            "--model",
-            "kde",
             "--cell",
             "250",
             "--horizon",

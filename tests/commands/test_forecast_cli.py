@@ -72,6 +72,20 @@ def test_forecast_writes_csv_geojson_and_snapshot(data_dir: Path, tmp_path: Path
     assert surface.end == pd.Timestamp("2022-11-01")
 
 
+def test_forecast_without_model_uses_the_default(data_dir: Path, tmp_path: Path):
+    from vigil.forecast.registry import DEFAULT_MODEL
+
+    out = tmp_path / "f" / "london-default"
+    args = ["forecast", "--cell", "1000", "--at", "2022-11-01", "--dataset", "met-street-2022"]
+    res = runner.invoke(app, args + ["--out", str(out)])
+    assert res.exit_code == 0, res.output
+    surface = RiskSurface.from_dict(json.loads(out.with_suffix(".json").read_text()))
+    assert surface.model == DEFAULT_MODEL == "recency"
+    assert surface.end == pd.Timestamp("2022-12-01")
+    # the month's total is forecast from the trend of the months before (about 23k / 8)
+    assert 1_500 < surface.risk.sum() < 4_500
+
+
 def test_forecast_refuses_weeks_of_month_only_data(data_dir: Path, tmp_path: Path):
     args = ["forecast", "--model", "naive", "--horizon", "7d", "--at", "2022-10-01"]
     res = runner.invoke(app, args + ["--dataset", "met-street-2022", "--out", str(tmp_path / "x")])

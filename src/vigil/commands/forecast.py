@@ -126,7 +126,13 @@ def data_end(incidents: pd.DataFrame) -> pd.Timestamp:
 
 # ---------------------------------------------------------------------------------- commands
 def forecast(
-    model: str = typer.Option("kde", "--model", "-m", help="Model name (see --help of backtest)."),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="Model name (see --help of backtest). Default: the registry's DEFAULT_MODEL "
+        "(recency: recency-weighted counts mixed by held-out likelihood).",
+    ),
     cell: float = typer.Option(250.0, "--cell", help="Grid cell size in metres."),
     horizon: str | None = typer.Option(
         None,
@@ -159,10 +165,11 @@ def forecast(
     """Forecast expected incidents per cell for one window; write CSV, GeoJSON and JSON."""
     from vigil.evaluate.study_area import study_area, study_grid
     from vigil.evaluate.windows import check_window_precision, parse_step, past_of
-    from vigil.forecast.registry import make_model
+    from vigil.forecast.registry import DEFAULT_MODEL, make_model
     from vigil.localtime import iso_datetime
 
     at_time = iso_datetime(at, "--at") if at else None  # before any data is read
+    model = model or DEFAULT_MODEL
     incidents = load_incidents(dataset, _split(categories))
     crs = _crs_of(incidents)
     month_only = incidents["precision"].astype(str).eq("month").any()

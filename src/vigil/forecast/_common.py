@@ -19,7 +19,7 @@ from scipy.signal import fftconvolve
 from vigil.data.schema import PRECISION_ORDER, Precision, coarsest_precision
 from vigil.data.taxonomy import CATEGORIES, police_generated_share
 from vigil.errors import ModelInputError
-from vigil.forecast.base import Forecaster
+from vigil.forecast.base import Forecaster, NotFittedError, TimeLike
 from vigil.forecast.surface import DRIVER_COLUMNS, RiskSurface
 from vigil.geo.grid import Grid
 
@@ -39,7 +39,7 @@ def to_days(t: pd.Timestamp | pd.Series | np.ndarray) -> Any:
     return values / DAY_NS
 
 
-def as_timestamp(t: Any, what: str) -> pd.Timestamp:
+def as_timestamp(t: TimeLike, what: str) -> pd.Timestamp:
     try:
         ts = pd.Timestamp(t)
     except (TypeError, ValueError) as exc:
@@ -101,7 +101,7 @@ class Past:
 
 def prepare_past(
     incidents: pd.DataFrame,
-    until: Any,
+    until: TimeLike,
     grid: Grid,
     model: str,
     requires: str = Precision.MONTH.value,
@@ -337,7 +337,7 @@ class RateParts(Forecaster):
     rate_days_: float
     parts_: dict[str, np.ndarray]
 
-    def predict(self, start: Any, end: Any) -> RiskSurface:
+    def predict(self, start: TimeLike, end: TimeLike) -> RiskSurface:
         past = getattr(self, "past_", None)
         s, e, days = check_window(self.name, None if past is None else past.until, start, end)
         scale = days / self.rate_days_
@@ -349,11 +349,11 @@ class RateParts(Forecaster):
 
 
 def check_window(
-    model: str, until: float | None, start: Any, end: Any
+    model: str, until: float | None, start: TimeLike, end: TimeLike
 ) -> tuple[pd.Timestamp, pd.Timestamp, float]:
     """Validate a prediction window; returns (start, end, length in days)."""
     if until is None:
-        raise ModelInputError(f"{model}: call fit() before predict()")
+        raise NotFittedError(f"{model}: call fit() before predict()")
     s = as_timestamp(start, f"{model}: start")
     e = as_timestamp(end, f"{model}: end")
     if e <= s:

@@ -17,7 +17,7 @@ Analysis and Data Mining 11(5) (the NIJ challenge).
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from vigil.forecast._common import (
     prepare_past,
     to_days,
 )
-from vigil.forecast.base import Forecaster
+from vigil.forecast.base import Constraint, Forecaster, Interval, TimeLike, WindowSpec
 from vigil.forecast.features import FeatureSet, feature_set, space_time_features
 from vigil.forecast.surface import DRIVER_COLUMNS, RiskSurface
 from vigil.geo.grid import Grid
@@ -76,6 +76,21 @@ class BoostedPoisson(Forecaster):
     """
 
     name = "boosted"
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "horizon": [WindowSpec(), None],
+        "n_origins": [Interval(1, None, integer=True)],
+        "target_span": [Interval(1, None, integer=True), None],
+        "min_history_days": [Interval(0, None)],
+        "zero_keep": [Interval(0, 1, "right")],
+        "n_estimators": [Interval(1, None, integer=True)],
+        "learning_rate": [Interval(0, None, "neither")],
+        "num_leaves": [Interval(2, None, integer=True)],
+        "min_child_samples": [Interval(1, None, integer=True)],
+        "max_bin": [Interval(2, None, integer=True)],
+        "blend": [Interval(0, 1)],
+        "n_jobs": [Interval(-1, None, integer=True)],
+        "random_state": [Interval(0, None, integer=True)],
+    }
 
     def __init__(
         self,
@@ -129,11 +144,10 @@ class BoostedPoisson(Forecaster):
         self.horizon_days_ = float(to_days(until) - to_days(until - step))
         return origins
 
-    def fit(self, incidents: pd.DataFrame, until: Any, grid: Grid) -> Self:
+    def fit(self, incidents: pd.DataFrame, until: TimeLike, grid: Grid) -> Self:
         import lightgbm as lgb
 
-        if not 0 < self.zero_keep <= 1:
-            raise ModelInputError(f"boosted zero_keep must be in (0, 1], got {self.zero_keep}")
+        self._validate_params()
         past = prepare_past(incidents, until, grid, self.name)
         if past.n == 0:
             raise ModelInputError(
@@ -190,7 +204,7 @@ class BoostedPoisson(Forecaster):
         return self
 
     # ------------------------------------------------------------------ predict
-    def predict(self, start: Any, end: Any) -> RiskSurface:
+    def predict(self, start: TimeLike, end: TimeLike) -> RiskSurface:
         past = getattr(self, "past_", None)
         s, e, days = check_window(self.name, None if past is None else past.until, start, end)
         per_target = np.asarray(self.booster_.predict(self.X_now_), float)

@@ -9,18 +9,18 @@ which makes the map follow recent change while keeping the long-run picture.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
 
-from vigil.errors import ModelInputError
 from vigil.forecast._common import (
     RateParts,
     history_start,
     prepare_past,
     smoothed_bands,
 )
+from vigil.forecast.base import Constraint, Interval, TimeLike, WindowSpec
 from vigil.geo.grid import Grid
 
 
@@ -41,6 +41,11 @@ class KernelDensity(RateParts):
     """
 
     name = "kde"
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "bandwidth": [Interval(0, None, "neither")],
+        "decay_days": [Interval(0, None, "neither"), None],
+        "window": [WindowSpec(), None],
+    }
 
     def __init__(
         self,
@@ -52,11 +57,8 @@ class KernelDensity(RateParts):
         self.decay_days = decay_days
         self.window = window
 
-    def fit(self, incidents: pd.DataFrame, until: Any, grid: Grid) -> Self:
-        if not self.bandwidth or self.bandwidth <= 0:
-            raise ModelInputError(f"kde bandwidth must be positive metres, got {self.bandwidth}")
-        if self.decay_days is not None and self.decay_days <= 0:
-            raise ModelInputError(f"kde decay_days must be positive or None, got {self.decay_days}")
+    def fit(self, incidents: pd.DataFrame, until: TimeLike, grid: Grid) -> Self:
+        self._validate_params()
         past = prepare_past(incidents, until, grid, self.name)
         lo = history_start(past, self.window, "kde window")
         inside = past.t >= lo

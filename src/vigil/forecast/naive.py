@@ -7,7 +7,7 @@ rate and multiplied by the length of the forecast window.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import ClassVar, Self
 
 import pandas as pd
 
@@ -18,6 +18,7 @@ from vigil.forecast._common import (
     history_start,
     prepare_past,
 )
+from vigil.forecast.base import Constraint, TimeLike, WindowSpec
 from vigil.geo.grid import Grid
 
 
@@ -32,11 +33,13 @@ class NaiveCounts(RateParts):
     """
 
     name = "naive"
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {"window": [WindowSpec(), None]}
 
     def __init__(self, window: str | int | float | None = None) -> None:
         self.window = window
 
-    def fit(self, incidents: pd.DataFrame, until: Any, grid: Grid) -> Self:
+    def fit(self, incidents: pd.DataFrame, until: TimeLike, grid: Grid) -> Self:
+        self._validate_params()
         past = prepare_past(incidents, until, grid, self.name)
         lo = history_start(past, self.window, "naive window")
         inside = past.t >= lo

@@ -11,12 +11,11 @@ The score is then scaled to an expected count: the rate of incidents over the sa
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
 
-from vigil.errors import ModelInputError
 from vigil.forecast._common import (
     Past,
     check_window,
@@ -24,7 +23,7 @@ from vigil.forecast._common import (
     prepare_past,
     smoothed_bands,
 )
-from vigil.forecast.base import Forecaster
+from vigil.forecast.base import Constraint, Forecaster, Interval, TimeLike
 from vigil.forecast.surface import RiskSurface
 from vigil.geo.grid import Grid
 
@@ -44,6 +43,11 @@ class ProspectiveHotspot(Forecaster):
     """
 
     name = "prospective"
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "bandwidth": [Interval(0, None, "neither")],
+        "window_days": [Interval(0, None, "neither")],
+        "week_days": [Interval(0, None, "neither")],
+    }
 
     def __init__(
         self, bandwidth: float = 400.0, window_days: float = 56.0, week_days: float = 7.0
@@ -52,10 +56,8 @@ class ProspectiveHotspot(Forecaster):
         self.window_days = window_days
         self.week_days = week_days
 
-    def fit(self, incidents: pd.DataFrame, until: Any, grid: Grid) -> Self:
-        for what, v in (("bandwidth", self.bandwidth), ("window_days", self.window_days)):
-            if v is None or v <= 0:
-                raise ModelInputError(f"prospective {what} must be positive, got {v}")
+    def fit(self, incidents: pd.DataFrame, until: TimeLike, grid: Grid) -> Self:
+        self._validate_params()
         past = prepare_past(incidents, until, grid, self.name)
         age = past.until - past.t
         inside = age <= self.window_days
@@ -67,7 +69,7 @@ class ProspectiveHotspot(Forecaster):
         self.parts_ = smoothed_bands(past, inside, grid, w, self.bandwidth, "inverse_distance")
         return self
 
-    def predict(self, start: Any, end: Any) -> RiskSurface:
+    def predict(self, start: TimeLike, end: TimeLike) -> RiskSurface:
         past = getattr(self, "past_", None)
         s, e, days = check_window(self.name, None if past is None else past.until, start, end)
         score = np.sum(list(self.parts_.values()), axis=0)

@@ -10,6 +10,7 @@ from vigil.forecast.boosted import BoostedPoisson
 from vigil.forecast.kde import KernelDensity
 from vigil.forecast.naive import NaiveCounts
 from vigil.forecast.prospective import ProspectiveHotspot
+from vigil.forecast.recency import RecencyWeighted
 from vigil.forecast.sepp import GridSEPP
 
 MODELS: dict[str, type[Forecaster]] = {
@@ -18,7 +19,12 @@ MODELS: dict[str, type[Forecaster]] = {
     "prospective": ProspectiveHotspot,
     "sepp": GridSEPP,
     "boosted": BoostedPoisson,
+    "recency": RecencyWeighted,
 }
+
+#: What `vigil forecast` and the web map use when no model is named: the model that beat the
+#: baselines on data it was not tuned on (benchmarks/README.md, Accuracy).
+DEFAULT_MODEL = "recency"
 
 
 def make_model(name: str, **params: Any) -> Forecaster:

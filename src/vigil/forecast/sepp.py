@@ -17,7 +17,7 @@ precision and is refused.
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ from vigil.forecast._common import (
     to_days,
 )
 from vigil.forecast._sepp_kernels import em_pass
-from vigil.forecast.base import Forecaster
+from vigil.forecast.base import Constraint, Forecaster, Interval, TimeLike, WindowSpec
 from vigil.forecast.surface import RiskSurface
 from vigil.geo.grid import Grid
 
@@ -68,6 +68,15 @@ class GridSEPP(Forecaster):
 
     name = "sepp"
     requires_precision = Precision.DAY.value
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "window": [WindowSpec(), None],
+        "max_iter": [Interval(1, None, integer=True)],
+        "tol": [Interval(0, None)],
+        "theta0": [Interval(0, MAX_THETA, "right")],
+        "omega0": [Interval(0, None, "neither")],
+        "background_bandwidth": [Interval(0, None, "neither"), None],
+        "min_delay_days": [Interval(0, None, "neither")],
+    }
 
     def __init__(
         self,
@@ -88,9 +97,8 @@ class GridSEPP(Forecaster):
         self.min_delay_days = min_delay_days
 
     # ------------------------------------------------------------------ fit
-    def fit(self, incidents: pd.DataFrame, until: Any, grid: Grid) -> Self:
-        if int(self.max_iter) < 1:
-            raise ModelInputError(f"sepp max_iter must be at least 1, got {self.max_iter}")
+    def fit(self, incidents: pd.DataFrame, until: TimeLike, grid: Grid) -> Self:
+        self._validate_params()
         past = prepare_past(incidents, until, grid, self.name, requires=self.requires_precision)
         lo = history_start(past, self.window, "sepp window")
         keep = (past.cell >= 0) & (past.t >= lo)
@@ -144,7 +152,7 @@ class GridSEPP(Forecaster):
         mass = self.theta_ * (np.exp(-self.omega_ * ds) - np.exp(-self.omega_ * de))
         return np.bincount(self.cell_, weights=mass, minlength=self.grid_.n_cells)
 
-    def predict(self, start: Any, end: Any) -> RiskSurface:
+    def predict(self, start: TimeLike, end: TimeLike) -> RiskSurface:
         past = getattr(self, "past_", None)
         s, e, days = check_window(self.name, None if past is None else past.until, start, end)
         # offspring of offspring inside the window: the branching factor 1 / (1 - theta)
@@ -164,7 +172,7 @@ class GridSEPP(Forecaster):
 
     # ------------------------------------------------------------------ reactive case
     def excitation_after(
-        self, x: float, y: float, at: Any, days: float = 28.0, step_days: float = 1.0
+        self, x: float, y: float, at: TimeLike, days: float = 28.0, step_days: float = 1.0
     ) -> pd.DataFrame:
         """Raised risk in the cell of (x, y) after a serious incident there at ``at``.
 

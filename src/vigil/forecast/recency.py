@@ -1,0 +1,289 @@
+"""Recency-weighted counts, smoothed and mixed by held-out likelihood: Vigil's default model.
+
+Where serious violence happens next is, above all, where it happened lately and nearby; how
+lately and how nearby differs between cities and crimes, so neither is fixed here. The model is
+a mixture of simple fields, each a count of past incidents per cell
+
+* weighted by age, ``exp(-age / tau)`` for several e-folding times ``tau`` (a week to all
+  history: recent change against the long-run picture), and
+* spread over neighbouring cells by quartic kernels of several radii, or kept in its own cell
+  (sparse cells borrow strength from their neighbourhood; dense ones keep their own count),
+
+plus a uniform field over the study area (shrinkage: no cell is ever impossible). Each field is
+normalised to a share of the total, and the mixture weights are those that maximise the
+likelihood of the *last folds of the training period* (the incidents of the last few windows
+before ``until``, each predicted from the fields built on the data before that window), found
+by EM: a convex problem with one optimum, so there is nothing to tune by hand and nothing is
+chosen on the windows that are later scored. This is stacking of density forecasts (Wolpert
+1992; Breiman 1996) applied to the recency-weighted counts of crime forecasting (e.g. the
+exponentially weighted counts that beat most entries of the NIJ Real-Time Crime Forecasting
+Challenge, Mohler & Porter 2018).
+
+The total of a window is forecast apart from where it falls: each of several level estimates
+(exponentially weighted rates with e-folding times of four weeks to a year, and, with two years
+of history, "the same period last year times this year's change") is backtested on the windows
+of the same length that precede ``until``, and the one with the smallest Poisson deviance
+there is used. A model that ignored the trend over-predicted NYPD shootings by 56 %.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Self
+
+import numpy as np
+import pandas as pd
+from scipy.signal import fftconvolve
+
+from vigil.data.schema import PRECISION_ORDER, Precision
+from vigil.errors import ModelInputError
+from vigil.forecast._common import (
+    Past,
+    check_window,
+    grid_surface,
+    parse_window,
+    prepare_past,
+    quartic_kernel,
+    to_days,
+)
+from vigil.forecast.base import (
+    Constraint,
+    Forecaster,
+    Interval,
+    Options,
+    TimeLike,
+    WindowSpec,
+)
+from vigil.forecast.surface import RiskSurface
+from vigil.geo.grid import Grid
+
+#: e-folding times (days) of the age weights; inf = all history weighted equally
+DECAYS_EXACT: tuple[float, ...] = (7.0, 30.0, 91.0, 182.0, 365.0, 730.0, np.inf)
+#: month-only data: nothing finer than a month is known
+DECAYS_MONTH: tuple[float, ...] = (30.0, 91.0, 182.0, 365.0, 730.0, np.inf)
+#: quartic kernel radii in cells (0: the cell's own count)
+BANDWIDTHS_CELLS: tuple[float, ...] = (0.0, 1.5, 3.0, 6.0)
+#: e-folding times (days) of the level estimates of the total
+LEVEL_DECAYS: tuple[float, ...] = (28.0, 91.0, 182.0, 365.0)
+#: past windows each level estimate is backtested on
+N_LEVEL_CHECKS = 8
+YEAR_DAYS = 365.25
+
+
+def _group(decay: float) -> str:
+    if decay <= 14.0:
+        return "near_repeat"
+    if decay <= 91.0:
+        return "recent"
+    return "long_run"
+
+
+class RecencyWeighted(Forecaster):
+    """Mixture of age-weighted, spatially smoothed counts, weights by held-out likelihood.
+
+    Parameters
+    ----------
+    n_folds:
+        How many windows at the end of the training period the mixture weights are fitted on.
+    fold:
+        Length of each such window: ``"28D"``, ``"1M"``..., or None for a month with month-only
+        data and 28 days with exact times.
+    smoothing:
+        Offer the spatially smoothed fields to the mixture (False: own-cell counts only).
+    prior:
+        Dirichlet pseudo-count per mixture component (above 1 pulls the weights towards equal
+        shares when the held-out folds hold few incidents; 1 is plain maximum likelihood).
+    """
+
+    name = "recency"
+    _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
+        "n_folds": [Interval(1, 52, integer=True)],
+        "fold": [WindowSpec(), None],
+        "smoothing": [Options((True, False))],
+        "prior": [Interval(1, None)],
+    }
+
+    def __init__(
+        self,
+        n_folds: int = 6,
+        fold: str | int | float | None = None,
+        smoothing: bool = True,
+        prior: float = 1.0,
+    ) -> None:
+        self.n_folds = n_folds
+        self.fold = fold
+        self.smoothing = smoothing
+        self.prior = prior
+
+    # ------------------------------------------------------------------ fields
+    def _components(self, exact: bool) -> list[tuple[float, float]]:
+        decays = DECAYS_EXACT if exact else DECAYS_MONTH
+        bands = BANDWIDTHS_CELLS if self.smoothing else (0.0,)
+        return [(d, b) for d in decays for b in bands]
+
+    def _fields(self, past: Past, flat: np.ndarray, cutoff: float) -> np.ndarray:
+        """(K + 1, n_cells): each component's share of the total per cell, from the incidents
+        known by ``cutoff``; the last row is the uniform field."""
+        grid = self.grid_
+        known = (past.end <= cutoff + 1e-9) & (flat >= 0)
+        age = cutoff - past.t[known]
+        where = flat[known]
+        rows = []
+        kernels = {b: quartic_kernel(b * grid.cell, grid.cell) for b in BANDWIDTHS_CELLS if b}
+        for decay in sorted({d for d, _ in self.components_}, key=float):
+            w = np.ones(age.size) if np.isinf(decay) else np.exp(-age / decay)
+            lattice = np.bincount(where, weights=w, minlength=grid.nx * grid.ny).reshape(
+                grid.ny, grid.nx
+            )
+            for d, b in self.components_:
+                if d != decay:
+                    continue
+                if b == 0.0 or not lattice.any():
+                    field = lattice
+                else:
+                    field = fftconvolve(lattice, kernels[b], mode="same")
+                rows.append(np.clip(field.ravel()[grid.active], 0.0, None))
+        uniform = grid.coverage / grid.coverage.sum()
+        out = np.vstack(rows + [uniform])
+        totals = out.sum(axis=1, keepdims=True)
+        # a field with nothing in it (no history yet) is the uniform field
+        return np.where(totals > 0, out / np.where(totals > 0, totals, 1.0), uniform)
+
+    def _fold_starts(self, past: Past) -> list[tuple[float, float]]:
+        until = pd.Timestamp(past.data_version["until"])
+        exact = PRECISION_ORDER[past.precision] >= PRECISION_ORDER[Precision.DAY]
+        step = parse_window(
+            self.fold if self.fold is not None else ("28D" if exact else "1M"), "fold"
+        )
+        assert step is not None
+        folds = []
+        hi = until
+        for _ in range(int(self.n_folds)):
+            lo = hi - step
+            if to_days(lo) - past.start < 28.0:  # no history to build the fields on
+                break
+            folds.append((float(to_days(lo)), float(to_days(hi))))
+            hi = lo
+        return folds
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, incidents: pd.DataFrame, until: TimeLike, grid: Grid) -> Self:
+        self._validate_params()
+        past = prepare_past(incidents, until, grid, self.name)
+        exact = PRECISION_ORDER[past.precision] >= PRECISION_ORDER[Precision.DAY]
+        self.grid_ = grid
+        self.components_ = self._components(exact)
+        flat = grid.flat_index(past.x, past.y)
+        k = len(self.components_) + 1
+        dens = []
+        for lo, hi in self._fold_starts(past):
+            held = (past.t >= lo) & (past.end <= hi + 1e-9) & (past.cell >= 0)
+            if held.any():
+                dens.append(self._fields(past, flat, lo)[:, past.cell[held]].T)
+        weights = np.full(k, 1.0 / k)
+        n_held = 0
+        if dens:
+            m = np.vstack(dens)
+            n_held = m.shape[0]
+            extra = float(self.prior) - 1.0
+            for _ in range(500):
+                r = m * weights
+                r /= r.sum(axis=1, keepdims=True)
+                new = (r.sum(axis=0) + extra) / (n_held + extra * k)
+                if np.max(np.abs(new - weights)) < 1e-7:
+                    weights = new
+                    break
+                weights = new
+        self.weights_ = weights
+        self.n_held_out_ = int(n_held)
+        fields = self._fields(past, flat, past.until)
+        groups = [_group(d) for d, _ in self.components_] + ["long_run"]
+        self.share_parts_ = {
+            g: (
+                weights[[i for i, x in enumerate(groups) if x == g]][:, None]
+                * fields[[i for i, x in enumerate(groups) if x == g]]
+            ).sum(axis=0)
+            for g in sorted(set(groups))
+        }
+        inside = past.cell >= 0
+        self.times_ = past.t[inside]
+        self.ends_ = past.end[inside]
+        self.exact_ = exact
+        self.past_ = past
+        return self
+
+    # ------------------------------------------------------------------ the total
+    def _level(self, known_by: float, start: float, days: float) -> dict[str, float]:
+        """Each candidate's expected count of ``[start, start + days)`` from what is known by
+        ``known_by`` (incidents whose period ended by then)."""
+        ok = self.ends_ <= known_by + 1e-9
+        t = self.times_[ok]
+        first = self.past_.start
+        span = max(known_by - first, 1.0)
+        out: dict[str, float] = {}
+        age = known_by - t
+        for tau in LEVEL_DECAYS:
+            eff = tau * (1.0 - np.exp(-span / tau))
+            out[f"ewma_{tau:g}d"] = float(np.exp(-age / tau).sum() / eff * days)
+        # the same period in earlier years, times the change of the last year over that year's
+        pad = max(0.0, (28.0 - days) / 2.0)
+        last_year = np.sum(t >= known_by - YEAR_DAYS)
+        ests = []
+        for k in range(1, 6):
+            shift = k * YEAR_DAYS
+            if known_by - shift - YEAR_DAYS < first:
+                break
+            a = np.sum((t >= start - shift - pad) & (t < start + days - shift + pad))
+            base = np.sum((t >= known_by - shift - YEAR_DAYS) & (t < known_by - shift))
+            if base > 0:
+                ests.append(a / (days + 2 * pad) * days * last_year / base)
+        if ests:
+            out["same_period_last_years"] = float(np.mean(ests))
+        return out
+
+    def _total(self, start: float, days: float) -> tuple[float, str]:
+        """Expected count for the window and the estimate chosen (by backtest on the windows of
+        the same length before ``until``)."""
+        until = self.past_.until
+        month = not self.exact_
+        dev: dict[str, list[float]] = {}
+        for m in range(1, N_LEVEL_CHECKS + 1):
+            if month:
+                months = max(1, round(days / 30.44))
+                ts = pd.Timestamp(self.past_.data_version["until"])
+                o = float(to_days(ts - pd.DateOffset(months=months * m)))
+                o_end = float(to_days(ts - pd.DateOffset(months=months * (m - 1))))
+            else:
+                o, o_end = until - m * days, until - (m - 1) * days
+            if o - self.past_.start < 28.0:
+                break
+            observed = float(np.sum((self.times_ >= o) & (self.times_ < o_end)))
+            for name, est in self._level(o, o, o_end - o).items():
+                mu = max(est, 1e-9)
+                d = 2 * (mu - observed + (observed * np.log(observed / mu) if observed else 0.0))
+                dev.setdefault(name, []).append(d)
+        now = self._level(until, start, days)
+        # a candidate must have been checked on at least 3 windows to be chosen
+        scored = {n: float(np.mean(v)) for n, v in dev.items() if len(v) >= 3 and n in now}
+        name = min(scored, key=lambda n: scored[n]) if scored else "ewma_91d"
+        return now[name], name
+
+    # ------------------------------------------------------------------ predict
+    def predict(self, start: TimeLike, end: TimeLike) -> RiskSurface:
+        past = getattr(self, "past_", None)
+        s, e, days = check_window(self.name, None if past is None else past.until, start, end)
+        if self.past_.n == 0:
+            raise ModelInputError(f"{self.name}: no incidents before {s}; nothing to forecast")
+        total, level = self._total(float(to_days(s)), days)
+        parts = {g: v * total for g, v in self.share_parts_.items()}
+        risk = np.sum(list(parts.values()), axis=0)
+        labels = [f"tau={d:g}d,h={b:g}cells" for d, b in self.components_] + ["uniform"]
+        top = np.argsort(-self.weights_)[:6]
+        params = self.get_params() | {
+            "weights": {labels[i]: round(float(self.weights_[i]), 4) for i in top},
+            "n_held_out": self.n_held_out_,
+            "total": float(total),
+            "total_from": level,
+        }
+        return grid_surface(
+            self.grid_, risk, s, e, self.name, params, parts, self.past_.data_version
+        )
