@@ -27,9 +27,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def small_app(tmp: Path, **settings: Any) -> FastAPI:
-    """The real app over a fresh SQLite database, a FixedClock and no forecast."""
-    url = f"sqlite:///{tmp / 'vigil.db'}"
+#: a Westminster square (EPSG:27700) for cases opened without a forecast
+WESTMINSTER = "POLYGON((529000 180000, 529800 180000, 529800 180800, 529000 180800, 529000 180000))"
+
+
+def small_app(tmp: Path, url: str | None = None, **settings: Any) -> FastAPI:
+    """The real app over ``url`` (default: a fresh SQLite database in ``tmp``), migrated, with a
+    FixedClock and no forecast."""
+    url = url or f"sqlite:///{tmp / 'vigil.db'}"
     migrate.upgrade(url)
     sf = make_sessionmaker(make_engine(url))
     clock = FixedClock(datetime(2022, 7, 1, 9, 0, tzinfo=UTC))
@@ -39,6 +44,27 @@ def small_app(tmp: Path, **settings: Any) -> FastAPI:
         sf,
         surface_source=lambda: None,
     )
+
+
+def token_for(app: FastAPI, username: str, role: str, **account: Any) -> str:
+    """A bearer token of a new account with ``role``."""
+    ids = app.state.ctx.identity
+    user = ids.create_user(username, "correct horse battery staple", role, **account)
+    return str(ids.issue_token(user, "tests"))
+
+
+def case_body(**fields: Any) -> dict[str, Any]:
+    """A valid new case on the Westminster square, starting an hour after the fixed clock."""
+    return {
+        "area_wkt": WESTMINSTER,
+        "use_current_forecast": False,
+        "start": "2022-07-01T10:00:00+00:00",
+        "end": "2022-07-01T16:00:00+00:00",
+        "resources": "Officers on foot",
+        "objectives": "Prevent serious violence",
+        "success_measures": ["No knife injuries"],
+        **fields,
+    }
 
 
 @contextmanager

@@ -137,6 +137,7 @@ def create_app(
         auth,
         cases,
         forecasts,
+        health,
         impact,
         incidents,
         reports,
@@ -145,6 +146,7 @@ def create_app(
     )
     from vigil.web import pages
 
+    app.include_router(health.router)
     for module in (auth, users, incidents, forecasts, cases, impact, audit, reports):
         app.include_router(module.router)
     if settings.enable_test_clock:
@@ -159,6 +161,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     anything reads the body; the security headers go on every answer, the cap's 413 too."""
     from vigil.api.middleware_headers import SecurityHeadersMiddleware
     from vigil.api.middleware_limits import BodyLimitMiddleware
+    from vigil.api.observability import ObservabilityMiddleware, count_audit_appends
 
     app.add_middleware(
         BodyLimitMiddleware,
@@ -166,3 +169,5 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
         max_upload=settings.max_upload_bytes,
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
+    app.add_middleware(ObservabilityMiddleware)
+    count_audit_appends()

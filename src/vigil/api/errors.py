@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from vigil.db.identity import AuthenticationFailed, IdentityError
@@ -62,11 +63,52 @@ TITLES = {
     405: "Method not allowed",
     409: "Refused by policy",
     413: "Request too large",
+    503: "Service temporarily unavailable",
     422: "Some fields are missing or invalid",
 }
 
 
+#: seconds a client should wait before retrying while the database is unavailable
+RETRY_AFTER_SECONDS = 5
+
+#: what a lost, refused or exhausted database connection raises: the request could not be
+#: served now but may be in a moment (nothing was written: its transaction never committed)
+DATABASE_UNAVAILABLE = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.DisconnectionError,
+    sa_exc.TimeoutError,
+)
+
+
+def database_unavailable(request: Request, exc: Exception) -> Response:
+    """503 with ``Retry-After``: the app's own page for browsers, JSON for the API."""
+    import logging
+
+    from vigil.api.observability import DB_UNAVAILABLE
+
+    DB_UNAVAILABLE.inc()
+    logging.getLogger("vigil.database").warning(
+        "database unavailable", extra={"fields": {"error": type(exc).__name__}}
+    )
+    message = (
+        "The case database cannot be reached just now; nothing was changed. "
+        f"Try again in a few seconds (Retry-After: {RETRY_AFTER_SECONDS})."
+    )
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if wants_html(request):
+        page = _html(request, 503, TITLES[503], message)
+        page.headers.update(headers)
+        return page
+    return JSONResponse(
+        {"error": "DatabaseUnavailable", "detail": message}, status_code=503, headers=headers
+    )
+
+
 def install(app: FastAPI) -> None:
+    for cls in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(cls, database_unavailable)  # type: ignore[arg-type]
+
     @app.exception_handler(VigilError)
     async def _vigil(request: Request, exc: VigilError) -> Response:
         status = status_for(exc)
