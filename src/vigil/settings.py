@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         default=2 * 1024**3,
         description="Largest incident file accepted by POST /api/incidents/uploads",
     )
+    sweep_seconds: float = Field(
+        default=60.0,
+        description="How often the server writes expiries, flags overdue debriefs and "
+        "checkpoints the audit log (one process at a time)",
+    )
     enable_test_clock: bool = Field(
         default=False,
         description="Expose POST /api/testing/clock to move a FixedClock (tests and demos only)",

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.api import errors
+from vigil.api.background import sweeper
 from vigil.api.context import AppContext, HistorySource, SurfaceSource
 from vigil.api.history import store_history_source
 from vigil.api.surfaces import latest_surface_source
@@ -32,40 +33,6 @@ def _leaflet_dir() -> Path:
     import xstatic.pkg.leaflet as leaflet
 
     return Path(leaflet.BASE_DIR)
-
-
-#: how often the running server writes down expiries and flags overdue debriefs
-SWEEP_SECONDS = 60.0
-
-
-def _sweeper(ctx: AppContext):  # type: ignore[no-untyped-def]
-    """A lifespan that, while the server runs, records what the clock has already decided:
-    windows that ended (reads already show them expired) and debriefs gone overdue (which
-    notify oversight). The rules are the case service's; this only calls it on time."""
-    import asyncio
-    import logging
-    from contextlib import asynccontextmanager
-
-    log = logging.getLogger("vigil.sweeper")
-
-    async def loop() -> None:
-        while True:
-            try:
-                await asyncio.to_thread(ctx.cases.sweep_expired)
-                await asyncio.to_thread(ctx.cases.flag_overdue_debriefs)
-            except Exception:  # keep sweeping; the next pass retries
-                log.exception("sweep failed")
-            await asyncio.sleep(SWEEP_SECONDS)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
-        task = asyncio.create_task(loop())
-        try:
-            yield
-        finally:
-            task.cancel()
-
-    return lifespan
 
 
 def create_app(
@@ -108,7 +75,9 @@ def create_app(
     )
 
     app = FastAPI(
-        lifespan=_sweeper(ctx) if isinstance(clock, SystemClock) else None,
+        # expiries, overdue debriefs and checkpoints, in one process at a time
+        # (vigil.api.background); a FixedClock (tests) moves only when told, so no sweeper
+        lifespan=sweeper(ctx, settings.sweep_seconds) if isinstance(clock, SystemClock) else None,
         # Swagger UI and ReDoc load their scripts from a CDN, which a force network cannot
         # reach: the schema itself is at /openapi.json
         docs_url=None,
@@ -171,3 +140,12 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     app.add_middleware(ObservabilityMiddleware)
     count_audit_appends()
+
+
+def served_app() -> FastAPI:
+    """The app as ``vigil serve`` runs it in each worker process: JSON request logs, settings
+    from the environment (uvicorn imports this by name, ``factory=True``)."""
+    from vigil.api.observability import configure_logging
+
+    configure_logging()
+    return create_app()
