@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from vigil.audit.verify import Checkpoint, create_checkpoint, verify_chain
-from vigil.cases.service import CaseService
 from vigil.clock import FixedClock
 from vigil.db.engine import make_engine
+from vigil.impact.case_service import case_service
 from vigil.roles import Actor, Rank, Role
 from vigil.settings import get_settings
 
@@ -34,7 +34,7 @@ KEY = "test-signing-key"
 def populated(session_factory: sessionmaker[Session]) -> sessionmaker[Session]:
     """Three cases opened and read: 9 audit entries."""
     clock = FixedClock(datetime(2022, 7, 1, 9, 0, tzinfo=UTC))
-    svc = CaseService(session_factory, clock, guardrail_check=lambda *a: [])
+    svc = case_service(session_factory, clock, check=lambda *a: [])
     for i in range(3):
         now = clock.advance(timedelta(minutes=10))
         v = svc.open_case(

@@ -22,6 +22,7 @@ from vigil.cases.service import CaseService
 from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
 from vigil.geo.projection import BNG
+from vigil.impact.case_service import case_service
 from vigil.roles import Actor, Rank, Role
 
 ANALYST = Actor("u-analyst-1", Role.ANALYST, Rank.NONE)
@@ -137,7 +138,7 @@ def complete_cia() -> dict[str, Any]:
 
 @pytest.fixture
 def service(session_factory: sessionmaker[Session], clock: FixedClock) -> CaseService:
-    return CaseService(session_factory, clock, guardrail_check=no_breaches)
+    return case_service(session_factory, clock, check=no_breaches)
 
 
 @pytest.fixture

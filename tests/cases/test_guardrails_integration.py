@@ -14,6 +14,7 @@ from tests.cases.conftest import ASSISTANT_COMMISSIONER, AUTHORISER
 from vigil.cases.service import CaseService
 from vigil.clock import FixedClock
 from vigil.errors import PolicyViolation
+from vigil.impact.case_service import case_service
 
 
 def test_real_guardrails_refuse_then_allow_an_override(
@@ -22,7 +23,7 @@ def test_real_guardrails_refuse_then_allow_an_override(
     ready_case: Callable[..., int],
     service: CaseService,
 ) -> None:
-    real = CaseService(session_factory, clock)  # default guardrail check
+    real = case_service(session_factory, clock)  # default guardrail check
     first = ready_case(hours=10)
     # the test surface has no long-run baseline, so exceptionality is not shown: refused
     with pytest.raises(PolicyViolation, match="guardrails.*evidence"):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from vigil.cases.guardrail_policy import GuardrailPolicy
 from vigil.cases.policy import PolicyFileError, default_policy, load_policy
-from vigil.impact.guardrail_policy import GuardrailPolicy
 from vigil.roles import Rank, Role
 
 

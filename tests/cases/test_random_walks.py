@@ -33,6 +33,7 @@ from vigil.clock import FixedClock
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.errors import VigilError
 from vigil.forecast.surface import RiskSurface
+from vigil.impact.case_service import case_service
 
 AREA = "POLYGON((531000 175000,531500 175000,531500 175500,531000 175500,531000 175000))"
 REQUESTER = ANALYST
@@ -130,7 +131,7 @@ def test_random_walks_keep_every_invariant(
         engine = make_engine(f"sqlite:///{db}")
         try:
             clock = FixedClock(datetime(2022, 7, 1, 9, 0, tzinfo=UTC))
-            svc = CaseService(make_sessionmaker(engine), clock, guardrail_check=no_breaches)
+            svc = case_service(make_sessionmaker(engine), clock, check=no_breaches)
             now = clock.now()
             proactive = trigger == "proactive"  # proactive cases rest on frozen evidence
             case_id = svc.open_case(

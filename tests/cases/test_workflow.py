@@ -33,6 +33,7 @@ from vigil.cases.workflow import CaseExpired, InvalidTransition, MissingRequirem
 from vigil.clock import FixedClock
 from vigil.db.audit import AuditEntry
 from vigil.errors import PermissionDenied, PolicyViolation
+from vigil.impact.case_service import case_service
 from vigil.roles import Actor, Rank, Role
 
 
@@ -402,7 +403,7 @@ def test_guardrail_breach_refuses_unless_overridden_by_rank(
         return [Breach("concurrent", "3 deployments would be active at once; the cap is 2")]
 
     case_id = ready_case()
-    strict = CaseService(session_factory, clock, guardrail_check=breached)
+    strict = case_service(session_factory, clock, check=breached)
     with pytest.raises(PolicyViolation, match="guardrails.*concurrent"):
         strict.authorise(AUTHORISER, case_id, conditions="x")
     with pytest.raises(PermissionDenied, match="assistant_commissioner"):

@@ -27,6 +27,7 @@ from vigil.cases.service import CaseService
 from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
 from vigil.geo.projection import BNG
+from vigil.impact.case_service import case_service
 from vigil.roles import Actor, Rank, Role
 
 ANALYST = Actor("u-analyst", Role.ANALYST)
@@ -80,7 +81,7 @@ def make(
     session_factory: sessionmaker[Session], clock: FixedClock, surface: RiskSurface
 ) -> Callable[..., tuple[CaseService, Callable[..., int]]]:
     def _make(policy: Policy | None = None) -> tuple[CaseService, Callable[..., int]]:
-        service = CaseService(session_factory, clock, policy=policy or default_policy())
+        service = case_service(session_factory, clock, policy=policy or default_policy())
 
         def ready(cell: str, hours: float = 8, lead: float = 1) -> int:
             """A case over ``cell`` awaiting authorisation, window starting ``lead`` h from now."""

@@ -25,6 +25,7 @@ from vigil.audit.log import entries_for_case
 from vigil.cases.service import CaseService
 from vigil.errors import PermissionDenied, PolicyViolation
 from vigil.forecast.surface import RiskSurface
+from vigil.impact.case_service import case_service
 from vigil.impact.guardrails import percentile_of
 
 
@@ -167,7 +168,7 @@ def test_reactive_case_without_a_forecast(
             )
         }
     )
-    service = CaseService(session_factory, clock, policy=policy)
+    service = case_service(session_factory, clock, policy=policy)
     cell = surface.polygons()[list(surface.area_id).index(ALWAYS_HIGH)]
     start = clock.now() + timedelta(minutes=30)
     case_id = service.open_case(

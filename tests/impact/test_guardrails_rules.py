@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from vigil.cases.guardrail_policy import GuardrailPolicy
 from vigil.forecast.surface import RiskSurface
 from vigil.geo.grid import Grid
-from vigil.impact.guardrail_policy import GuardrailPolicy
 from vigil.impact.guardrails import (
     EvidenceTest,
     Window,

@@ -16,12 +16,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from vigil.cases.service import CaseService
 from vigil.clock import FixedClock
 from vigil.db.cases import Case
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.migrate import upgrade
 from vigil.db.outcomes import OutcomeEvaluation
+from vigil.impact.case_service import case_service
 from vigil.outcomes.did import Verdict
 from vigil.outcomes.record import NotEvaluable, case_window, evaluate_cases, latest_evaluation
 from vigil.outcomes.season import run_season
@@ -40,7 +40,7 @@ def season(tmp_path_factory, march_surface):
     engine = make_engine(url)
     sf = make_sessionmaker(engine)
     clock = FixedClock(datetime(2022, 3, 1, tzinfo=UTC))
-    service = CaseService(sf, clock)
+    service = case_service(sf, clock)
     plan = plan_season(march_surface, MONTHS)
     ids = run_season(service, clock, plan, march_surface)
     clock.set(AFTER_SEASON)
@@ -116,7 +116,7 @@ def test_season_on_postgresql(pg_url, march_surface, london_sv):
         sf = make_sessionmaker(engine)
         clock = FixedClock(datetime(2022, 3, 1, tzinfo=UTC))
         plan = plan_season(march_surface, MONTHS[:2])
-        ids = run_season(CaseService(sf, clock), clock, plan, march_surface)
+        ids = run_season(case_service(sf, clock), clock, plan, march_surface)
         with sf() as s, s.begin():
             ev = evaluate_cases(s, ids, london_sv, EVALUATOR, AFTER_SEASON)
         assert ev.did.n_treated_areas == 2

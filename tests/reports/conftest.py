@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 
 from tests.outcomes.conftest import london_grid, london_sv, march_surface  # noqa: F401
-from vigil.cases.service import CaseService
 from vigil.clock import FixedClock
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.migrate import upgrade
+from vigil.impact.case_service import case_service
 from vigil.outcomes.record import evaluate_cases
 from vigil.outcomes.season import SeasonActors, _utc, authorise_planned, run_season
 from vigil.outcomes.simulate import plan_season
@@ -39,7 +39,7 @@ def quarter_db(tmp_path_factory, march_surface, london_sv):  # noqa: F811
     engine = make_engine(url)
     sf = make_sessionmaker(engine)
     clock = FixedClock(datetime(2022, 7, 1, tzinfo=UTC))
-    service = CaseService(sf, clock)
+    service = case_service(sf, clock)
     a = SeasonActors()
     plan = plan_season(
         march_surface, ["2022-07", "2022-08", "2022-09", "2022-09", "2022-09", "2022-09"]

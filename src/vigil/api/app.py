@@ -20,10 +20,10 @@ from vigil.api.context import AppContext, HistorySource, SurfaceSource
 from vigil.api.history import store_history_source
 from vigil.api.surfaces import latest_surface_source
 from vigil.cases.policy import load_policy
-from vigil.cases.service import CaseService
 from vigil.clock import Clock, SystemClock
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.identity import IdentityProvider, IdentityStore, LocalIdentityProvider
+from vigil.impact.case_service import case_service as case_service_for
 from vigil.settings import Settings, get_settings
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -62,7 +62,7 @@ def create_app(
         migrate.upgrade(url)
         session_factory = make_sessionmaker(make_engine(url))
     identity = IdentityStore(session_factory, clock)
-    case_service = CaseService(session_factory, clock, load_policy(settings.policy_file))
+    case_service = case_service_for(session_factory, clock, load_policy(settings.policy_file))
     ctx = AppContext(
         settings=settings,
         clock=clock,

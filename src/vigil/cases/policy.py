@@ -12,8 +12,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from vigil.cases.guardrail_policy import GuardrailPolicy
 from vigil.errors import VigilError
-from vigil.impact.guardrail_policy import GuardrailPolicy
 from vigil.roles import Rank, Role
 
 TRIGGERS = ("proactive", "reactive")

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -118,20 +117,34 @@ def _log_read(s: Session, actor: Actor, now: datetime, action: str, **entry: Any
     append(s, actor=actor, action=action, category=Category.CONSULTATION, at=now, **entry)
 
 
+#: reads a community impact assessment (a model or its JSON) into (its JSON, the required items
+#: still missing); raises PolicyViolation naming the fields when it is not an assessment
+AssessmentReader = Callable[[Any], tuple[dict[str, Any], list[str]]]
+
+
 class CaseService:
-    """The whole life of a case. ``guardrail_check`` defaults to ``vigil.impact.guardrails``."""
+    """The whole life of a case.
+
+    The community-impact rules (the guardrail check and what a complete assessment is) live in
+    ``vigil.impact``, a layer above this one, so they are handed in rather than imported:
+    ``vigil.impact.case_service`` builds a service with them wired. Both are required, so a
+    service can never be built that silently skips the guardrails.
+    """
 
     def __init__(
         self,
         session_factory: sessionmaker[Session],
         clock: Clock,
         policy: Policy | None = None,
-        guardrail_check: workflow.GuardrailCheck | None = None,
+        *,
+        guardrail_check: workflow.GuardrailCheck,
+        read_assessment: AssessmentReader | None = None,
     ) -> None:
         self._sf = session_factory
         self.clock = clock
         self.policy = policy or default_policy()
         self._guardrail_check = guardrail_check
+        self._read_assessment = read_assessment
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
@@ -292,21 +305,12 @@ class CaseService:
 
     def attach_impact_assessment(self, actor: Actor, case_id: int, content: Any) -> CaseView:
         """A new CIA version: a ``CommunityImpactAssessment`` or a dict validated as one."""
-        from vigil.impact.assessment import CommunityImpactAssessment
-
-        if isinstance(content, CommunityImpactAssessment):
-            model = content
-        else:
-            try:
-                model = CommunityImpactAssessment.model_validate(content)
-            except ValidationError as exc:
-                problems = "; ".join(
-                    f"field '{'.'.join(str(p) for p in e['loc'])}': {e['msg']}"
-                    for e in exc.errors()
-                )
-                raise PolicyViolation(f"impact assessment: {problems}") from None
-        missing = model.missing()
-        data = model.model_dump(mode="json")
+        if self._read_assessment is None:
+            raise PolicyViolation(
+                "this case service was built without the impact assessment rules "
+                "(build it with vigil.impact.case_service)"
+            )
+        data, missing = self._read_assessment(content)
         return self._change(
             case_id,
             lambda s, c, now: workflow.attach_assessment(

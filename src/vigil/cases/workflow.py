@@ -77,7 +77,7 @@ class MissingRequirement(PolicyViolation):
 
 
 #: (session, guard view, guardrail policy, now) -> breaches (objects with .rule and .message);
-#: vigil.impact.guardrails.check by default
+#: vigil.impact.guardrails.check, handed in by vigil.impact.case_service
 GuardrailCheck = Callable[..., Sequence[Any]]
 
 
@@ -323,16 +323,12 @@ def _guardrails(
     start: datetime,
     end: datetime,
     override_reason: str | None,
-    check: GuardrailCheck | None,
+    check: GuardrailCheck,
     action: str,
 ) -> list[str]:
     """Rules breached and overridden (empty when none); refuses un-overridden breaches."""
     import json
 
-    if check is None:
-        from vigil.impact.guardrails import check as default_check
-
-        check = default_check
     view = GuardView(
         id=case.id,
         area_wkt=case.area_wkt,
@@ -659,7 +655,7 @@ def authorise(
     conditions: str,
     urgent: bool = False,
     override_reason: str | None = None,
-    guardrail_check: GuardrailCheck | None = None,
+    guardrail_check: GuardrailCheck,
 ) -> Authorisation:
     """Authorise the window. Urgent: a reactive case, lower rank, to be ratified in time."""
     start, end = as_utc(start), as_utc(end)
@@ -830,7 +826,7 @@ def extend(
     hours: float,
     reasons: str,
     override_reason: str | None = None,
-    guardrail_check: GuardrailCheck | None = None,
+    guardrail_check: GuardrailCheck,
 ) -> Extension:
     """Add ``hours`` to the live window: re-authorised, on a freshly reviewed assessment."""
     require_state(case, "extend", now)

@@ -11,6 +11,7 @@ from vigil.commands.db import database_url
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.migrate import upgrade
 from vigil.errors import VigilError
+from vigil.impact.case_service import case_service as build_case_service
 from vigil.roles import Actor, Rank, Role
 from vigil.settings import get_settings
 
@@ -22,7 +23,9 @@ def session_factory() -> sessionmaker[Session]:
 
 
 def case_service() -> CaseService:
-    return CaseService(session_factory(), SystemClock(), load_policy(get_settings().policy_file))
+    return build_case_service(
+        session_factory(), SystemClock(), load_policy(get_settings().policy_file)
+    )
 
 
 def acting_actor(user: str, role: str, rank: str = "none", borough: str | None = None) -> Actor:

@@ -1,7 +1,7 @@
 """The "exception, not the norm" guardrails: checks that a deployment request stays exceptional.
 
 The Mayor required that armed patrols "must be the exception and cannot become the norm". The
-policy file (``guardrails:``, :class:`~vigil.impact.guardrail_policy.GuardrailPolicy`) sets the
+policy file (``guardrails:``, :class:`~vigil.cases.guardrail_policy.GuardrailPolicy`) sets the
 limits; this module applies them and returns every :class:`Breach`. It refuses nothing itself:
 the case workflow refuses an authorisation with breaches unless an officer of
 ``policy.override_rank`` or above overrides them explicitly, which is audited and flagged to
@@ -43,9 +43,9 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from vigil.cases.guardrail_policy import GuardrailPolicy
 from vigil.clock import as_utc
 from vigil.forecast.surface import RiskSurface
-from vigil.impact.guardrail_policy import GuardrailPolicy
 
 RULES = ("area_hours", "concurrent", "cooling_off", "evidence")
 

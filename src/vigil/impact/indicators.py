@@ -42,13 +42,13 @@ import shapely
 from pydantic import BaseModel, ConfigDict, Field
 from shapely.geometry.base import BaseGeometry
 
+from vigil.cases.guardrail_policy import GuardrailPolicy
 from vigil.clock import as_utc
 from vigil.data.taxonomy import SERIOUS_VIOLENCE
 from vigil.errors import DataError, VigilError
 from vigil.forecast.surface import RiskSurface
 from vigil.geo.projection import BNG, to_metres
 from vigil.impact.assessment import AreaProfile, CommunityImpactAssessment
-from vigil.impact.guardrail_policy import GuardrailPolicy
 from vigil.impact.guardrails import (
     NOT_DEPLOYED,
     evidence_test,

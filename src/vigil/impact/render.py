@@ -60,7 +60,7 @@ def render_html(cia: CommunityImpactAssessment, generated: datetime | None = Non
 
 
 def render_pdf(cia: CommunityImpactAssessment, generated: datetime | None = None) -> bytes:
-    from vigil.reports.pdf import html_to_pdf
+    from vigil.pdf import html_to_pdf
 
     return html_to_pdf(render_html(cia, generated))
 

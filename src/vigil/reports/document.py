@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from vigil.clock import as_utc
 from vigil.errors import VigilError
-from vigil.reports.pdf import html_to_pdf
+from vigil.pdf import html_to_pdf
 from vigil.roles import Rank
 
 
