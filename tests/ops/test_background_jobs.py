@@ -40,6 +40,7 @@ from vigil.db.audit import AuditEntry
 from vigil.db.cases import Case, Notification
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.joblock import JobLock
+from vigil.impact.case_service import case_service
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
@@ -135,11 +136,11 @@ SWEEPER = textwrap.dedent(
     """
     import sys, time
     from vigil.api.background import run_pass
-    from vigil.cases.service import CaseService
     from vigil.clock import SystemClock
+    from vigil.impact.case_service import case_service
     from vigil.db.engine import make_engine, make_sessionmaker
     engine = make_engine(sys.argv[1])
-    service = CaseService(make_sessionmaker(engine), SystemClock())
+    service = case_service(make_sessionmaker(engine), SystemClock())
     tried = ran = 0
     deadline = time.monotonic() + float(sys.argv[2])
     while time.monotonic() < deadline:
@@ -163,7 +164,7 @@ def test_two_app_processes_and_two_sweepers_write_each_expiry_once(
     sf = make_sessionmaker(engine)
     # the windows are in July 2022 (the fixed clock); the processes run on the real clock, for
     # which every window has long ended and every debrief is overdue
-    service = CaseService(sf, clock, guardrail_check=no_breaches)
+    service = case_service(sf, clock, check=no_breaches)
     cases = _active_cases(service, 6, hot_cells, lambeth_surface)
     port = free_port()
     env = {

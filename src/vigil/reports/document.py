@@ -1,7 +1,7 @@
 """What every report builder returns, and the template environment they share.
 
 A :class:`Report` carries its HTML and makes its PDF on demand through
-:func:`vigil.reports.pdf.html_to_pdf`, so the web app can serve either from the same builder.
+:func:`vigil.pdf.html_to_pdf`, so the web app can serve either from the same builder.
 """
 
 from __future__ import annotations
