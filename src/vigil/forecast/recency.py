@@ -32,7 +32,7 @@ from typing import ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from scipy.signal import fftconvolve
+from scipy.fft import irfft2, next_fast_len, rfft2
 
 from vigil.data.schema import PRECISION_ORDER, Precision
 from vigil.errors import ModelInputError
@@ -127,23 +127,37 @@ class RecencyWeighted(Forecaster):
         known = (past.end <= cutoff + 1e-9) & (flat >= 0)
         age = cutoff - past.t[known]
         where = flat[known]
-        rows = []
-        kernels = {b: quartic_kernel(b * grid.cell, grid.cell) for b in BANDWIDTHS_CELLS if b}
-        for decay in sorted({d for d, _ in self.components_}, key=float):
-            w = np.ones(age.size) if np.isinf(decay) else np.exp(-age / decay)
-            lattice = np.bincount(where, weights=w, minlength=grid.nx * grid.ny).reshape(
-                grid.ny, grid.nx
+        decays = sorted({d for d, _ in self.components_}, key=float)
+        lattices = np.stack(
+            [
+                np.bincount(
+                    where,
+                    weights=np.ones(age.size) if np.isinf(d) else np.exp(-age / d),
+                    minlength=grid.nx * grid.ny,
+                ).reshape(grid.ny, grid.nx)
+                for d in decays
+            ]
+        )
+        smoothed = {0.0: lattices}
+        bands = sorted({b for _, b in self.components_ if b})
+        if bands:
+            # one padded FFT of every decay's lattice, times each kernel's spectrum
+            pad = int(np.ceil(max(bands)))
+            shape = (
+                next_fast_len(grid.ny + 2 * pad, real=True),
+                next_fast_len(grid.nx + 2 * pad, real=True),
             )
-            for d, b in self.components_:
-                if d != decay:
-                    continue
-                if b == 0.0 or not lattice.any():
-                    field = lattice
-                else:
-                    field = fftconvolve(lattice, kernels[b], mode="same")
-                rows.append(np.clip(field.ravel()[grid.active], 0.0, None))
+            spec = rfft2(lattices, s=shape, axes=(1, 2))
+            for b in bands:
+                kern = quartic_kernel(b * grid.cell, grid.cell)
+                r = kern.shape[0] // 2
+                kspec = rfft2(kern, s=shape)
+                full = irfft2(spec * kspec, s=shape, axes=(1, 2))
+                smoothed[b] = full[:, r : r + grid.ny, r : r + grid.nx]
+        rows = [smoothed[b][decays.index(d)].ravel()[grid.active] for d, b in self.components_]
         uniform = grid.coverage / grid.coverage.sum()
-        out = np.vstack(rows + [uniform])
+        out = np.clip(np.vstack(rows + [uniform]), 0.0, None)
+        out[np.abs(out) < 1e-12 * max(out.max(), 1e-300)] = 0.0
         totals = out.sum(axis=1, keepdims=True)
         # a field with nothing in it (no history yet) is the uniform field
         return np.where(totals > 0, out / np.where(totals > 0, totals, 1.0), uniform)
@@ -185,14 +199,14 @@ class RecencyWeighted(Forecaster):
             m = np.vstack(dens)
             n_held = m.shape[0]
             extra = float(self.prior) - 1.0
-            for _ in range(500):
-                r = m * weights
-                r /= r.sum(axis=1, keepdims=True)
-                new = (r.sum(axis=0) + extra) / (n_held + extra * k)
-                if np.max(np.abs(new - weights)) < 1e-7:
-                    weights = new
-                    break
+            for _ in range(1000):
+                # EM for mixture weights: responsibilities summed per component
+                resp = weights * (m.T @ (1.0 / (m @ weights)))
+                new = (resp + extra) / (n_held + extra * k)
+                done = np.max(np.abs(new - weights)) < 1e-7
                 weights = new
+                if done:
+                    break
         self.weights_ = weights
         self.n_held_out_ = int(n_held)
         fields = self._fields(past, flat, past.until)
