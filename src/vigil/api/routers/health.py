@@ -12,7 +12,6 @@ None of them is in the OpenAPI schema or needs an account: they say nothing abou
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,41 +31,6 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@lru_cache(maxsize=1)
-def _script() -> Any:
-    from alembic.script import ScriptDirectory
-
-    from vigil.db.migrate import alembic_config
-
-    return ScriptDirectory.from_config(alembic_config("sqlite://"))
-
-
-def _as_tuple(value: str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    return (value,) if isinstance(value, str) else tuple(value)
-
-
-def missing_heads(current: tuple[str, ...] | set[str]) -> list[str]:
-    """The migration heads not applied to a database whose version table holds ``current``.
-
-    Alembic records a head that another branch's head depends on only implicitly (outcomes
-    depends on cases), so a head counts as applied when it is a recorded head or an ancestor
-    (down revision or dependency) of one."""
-    script = _script()
-    applied: set[str] = set()
-    stack = list(current)
-    while stack:
-        rev_id = stack.pop()
-        if rev_id in applied:
-            continue
-        applied.add(rev_id)
-        rev = script.get_revision(rev_id)
-        if rev is not None:
-            stack += [*_as_tuple(rev.down_revision), *_as_tuple(rev.dependencies)]
-    return sorted(set(script.get_heads()) - applied)
-
-
 def _signing_key_problems(ctx: AppContext) -> list[str]:
     """Each key file a setting names (``*signing_key*``/``*key_file*``) must exist."""
     problems = []
@@ -82,6 +46,8 @@ def _signing_key_problems(ctx: AppContext) -> list[str]:
 def readiness(ctx: AppContext) -> dict[str, Any]:
     """Each check's result; ``ready`` is true when all pass."""
     from alembic.runtime.migration import MigrationContext
+
+    from vigil.db.migrate import missing_heads
 
     checks: dict[str, str] = {}
     try:
