@@ -15,17 +15,17 @@ from typer.testing import CliRunner
 
 from tests.cases.conftest import ANALYST, OVERSIGHT
 from tests.ops._live import WESTMINSTER
-from vigil.cases.service import CaseService
 from vigil.cli import app as cli
 from vigil.db.audit import AuditEntry
 from vigil.db.backup import BackupError, backup, restore, verify
 from vigil.db.cases import Case
 from vigil.db.engine import make_engine, make_sessionmaker
+from vigil.impact.case_service import case_service
 
 
 def _some_cases(url: str, clock, n: int = 3) -> None:
     engine = make_engine(url)
-    service = CaseService(make_sessionmaker(engine), clock)
+    service = case_service(make_sessionmaker(engine), clock)
     for _ in range(n):
         now = clock.now()
         case = service.open_case(
