@@ -118,9 +118,22 @@ def window_checks(frame: pd.DataFrame, baselines: list[str]) -> list[dict]:
 
 
 def run_case(
-    case: str, quick: bool, workers: int | None, n_boot: int, models: list[str] | None = None
+    case: str,
+    quick: bool,
+    workers: int | None,
+    n_boot: int,
+    models: list[str] | None = None,
+    thin: int = 1,
+    offsets: int | None = None,
 ) -> dict:
     spec = dict(CASES[case])
+    if thin > 1:
+        # every thin-th origin only (same windows, fewer of them): a cheaper, noisier run
+        n, unit = int(spec["step"][:-1]), spec["step"][-1]
+        spec["horizon"] = spec["step"]
+        spec["step"] = f"{n * thin}{unit}"
+    if offsets is not None:
+        spec["offsets"] = offsets
     if quick:
         spec["end"] = pd.Timestamp(spec["start"]) + 3 * parse_step(spec["step"])
         spec["offsets"] = 1
@@ -262,18 +275,21 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--boot", type=int, default=2000)
     ap.add_argument("--models", help="comma-separated model names (default: all registered)")
+    ap.add_argument("--thin", type=int, default=1, help="use every n-th origin only")
+    ap.add_argument("--offsets", type=int, default=None, help="grid offsets (default: the case's)")
     args = ap.parse_args()
     models = args.models.split(",") if args.models else None
-    results = [run_case(c, args.quick, args.workers, args.boot, models) for c in args.case or CASES]
-    print(markdown(results))
-    if not args.quick:
-        # one file per case, so a case can be rerun alone; the README section is rebuilt from
-        # every case measured (each with the commit it was measured on)
-        out = HERE / "results"
-        out.mkdir(exist_ok=True)
-        for res in results:
-            res["code"] = code_version()
-            (out / f"accuracy-{res['case']}.json").write_text(json.dumps(res, indent=1))
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    for case in args.case or CASES:
+        res = run_case(case, args.quick, args.workers, args.boot, models, args.thin, args.offsets)
+        print(markdown([res]), flush=True)
+        if args.quick:
+            continue
+        # one file per case, written as soon as it is measured, so a case can be rerun alone;
+        # the README section is rebuilt from every case measured (each with its commit)
+        res["code"] = code_version()
+        (out / f"accuracy-{res['case']}.json").write_text(json.dumps(res, indent=1))
         stored = [out / f"accuracy-{c}.json" for c in CASES]
         write_section(
             "accuracy", markdown([json.loads(p.read_text()) for p in stored if p.exists()])

@@ -1,0 +1,214 @@
+"""Surge detector (issue 13): power and false alarms on real background, and London speed.
+
+    python benchmarks/bench_surge.py                 # both parts, writes the README section
+    python benchmarks/bench_surge.py --days 10 --replicas 99   # a smaller power study
+
+Power and false alarms: Chicago aggravated assaults (real, minute times; 150 m cells over the
+hull of the incidents), one analysis day every ``--every`` days through 2016, a year of history
+before each. On each day the scan is run on the real data as they are (false alarm: the
+strongest cluster has p <= 0.05; its recurrence interval is reported) and again with a cluster
+injected: ``--size`` extra assaults within about 150 m of a random cell that had at least one
+assault in the history year, spread over the last ``--duration`` days (detected: a cluster with
+p <= 0.05 contains the injection's cell). Both methods see the same days and injections: the
+expectation-based Poisson scan (Vigil's default) and Kulldorff's space-time permutation scan (the
+reference: a second, independent way of setting the expectation).
+
+Speed: London 2022 serious violence (police.uk, month-only: each record is given a day drawn
+uniformly within its month, for timing only: the data do not say the day) on 250 m cells clipped
+to Greater London, a year of history, the last 7 days scanned with windows of 1-7 days and
+circles up to 1 km, 999 replicas. Target: under 60 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from readme_section import code_version, write_section  # noqa: E402
+
+from vigil.data import datasets  # noqa: E402
+from vigil.data.taxonomy import SERIOUS_VIOLENCE  # noqa: E402
+from vigil.forecast.surge import surge_scan  # noqa: E402
+from vigil.geo.areas import london_boundary  # noqa: E402
+from vigil.geo.grid import Grid  # noqa: E402
+from vigil.geo.projection import BNG, with_xy  # noqa: E402
+
+CHICAGO_CRS = "EPSG:32616"
+
+
+def power(days: int, every: int, size: int, duration: int, replicas: int) -> dict:
+    df = with_xy(datasets.load_chicago(years=(2015, 2016)), CHICAGO_CRS)[0]
+    hull = shapely.convex_hull(shapely.multipoints(np.c_[df.x, df.y]))
+    grid = Grid.from_boundary(hull, 150.0, CHICAGO_CRS)
+    rng = np.random.default_rng(0)
+    rows = []
+    for d in range(days):
+        at = pd.Timestamp("2016-02-01") + pd.Timedelta(days=d * every)
+        hist = df[(df.time >= at - pd.Timedelta(days=372)) & (df.time < at)]
+        seen = np.flatnonzero(grid.counts(hist.x.to_numpy(), hist.y.to_numpy()) > 0)
+        cx, cy = grid.centres()
+        c = int(rng.choice(seen))
+        extra = pd.DataFrame(
+            {
+                "time": at - pd.to_timedelta(rng.integers(1, duration * 1440, size), unit="min"),
+                "precision": "minute",
+                "x": rng.normal(cx[c], 75, size),
+                "y": rng.normal(cy[c], 75, size),
+                "category": "assault",
+            }
+        )
+        injected = pd.concat([hist, extra], ignore_index=True)
+        target = str(grid.area_ids()[c])
+        for method in ("poisson", "permutation"):
+            for label, data in (("none", hist), ("injected", injected)):
+                res = surge_scan(data, grid, at, method=method, n_replicas=replicas, seed=d)
+                top = res.clusters[0] if res.clusters else None
+                hit = any(target in cl.area_ids for cl in res.significant(0.05))
+                rows.append(
+                    {
+                        "day": at.date().isoformat(),
+                        "method": method,
+                        "data": label,
+                        "top_p": top.p_value if top else 1.0,
+                        "top_recurrence_days": top.recurrence_days if top else 1.0,
+                        "alarm": bool(top and top.p_value <= 0.05),
+                        "detected": hit,
+                        "seconds": res.seconds,
+                    }
+                )
+        print(rows[-1], flush=True)
+    frame = pd.DataFrame(rows)
+    out = []
+    for method, g in frame.groupby("method"):
+        none, inj = g[g.data == "none"], g[g.data == "injected"]
+        out.append(
+            {
+                "method": method,
+                "false_alarm_rate": float(none.alarm.mean()),
+                "median_top_p_no_injection": float(none.top_p.median()),
+                "median_recurrence_no_injection_days": float(none.top_recurrence_days.median()),
+                "power": float(inj.detected.mean()),
+                "median_s": float(g.seconds.median()),
+            }
+        )
+    return {
+        "days": days,
+        "every": every,
+        "size": size,
+        "duration": duration,
+        "replicas": replicas,
+        "n_cells": grid.n_cells,
+        "methods": out,
+    }
+
+
+def london_speed(replicas: int, runs: int) -> dict:
+    df = datasets.load_london_2022()
+    df = df[df["category"].isin(SERIOUS_VIOLENCE)].reset_index(drop=True)
+    df = with_xy(df, BNG)[0]
+    rng = np.random.default_rng(0)
+    month = pd.to_datetime(df["time"])
+    span = (month + pd.offsets.MonthBegin(1) - month).dt.days.to_numpy()
+    df["time"] = month + pd.to_timedelta(rng.random(len(df)) * span, unit="D")
+    df["precision"] = "minute"
+    grid = Grid.from_boundary(london_boundary(), 250.0, BNG)
+    at = pd.Timestamp("2022-12-25")
+    out = {"n_cells": grid.n_cells, "n_incidents": int(len(df)), "replicas": replicas}
+    for method in ("poisson", "permutation"):
+        times = []
+        for r in range(runs):
+            t0 = time.perf_counter()
+            res = surge_scan(df, grid, at, method=method, n_replicas=replicas, seed=r)
+            times.append(time.perf_counter() - t0)
+        out[method] = {
+            "median_s": statistics.median(times),
+            "runs": times,
+            "top": res.clusters[0].describe() if res.clusters else None,
+        }
+    return out
+
+
+def markdown(res: dict) -> str:
+    p, s = res.get("power"), res.get("speed")
+    lines = [
+        "## Surge detector",
+        "",
+        f"Run: `python benchmarks/bench_surge.py`. Code: "
+        f"{res['code']}. Machine: 2 CPUs shared with seven other sessions while measured "
+        "(load average above 15): times are upper bounds.",
+        "",
+    ]
+    if p:
+        lines += [
+            f"Chicago 2016, {p['days']} analysis days (every {p['every']} days), "
+            f"{p['n_cells']} cells of 150 m; injected: {p['size']} assaults within ~150 m over "
+            f"the last {p['duration']} days; {p['replicas']} replicas; alarm/detection at "
+            "p <= 0.05.",
+            "",
+            "| method | false-alarm rate (no injection) | median top p, no injection | "
+            "median recurrence, no injection (days) | power (injected cluster found) | "
+            "median s per scan |",
+            "|---|---|---|---|---|---|",
+        ]
+        for m in p["methods"]:
+            lines.append(
+                f"| {m['method']} | {100 * m['false_alarm_rate']:.0f} % | "
+                f"{m['median_top_p_no_injection']:.2f} | "
+                f"{m['median_recurrence_no_injection_days']:.1f} | {100 * m['power']:.0f} % | "
+                f"{m['median_s']:.1f} |"
+            )
+        lines.append("")
+    if s:
+        lines += [
+            f"London-wide daily run: {s['n_cells']} cells of 250 m, {s['n_incidents']} "
+            f"incidents (a year of history), {s['replicas']} replicas (days drawn within each "
+            "police.uk month: timing only).",
+            "",
+            "| method | median s (target < 60 s) | strongest cluster |",
+            "|---|---|---|",
+        ]
+        for m in ("poisson", "permutation"):
+            r = s[m]
+            met = "met" if r["median_s"] < 60 else "**not met**"
+            lines.append(f"| {m} | {r['median_s']:.1f} ({met}) | {r['top']} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--days", type=int, default=20)
+    ap.add_argument("--every", type=int, default=17)
+    ap.add_argument("--size", type=int, default=8)
+    ap.add_argument("--duration", type=int, default=3)
+    ap.add_argument("--replicas", type=int, default=99, help="replicas of the power study")
+    ap.add_argument("--runs", type=int, default=3, help="timed London runs per method")
+    ap.add_argument("--skip-power", action="store_true")
+    ap.add_argument("--skip-speed", action="store_true")
+    args = ap.parse_args()
+    res: dict = {"code": code_version()}
+    if not args.skip_speed:
+        res["speed"] = london_speed(999, args.runs)
+        print(json.dumps(res["speed"], indent=1), flush=True)
+    if not args.skip_power:
+        res["power"] = power(args.days, args.every, args.size, args.duration, args.replicas)
+    text = markdown(res)
+    print(text)
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "surge.json").write_text(json.dumps(res, indent=1, default=str))
+    write_section("surge", text)
+
+
+if __name__ == "__main__":
+    main()
