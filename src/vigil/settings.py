@@ -49,6 +49,16 @@ class Settings(BaseSettings):
         description="How often the server writes expiries, flags overdue debriefs and "
         "checkpoints the audit log (one process at a time)",
     )
+    token_days: int = Field(
+        default=90, ge=1, le=365, description="How many days an API token lasts by default"
+    )
+    signin_workers: int = Field(
+        default=0,
+        ge=0,
+        le=64,
+        description="Threads that check passwords (0: half the CPU cores); sign-ins beyond "
+        "these and a short queue are refused with 503 instead of starving other requests",
+    )
     enable_test_clock: bool = Field(
         default=False,
         description="Expose POST /api/testing/clock to move a FixedClock (tests and demos only)",

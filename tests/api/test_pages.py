@@ -115,4 +115,5 @@ def test_admin_adds_an_account_through_the_form(app_env):
         },
         headers=HTML,
     )
-    assert r.status_code == 200 and "Account newao created" in r.text
+    # a privileged account is a request until a second administrator approves it
+    assert r.status_code == 200 and "Account newao requested" in r.text

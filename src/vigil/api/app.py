@@ -7,6 +7,7 @@ function the CLI calls and lets VigilErrors become 4xx responses in ``vigil.api.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -23,6 +24,7 @@ from vigil.cases.policy import load_policy
 from vigil.clock import Clock, SystemClock
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.identity import IdentityProvider, IdentityStore, LocalIdentityProvider
+from vigil.identity.pool import HashPool
 from vigil.impact.case_service import case_service as case_service_for
 from vigil.settings import Settings, get_settings
 
@@ -61,7 +63,9 @@ def create_app(
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         migrate.upgrade(url)
         session_factory = make_sessionmaker(make_engine(url))
-    identity = IdentityStore(session_factory, clock)
+    identity = IdentityStore(
+        session_factory, clock, token_lifetime=timedelta(days=settings.token_days)
+    )
     case_service = case_service_for(session_factory, clock, load_policy(settings.policy_file))
     ctx = AppContext(
         settings=settings,
@@ -72,6 +76,7 @@ def create_app(
         cases=case_service,
         surface_source=surface_source or latest_surface_source(settings.data_dir),
         history_source=history_source or store_history_source(settings.store_dir),
+        signin_pool=HashPool(settings.signin_workers or None),
     )
 
     app = FastAPI(

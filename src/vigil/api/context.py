@@ -18,6 +18,7 @@ from vigil.cases.service import CaseService
 from vigil.clock import Clock
 from vigil.db.identity import IdentityProvider, IdentityStore
 from vigil.forecast.surface import RiskSurface
+from vigil.identity.pool import HashPool
 from vigil.settings import Settings
 
 #: returns the current risk surface, or None when no forecast has been made yet
@@ -36,6 +37,8 @@ class AppContext:
     cases: CaseService
     surface_source: SurfaceSource
     history_source: HistorySource | None = None
+    #: the few threads that check passwords, so failing sign-ins cannot starve other requests
+    signin_pool: HashPool = field(default_factory=HashPool)
     #: small per-process caches (borough outlines, map GeoJSON) keyed by name
     cache: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)

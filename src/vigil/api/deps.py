@@ -13,6 +13,7 @@ import copy
 import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -20,7 +21,7 @@ from fastapi.routing import APIRoute
 
 from vigil.api.context import AppContext
 from vigil.cases.policy import Policy
-from vigil.db.identity import AuthenticationFailed, User
+from vigil.db.identity import AuthenticationFailed, PasswordChangeRequired, User
 from vigil.errors import PermissionDenied
 from vigil.roles import Actor, Role
 
@@ -44,6 +45,8 @@ CASE_READERS: tuple[Role, ...] = (
 )
 #: roles that receive the oversight notifications (authorisations, urgent cases, overrides)
 NOTIFICATION_READERS: tuple[Role, ...] = (Role.OVERSIGHT, Role.AUTHORISING_OFFICER)
+#: what an account that must change its issued password may still reach
+PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/api/me/password", "/api/me", "/logout"})
 
 
 class NotAuthenticated(AuthenticationFailed):
@@ -61,6 +64,8 @@ class Principal:
     user: User
     via: str  # "session" or "token"
     csrf_token: str | None = None
+    #: when the person last proved who they are (sign-in or step-up); None for API tokens
+    authenticated_at: datetime | None = None
 
     @property
     def actor(self) -> Actor:
@@ -88,8 +93,20 @@ def optional_principal(request: Request) -> Principal | None:
     if cookie:
         session = ctx.identity.resolve_session(cookie)
         if session is not None:
-            return Principal(user=session.user, via="session", csrf_token=session.csrf_token)
+            return Principal(
+                user=session.user,
+                via="session",
+                csrf_token=session.csrf_token,
+                authenticated_at=session.authenticated_at,
+            )
     return None
+
+
+def client_address(request: Request) -> str | None:
+    """The caller's network address, for the per-address sign-in throttle. Behind a reverse
+    proxy run uvicorn with ``--proxy-headers --forwarded-allow-ips`` so this is the client's,
+    not the proxy's."""
+    return request.client.host if request.client else None
 
 
 async def _check_csrf(request: Request, principal: Principal) -> None:
@@ -117,6 +134,11 @@ async def _admit(request: Request, allowed: frozenset[Role], what: str) -> Princ
         )
     await _check_csrf(request, principal)
     request.state.principal = principal
+    if principal.user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise PasswordChangeRequired(
+            "this account signed in with an issued password: choose your own first "
+            "(/account/password, or POST /api/me/password)"
+        )
     return principal
 
 

@@ -10,8 +10,14 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from vigil.db.identity import AuthenticationFailed, IdentityError
+from vigil.db.identity import (
+    AuthenticationFailed,
+    IdentityError,
+    PasswordChangeRequired,
+    SignInThrottled,
+)
 from vigil.errors import DataError, ModelInputError, PermissionDenied, PolicyViolation, VigilError
+from vigil.identity.pool import SignInBusy
 
 
 class NotFound(VigilError):
@@ -20,6 +26,10 @@ class NotFound(VigilError):
 
 def status_for(exc: VigilError) -> int:
     """HTTP status of a VigilError; the most specific class wins."""
+    if isinstance(exc, SignInThrottled):
+        return 429
+    if isinstance(exc, SignInBusy):
+        return 503
     if isinstance(exc, AuthenticationFailed):
         return 401
     if isinstance(exc, PermissionDenied):
@@ -65,6 +75,7 @@ TITLES = {
     413: "Request too large",
     503: "Service temporarily unavailable",
     422: "Some fields are missing or invalid",
+    429: "Too many attempts",
 }
 
 
@@ -105,6 +116,11 @@ def database_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+def _retry_after(exc: VigilError) -> dict[str, str] | None:
+    seconds = getattr(exc, "retry_after", None)
+    return None if seconds is None else {"Retry-After": str(int(seconds))}
+
+
 def install(app: FastAPI) -> None:
     for cls in DATABASE_UNAVAILABLE:
         app.add_exception_handler(cls, database_unavailable)  # type: ignore[arg-type]
@@ -115,8 +131,12 @@ def install(app: FastAPI) -> None:
         if wants_html(request):
             if status == 401:
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-            return _html(request, status, TITLES.get(status, "Error"), str(exc))
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            if isinstance(exc, PasswordChangeRequired):
+                return RedirectResponse("/account/password", status_code=303)
+            page = _html(request, status, TITLES.get(status, "Error"), str(exc))
+            page.headers.update(_retry_after(exc) or {})
+            return page
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else _retry_after(exc)
         return JSONResponse(
             {"error": type(exc).__name__, "detail": str(exc)}, status_code=status, headers=headers
         )

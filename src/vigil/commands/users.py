@@ -36,11 +36,37 @@ def add(
         None, "--password", help="omit to generate a one-time password that is printed once"
     ),
 ) -> None:
-    """Create an account. Without --password a random one is printed once."""
+    """Create an account. Without --password a random one is printed once; either way it must
+    be changed at first sign-in.
+
+    Privileged accounts (authorising_officer or administrator, or any police rank) can be made
+    here only to bootstrap, while fewer than two active administrators exist; after that one
+    administrator requests them in the app (/admin/users, POST /api/users) and a second
+    approves."""
+    from vigil.db.identity import IdentityError, needs_second_approval
+    from vigil.roles import Rank, Role
+
+    store = _store()
+    try:
+        wanted = (Role(role), Rank.parse(rank))
+    except ValueError as exc:
+        raise IdentityError(str(exc)) from None
+    admins = [u for u in store.list_users() if u.role is Role.ADMINISTRATOR and u.active]
+    if needs_second_approval(None, wanted) and len(admins) >= 2:
+        raise VigilError(
+            "privileged accounts need two administrators: request it at /admin/users (or POST "
+            "/api/users) and have a second administrator approve it"
+        )
     generated = password is None
     pw = password or secrets.token_urlsafe(12)
-    user = _store().create_user(
-        username, pw, role, rank=rank, borough=borough, display_name=display_name
+    user = store.create_user(
+        username,
+        pw,
+        role,
+        rank=rank,
+        borough=borough,
+        display_name=display_name,
+        must_change_password=True,
     )
     typer.echo(f"created {user.username} ({user.role.value}, rank {user.rank.name.lower()})")
     if generated:
@@ -60,13 +86,41 @@ def list_users() -> None:
 def token(
     username: str = typer.Argument(...),
     name: str = typer.Option("script", "--name", help="what the token is for"),
+    days: int = typer.Option(90, "--days", min=1, max=365, help="how many days it lasts"),
 ) -> None:
-    """Issue an API token (Authorization: Bearer ...) acting as USERNAME; printed once."""
+    """Issue an API token (Authorization: Bearer ...) acting as USERNAME; printed once. It
+    expires after --days and is revoked when the password changes or the account is
+    disabled."""
+    from datetime import timedelta
+
     store = _store()
     user = store.get_by_username(username)
     if user is None:
         raise VigilError(f"no account named '{username}'")
-    typer.echo(store.issue_token(user, name))
+    typer.echo(store.issue_token(user, name, lifetime=timedelta(days=days)))
+
+
+@app.command("tokens")
+def tokens(username: str = typer.Argument(...)) -> None:
+    """USERNAME's live API tokens (never the tokens themselves)."""
+    store = _store()
+    user = store.get_by_username(username)
+    if user is None:
+        raise VigilError(f"no account named '{username}'")
+    table = Table("id", "name", "created (UTC)", "expires (UTC)")
+    for t in store.list_tokens(user.id):
+        expires = t.expires_at.strftime("%Y-%m-%d %H:%M") if t.expires_at else ""
+        table.add_row(t.id, t.name, t.created_at.strftime("%Y-%m-%d %H:%M"), expires)
+    Console().print(table)
+
+
+@app.command("revoke-token")
+def revoke_token(token_id: str = typer.Argument(..., help="id from 'vigil users tokens'")) -> None:
+    """Revoke an API token by its id."""
+    from vigil.db.identity import CONSOLE
+
+    _store().revoke_token_id(token_id, owner=None, by=CONSOLE)
+    typer.echo(f"revoked {token_id}")
 
 
 @app.command("disable")

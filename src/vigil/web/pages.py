@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil.api.context import AppContext
@@ -24,10 +25,11 @@ from vigil.api.deps import (
     CaseId,
     Principal,
     Require,
+    client_address,
     get_ctx,
     optional_principal,
 )
-from vigil.db.identity import SESSION_IDLE, AuthenticationFailed
+from vigil.db.identity import SESSION_IDLE, AuthenticationFailed, SignInThrottled
 from vigil.errors import PermissionDenied
 from vigil.roles import Role
 from vigil.web import forms
@@ -109,7 +111,7 @@ def _set_cookie(request: Request, response: Response, name: str, value: str, max
 
 
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     username: str = Form(..., max_length=64),
     password: str = Form(..., max_length=1024),
@@ -117,27 +119,36 @@ def login(
     next: str = Form("/"),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
+    """Check the password on the bounded sign-in pool (never on the event loop or the shared
+    threads), through the per-account and per-address throttle."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         raise PermissionDenied("the sign-in form expired: reload the page and try again")
     try:
-        user = ctx.provider.authenticate(username, password)
+        user = await ctx.signin_pool.run(
+            ctx.provider.authenticate, username, password, client_address(request)
+        )
     except AuthenticationFailed as exc:
         token = secrets.token_urlsafe(24)
+        throttled = isinstance(exc, SignInThrottled)
         refused = render(
             request,
             "login.html",
             None,
-            401,
+            429 if throttled else 401,
             login_csrf=token,
             next=_safe_next(next),
             error=str(exc),
         )
+        if throttled:
+            refused.headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
         _set_cookie(request, refused, LOGIN_CSRF_COOKIE, token, max_age=3600)
         return refused
-    session = ctx.identity.start_session(user)
+    session = await run_in_threadpool(ctx.identity.start_session, user)
     target = _safe_next(next)
-    if target == "/":
+    if user.must_change_password:
+        target = "/account/password"
+    elif target == "/":
         target = home_for(user.role)
     response = RedirectResponse(target, status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, session.token, int(SESSION_IDLE.total_seconds()))
@@ -151,9 +162,51 @@ def logout(
     principal: Principal = Require(*ANY_ROLE),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
+    """End the session; the API tokens issued from it are revoked with it."""
     ctx.identity.end_session(request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/account/password")
+def password_page(
+    request: Request,
+    principal: Principal = Require(*ANY_ROLE),
+) -> Response:
+    return render(request, "password.html", principal)
+
+
+@router.post("/account/password")
+async def change_password(
+    request: Request,
+    principal: Principal = Require(*ANY_ROLE),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    """Change one's own password: every session and token of the account ends, and this
+    browser gets a fresh session."""
+    from vigil.errors import VigilError
+
+    form = await request.form()
+    # passwords as typed: never stripped
+    current, new, confirm = (str(form.get(name) or "") for name in ("current", "new", "confirm"))
+    if not current or not new:
+        return render(
+            request, "password.html", principal, 400, error="enter the current and new password"
+        )
+    if new != confirm:
+        return render(
+            request, "password.html", principal, 400, error="the two new passwords differ"
+        )
+    try:
+        session = await ctx.signin_pool.run(
+            ctx.identity.change_password, principal.user, current, new, keep_session=True
+        )
+    except VigilError as exc:
+        return render(request, "password.html", principal, 400, error=str(exc))
+    assert session is not None
+    response = RedirectResponse(home_for(principal.user.role), status_code=303)
+    _set_cookie(request, response, SESSION_COOKIE, session.token, int(SESSION_IDLE.total_seconds()))
     return response
 
 
@@ -561,7 +614,10 @@ def users_page(
     principal: Principal = Require(Role.ADMINISTRATOR),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    return _users_page(request, principal, ctx, created=request.query_params.get("created"))
+    q = request.query_params
+    return _users_page(
+        request, principal, ctx, created=q.get("created"), requested=q.get("requested")
+    )
 
 
 def _users_page(
@@ -576,6 +632,7 @@ def _users_page(
         principal,
         status,
         users=ctx.identity.list_users(),
+        grants=ctx.identity.list_grants(pending_only=True),
         roles=[r.value for r in Role],
         ranks=[r.name.lower() for r in Rank],
         **context,
@@ -592,13 +649,15 @@ async def add_user_page(
 
     form = await request.form()
     try:
-        user = ctx.identity.create_user(
+        user, grant = ctx.identity.request_account(
+            principal.actor,
             forms.text(form, "username", required=True),
-            forms.text(form, "password", required=True),
+            str(form.get("password") or "") or forms.text(form, "password", required=True),
             forms.text(form, "role", required=True),
             rank=forms.text(form, "rank") or "none",
             borough=forms.text(form, "borough") or None,
             display_name=forms.text(form, "display_name"),
+            reason=forms.text(form, "reason"),
         )
     except VigilError as exc:
         return _users_page(
@@ -610,7 +669,35 @@ async def add_user_page(
             flash_kind="error",
             created=None,
         )
-    return RedirectResponse(f"/admin/users?created={user.username}", status_code=303)
+    outcome = "created" if grant is None else "requested"
+    return RedirectResponse(f"/admin/users?{outcome}={user.username}", status_code=303)
+
+
+@router.post("/admin/grants/{grant_id}")
+async def decide_grant_page(
+    grant_id: str,
+    request: Request,
+    principal: Principal = Require(Role.ADMINISTRATOR),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    """A second administrator approves or refuses a pending grant of privilege."""
+    from vigil.errors import VigilError
+
+    form = await request.form()
+    approve = forms.text(form, "decision") == "approve"
+    try:
+        await run_in_threadpool(
+            ctx.identity.decide_grant,
+            principal.actor,
+            grant_id,
+            approve=approve,
+            reason=forms.text(form, "reason"),
+        )
+    except VigilError as exc:
+        return _users_page(
+            request, principal, ctx, 403, flash=f"Refused: {exc}", flash_kind="error"
+        )
+    return RedirectResponse("/admin/users", status_code=303)
 
 
 # ---------------------------------------------------------------------- incident uploads

@@ -1,14 +1,18 @@
-"""Who am I, and API tokens for scripts. (Sign-in and sign-out are form pages in
-``vigil.web.pages`` because they set the browser's session cookie.)"""
+"""Who am I, my password, and API tokens for scripts: issue, list, revoke, sign out. (Sign-in
+and sign-out of browsers are form pages in ``vigil.web.pages`` because they set the session
+cookie.)"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from vigil.api.context import AppContext
-from vigil.api.deps import ANY_ROLE, Principal, Require, get_ctx
-from vigil.db.identity import User
+from vigil.api.deps import ANY_ROLE, SESSION_COOKIE, Principal, Require, get_ctx
+from vigil.db.identity import TOKEN_MAX_LIFETIME, TokenInfo, User
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -21,6 +25,8 @@ class UserOut(BaseModel):
     borough: str | None
     display_name: str
     active: bool
+    must_change_password: bool = False
+    grant_expires_at: datetime | None = None
 
     @classmethod
     def of(cls, user: User) -> UserOut:
@@ -32,16 +38,49 @@ class UserOut(BaseModel):
             borough=user.borough,
             display_name=user.display_name,
             active=user.active,
+            must_change_password=user.must_change_password,
+            grant_expires_at=user.grant_expires_at,
         )
 
 
 class TokenIn(BaseModel):
     name: str = Field(min_length=1, max_length=64, description="what the token is for")
+    days: int | None = Field(
+        default=None,
+        ge=1,
+        le=TOKEN_MAX_LIFETIME.days,
+        description="how many days the token lasts (default: the server's token lifetime)",
+    )
 
 
 class TokenOut(BaseModel):
+    id: str
     name: str
     token: str = Field(description="shown once; store it safely")
+    expires_at: datetime | None
+
+
+class TokenInfoOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked: bool
+
+    @classmethod
+    def of(cls, info: TokenInfo) -> TokenInfoOut:
+        return cls(
+            id=info.id,
+            name=info.name,
+            created_at=info.created_at,
+            expires_at=info.expires_at,
+            revoked=info.revoked,
+        )
+
+
+class PasswordIn(BaseModel):
+    current: str = Field(min_length=1, max_length=1024)
+    new: str = Field(min_length=1, max_length=1024)
 
 
 @router.get("/me", response_model=UserOut)
@@ -49,11 +88,66 @@ def me(principal: Principal = Require(*ANY_ROLE)) -> UserOut:
     return UserOut.of(principal.user)
 
 
+@router.post("/me/password", status_code=204)
+async def change_password(
+    body: PasswordIn,
+    principal: Principal = Require(*ANY_ROLE),
+    ctx: AppContext = Depends(get_ctx),
+) -> None:
+    """Change one's own password (proving the current one). Every session ends and every API
+    token of the account is revoked, this one included."""
+    await ctx.signin_pool.run(ctx.identity.change_password, principal.user, body.current, body.new)
+
+
 @router.post("/tokens", response_model=TokenOut, status_code=201)
 def issue_token(
     body: TokenIn,
+    request: Request,
     principal: Principal = Require(*ANY_ROLE),
     ctx: AppContext = Depends(get_ctx),
 ) -> TokenOut:
-    """A bearer token acting as the caller, for scripts."""
-    return TokenOut(name=body.name, token=ctx.identity.issue_token(principal.user, body.name))
+    """A bearer token acting as the caller, for scripts; it expires, and one issued from a
+    browser session is revoked when that session signs out."""
+    session = request.cookies.get(SESSION_COOKIE) if principal.via == "session" else None
+    raw, info = ctx.identity.issue_token_info(
+        principal.user,
+        body.name,
+        lifetime=None if body.days is None else timedelta(days=body.days),
+        session_token=session,
+    )
+    return TokenOut(id=info.id, name=info.name, token=raw, expires_at=info.expires_at)
+
+
+@router.get("/tokens", response_model=list[TokenInfoOut])
+def list_tokens(
+    all: bool = False,
+    principal: Principal = Require(*ANY_ROLE),
+    ctx: AppContext = Depends(get_ctx),
+) -> list[TokenInfoOut]:
+    """The caller's tokens (live ones; ``?all=true`` adds revoked and expired)."""
+    tokens = ctx.identity.list_tokens(principal.user.id, include_ended=all)
+    return [TokenInfoOut.of(t) for t in tokens]
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(
+    token_id: str,
+    principal: Principal = Require(*ANY_ROLE),
+    ctx: AppContext = Depends(get_ctx),
+) -> None:
+    """Revoke one of the caller's tokens."""
+    ctx.identity.revoke_token_id(token_id, owner=principal.user.id, by=principal.actor)
+
+
+@router.post("/logout", status_code=204)
+async def logout(
+    request: Request,
+    principal: Principal = Require(*ANY_ROLE),
+    ctx: AppContext = Depends(get_ctx),
+) -> None:
+    """Sign out: a bearer token is revoked; a browser session ends with the tokens it issued."""
+    if principal.via == "token":
+        raw = request.headers.get("authorization", "").partition(" ")[2].strip()
+        await run_in_threadpool(ctx.identity.revoke_token, raw, by=principal.actor)
+    else:
+        await run_in_threadpool(ctx.identity.end_session, request.cookies.get(SESSION_COOKIE, ""))
