@@ -91,3 +91,43 @@ def test_quarter_years_that_are_not_dates_are_refused(text):
     with pytest.raises(ReportError, match="outside 1900-9998"):
         Quarter.parse(text)
     assert Quarter.parse("2022Q3").start.year == 2022
+
+
+def test_report_check_knife_crime_with_injury():
+    r = runner.invoke(
+        app,
+        [
+            "report",
+            "check",
+            "--measure",
+            "knife-crime-with-injury",
+            "--period",
+            "2023",
+            "--against",
+            "2022",
+            "--stated",
+            "+23%",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    out = " ".join(r.output.split())
+    assert out.startswith("not like-for-like")
+    assert "3,749 offences" in out and "3,039 offences" in out and "10 of 12 months" in out
+    assert "Like for like, March 2023 to December 2023" in out
+
+
+def test_report_check_wrong_figure_and_bad_input():
+    r = runner.invoke(
+        app, ["report", "check", "--measure", "homicide", "--period", "2019", "--stated", "163"]
+    )
+    assert r.exit_code == 0 and "not reproduced" in r.output and "153" in r.output
+    r = runner.invoke(app, ["report", "check", "--measure", "stabbings", "--period", "2019"])
+    assert r.exit_code != 0 and "unknown measure 'stabbings'" in str(r.exception)
+
+
+def test_report_stats_no_longer_calls_possession_knife_crime(tmp_path):
+    html = tmp_path / "s.html"
+    r = runner.invoke(app, ["report", "stats", "--year", "2022", "--html", str(html)])
+    assert r.exit_code == 0, r.output
+    assert "knife_crime: 2678" not in r.output and "possession_blade: 2678" in r.output
+    assert "knife_crime: 10,508 (partial year: 10 months)" in r.output

@@ -61,7 +61,16 @@ def test_oversight_pdf_renders_and_holds_the_numbers(oversight, quarter_db, tmp_
     assert "Fairness view: who bears the deployments" in text and "IMD decile 1" in text
     assert "34.0 deployment hours" in text
     # force-wide context: London serious violence Jul-Sep 2022 from borough_21_23.csv
-    assert "Serious violence (homicide, violence with injury, personal robbery)" in text
+    assert "Serious violence (homicide" in text and "Knife crime" in text
+    # each measure under its official name, from its source, each change tested (the HTML:
+    # PDF table cells wrap and interleave in extracted text)
+    html = oversight.html
+    assert "Serious violence (homicide, violence with injury and robbery of personal" in html
+    assert "Knife crime (knife or sharp instrument offences)" in html
+    assert "Knife crime with injury" in html and "police-generated" in html
+    assert "covers March 2022 to February 2026" in html
+    # Jul-Sep 2022 has knife crime but not Jul-Sep 2021: no change is printed for it
+    assert "within normal variation" in html or "a change beyond chance" in html
 
 
 def test_public_report_aggregates_and_delays(public, quarter_db):
@@ -129,3 +138,25 @@ def test_empty_quarter_still_renders(quarter_db):
         r = build_oversight_report(s, "2021Q1", NOW)
     assert r.facts["deployments"] == 0
     assert "No deployment was authorised for this quarter." in r.html
+
+
+def test_oversight_carries_a_table_of_checked_claims(quarter_db, tmp_path):
+    from vigil.outcomes.claims import Claim, load_claims
+
+    path = tmp_path / "claims.yaml"
+    path.write_text(
+        "- {measure: homicide, period: '2019', against: '2018', stated: '+12%',"
+        " highest_in_years: 10, quote: 'murders up 12 %, highest in a decade'}\n"
+        "- {measure: knife-crime-with-injury, period: '2024', stated: '3855'}\n"
+    )
+    claims = load_claims(path)
+    assert claims[1] == Claim("knife-crime-with-injury", "2024", stated="3855")
+    with quarter_db["sf"]() as s:
+        r = build_oversight_report(s, "2022Q3", NOW, claims=claims)
+    assert "Published claims checked against the tables" in r.html
+    assert "murders up 12 %, highest in a decade" in r.html
+    assert "not reproduced" in r.html and "reproduced" in r.html and "+10.9%" in r.html
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("- {measure: homicide}\n")
+    with pytest.raises(Exception, match="claim 1: a claim needs"):
+        load_claims(bad)

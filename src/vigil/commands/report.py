@@ -65,13 +65,21 @@ def oversight(
     pdf: Path | None = PDF,
     html: Path | None = HTML,
     at: str | None = AT,
+    claims: Path | None = typer.Option(
+        None, "--claims", help="YAML list of published claims to check in the report"
+    ),
 ) -> None:
     """The quarterly oversight report (not for publication)."""
     from vigil.commands._context import session_factory
+    from vigil.outcomes.claims import ClaimError, load_claims
     from vigil.reports.oversight import build_oversight_report
 
+    try:
+        checks = load_claims(claims) if claims is not None else []
+    except ClaimError as exc:
+        raise VigilError(str(exc)) from None
     with session_factory()() as s:
-        _write(build_oversight_report(s, quarter, _now(at)), pdf, html)
+        _write(build_oversight_report(s, quarter, _now(at), claims=checks), pdf, html)
 
 
 @app.command()
@@ -118,6 +126,34 @@ def stats(
     from vigil.reports.stats import build_stats_report
 
     _write(build_stats_report(year, SystemClock().now()), pdf, html)
+
+
+@app.command()
+def check(
+    measure: str = typer.Option(..., "--measure", help="e.g. knife-crime-with-injury, homicide"),
+    period: str = typer.Option(..., "--period", help="2023, 2023-04, 2023Q3 or 2023-01..2023-04"),
+    against: str | None = typer.Option(None, "--against", help="comparison period"),
+    area: str = typer.Option("London", "--area", help="London or a borough"),
+    stated: str | None = typer.Option(None, "--stated", help="stated change (+23%) or count"),
+    highest_in: int | None = typer.Option(
+        None, "--highest-in", help="also check 'highest in N years'"
+    ),
+) -> None:
+    """Check a published figure against the shipped tables: exact figures, the change with its
+    95% interval and whether the stated figure is reproduced."""
+    from vigil.outcomes.claims import Claim, ClaimError, check_claim
+    from vigil.settings import shared_data_dir
+
+    claim = Claim(measure, period, against, area, stated, highest_in)
+    try:
+        result = check_claim(claim, shared_data_dir(None))
+    except ClaimError as exc:
+        raise VigilError(str(exc)) from None
+    console.print(f"[bold]{result.status}[/]")
+    console.print(f"  measure: {result.measure} ({result.counts}, {result.origin})")
+    console.print(f"  source: {result.source}")
+    for sentence in result.sentences:
+        console.print(f"  {sentence}", highlight=False)
 
 
 @app.command()

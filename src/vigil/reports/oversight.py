@@ -9,6 +9,7 @@ more deployment than its share of harm stands out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from vigil.clock import as_utc
 from vigil.outcomes import force_stats
+from vigil.outcomes.claims import Claim, check_claim
 from vigil.outcomes.displacement import CAVEAT as WDQ_CAVEAT
 from vigil.reports import charts, maps
 from vigil.reports.deployments import (
@@ -30,7 +32,9 @@ from vigil.settings import shared_data_dir
 
 
 def force_context(shared: Path, quarter: Quarter) -> dict[str, Any]:
-    """London serious violence, knife crime and homicide in the quarter, and a trend chart."""
+    """London serious violence, homicide, knife crime (and, apart, blade possession) in the
+    quarter against the same months a year earlier, each change tested against chance, with
+    each measure's official name, what it counts and its coverage; and a trend chart."""
     try:
         table = force_stats.window_summary(shared, quarter.months)
         series = force_stats.london_monthly(shared, "serious_violence")
@@ -97,6 +101,7 @@ def build_oversight_report(
     now: datetime,
     *,
     shared: Path | None = None,
+    claims: Sequence[Claim] = (),
 ) -> Report:
     """The oversight report for ``quarter`` (e.g. ``"2022Q3"``) as the clock stands at ``now``."""
     q = Quarter.parse(quarter)
@@ -164,5 +169,6 @@ def build_oversight_report(
         fair=fairness(session, shared, q, now),
         wdq_caveat=WDQ_CAVEAT,
         context=force_context(shared, q),
+        checks=[check_claim(c, shared).to_dict() for c in claims],
     )
     return Report(f"Oversight report {q.label}", html, facts)

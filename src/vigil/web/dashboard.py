@@ -26,7 +26,7 @@ def trend_chart(ctx: AppContext) -> tuple[str | None, str | None]:
     def build() -> tuple[str | None, str | None]:
         try:
             series = force_stats.london_monthly(ctx.settings.shared_data, "serious_violence")
-            knives = force_stats.london_monthly(ctx.settings.shared_data, "knife_crime")
+            knives = force_stats.london_monthly(ctx.settings.shared_data, "possession_blade")
         except Exception as exc:  # a missing table must not take the dashboard down
             return None, f"force-wide figures unavailable: {exc}"
         s = series.iloc[-TREND_MONTHS:]
