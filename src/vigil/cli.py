@@ -28,6 +28,7 @@ GROUPS: dict[str, str] = {
     "impact": "vigil.commands.impact",
     "report": "vigil.commands.report",
     "users": "vigil.commands.users",
+    "admin": "vigil.commands.admin",
 }
 #: top-level command name -> module with ``register(app)``
 TOP_LEVEL: dict[str, str] = {

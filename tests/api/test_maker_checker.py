@@ -20,7 +20,10 @@ def env(tmp_path_factory, real_surface):
         resources.files("vigil.cases").joinpath("default_policy.yaml").read_text()
     )
     policy["version"] = "test-ao-may-request"
-    policy["requester_roles"] = ["analyst", "local_commander", "authorising_officer"]
+    policy["permissions"]["open"]["roles"].append("authorising_officer")
+    policy["permissions"]["submit"]["roles"].append("authorising_officer")
+    policy["permissions"]["submit"]["own_cases_only"].append("authorising_officer")
+    policy["permissions"]["request_authorisation"]["roles"].append("authorising_officer")
     path = tmp / "policy.yaml"
     path.write_text(yaml.safe_dump(policy))
     app, clock, tokens = build_app(tmp, real_surface, policy_file=path)

@@ -1,15 +1,17 @@
 """Every API route refuses callers without credentials (401) and callers whose role it does not
-admit (403): the routes are enumerated from the OpenAPI schema, so a new route is covered the
-moment it exists, and a route without a role dependency fails the test."""
+admit (403), and every route that changes a case refuses a local commander of another borough
+(403): the routes are enumerated from the OpenAPI schema, so a new route is covered the moment
+it exists, and a route without a role dependency fails the test."""
 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 
 from tests.api._fixtures import USER_OF
-from tests.api.conftest import bearer
+from tests.api.conftest import bearer, post_as
 from vigil.api.deps import allowed_roles, api_routes
 from vigil.roles import Role
 
@@ -85,3 +87,65 @@ def test_pages_redirect_strangers_to_sign_in(client, path):
     r = client.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
     assert r.status_code == 303, path
     assert r.headers["location"].startswith("/login")
+
+
+# ---------------------------------------------------------------------- borough scope
+#: a 500 m square around Brixton station (Lambeth), British National Grid
+BRIXTON = "POLYGON((531000 175000,531500 175000,531500 175500,531000 175500,531000 175000))"
+#: a valid body for each case-changing route, by its last path segment
+BODIES = {
+    "consultations": {"consultee": "local_commander", "position": "concur", "reasons": "ok"},
+    "authorise": {"conditions": "foot patrol"},
+    "ratify": {"reasons": "ok"},
+    "refuse": {"reasons": "no"},
+    "withdraw": {"reasons": "no longer needed"},
+    "cancel": {"reasons": "stand down"},
+    "notify-oversight": {"message": "authorised"},
+    "extend": {"hours": 1, "reasons": "more"},
+    "debrief": {"what_happened": "quiet", "incidents": 0, "complaints": 0},
+    "close": {"notes": "done"},
+    "review": {"notes": "sufficient"},
+}
+
+
+def test_every_case_changing_route_refuses_an_out_of_borough_commander(app_env, client, tokens):
+    """The Westminster commander (tests.api._fixtures.ACCOUNTS) is refused every route that
+    changes a Lambeth case, whatever the case's state: the permission table scopes them all."""
+    from vigil.api.deps import route_actions
+    from vigil.cases.policy import CASE_CHANGES
+
+    app, clock, _ = app_env
+    now = clock.now()
+    case = {
+        "trigger": "reactive",
+        "area_wkt": BRIXTON,
+        "use_current_forecast": False,
+        "start": (now + timedelta(hours=1)).isoformat(),
+        "end": (now + timedelta(hours=5)).isoformat(),
+        "resources": "officers on foot",
+        "objectives": "deter a repeat assault",
+        "success_measures": ["no repeat incident"],
+    }
+    commander = bearer(tokens, USER_OF[Role.LOCAL_COMMANDER])
+    r = client.post("/api/cases", json=case, headers=commander)
+    assert r.status_code == 403 and "commands Westminster" in r.json()["detail"], r.text
+    cid = post_as(client, tokens, "analyst", "/api/cases", case, status=201)["id"]
+    before = client.get(f"/api/cases/{cid}", headers=bearer(tokens, "oversight")).json()
+    assert before["borough"] == "Lambeth"
+
+    scoped = 0
+    for path, method, route in _operations(app):
+        if method != "POST" or "{case_id}" not in path:
+            continue
+        actions = route_actions(route)
+        assert actions and set(actions) <= CASE_CHANGES, f"{path} names no case action"
+        body = BODIES.get(path.rsplit("/", 1)[-1], {})
+        r = client.post(path.replace("{case_id}", str(cid)), json=body, headers=commander)
+        assert r.status_code == 403, f"POST {path}: {r.status_code} {r.text}"
+        if Role.LOCAL_COMMANDER in allowed_roles(route, app.state.ctx.cases.policy):
+            assert "commands Westminster; the case area is in Lambeth" in r.json()["detail"]
+            scoped += 1
+    # submit, withdraw, consult, review, request, notify, activate, cancel, debrief
+    assert scoped >= 9
+    after = client.get(f"/api/cases/{cid}", headers=bearer(tokens, "oversight")).json()
+    assert after["version"] == before["version"] and after["status"] == "draft"

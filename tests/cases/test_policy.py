@@ -8,26 +8,27 @@ import pytest
 import yaml
 
 from vigil.cases.guardrail_policy import GuardrailPolicy
-from vigil.cases.policy import PolicyFileError, default_policy, load_policy
+from vigil.cases.policy import Action, PolicyFileError, default_policy, load_policy
 from vigil.roles import Rank, Role
 
 
 def test_defaults_follow_section_60_under_the_2014_scheme() -> None:
     p = default_policy()
     assert p.version == "2014-s60-1"
-    assert p.authorisation.min_rank is Rank.COMMANDER
-    assert p.authorisation.roles == (Role.AUTHORISING_OFFICER,)
+    assert p.rule(Action.AUTHORISE).min_rank is Rank.COMMANDER
+    assert p.roles_for(Action.AUTHORISE) == {Role.AUTHORISING_OFFICER}
     assert p.authorisation.maker_checker
     assert p.window.initial_max_hours == 15
     assert p.window.extensions_max_hours == (9, 15)
     assert p.window.total_max_hours == 39
-    assert p.urgent.triggers == ("reactive",) and p.urgent.min_rank is Rank.SUPERINTENDENT
+    assert p.urgent.triggers == ("reactive",)
+    assert p.rule(Action.AUTHORISE_URGENT).min_rank is Rank.SUPERINTENDENT
     assert p.urgent.ratify_within_hours == 2
     assert p.consultations.required == ("local_commander", "community")
     assert p.oversight_notification_required and p.success_measures_required
     assert p.debrief.within_hours == 72
     assert isinstance(p.guardrails, GuardrailPolicy)
-    assert p.guardrails.override_rank is Rank.ASSISTANT_COMMISSIONER
+    assert p.rule(Action.OVERRIDE).min_rank is Rank.ASSISTANT_COMMISSIONER
 
 
 def _write(tmp_path: Path, data: object) -> Path:
@@ -41,11 +42,11 @@ def test_a_custom_policy_file_changes_the_rules(tmp_path: Path) -> None:
         (Path(__file__).parents[2] / "src/vigil/cases/default_policy.yaml").read_text()
     )
     data["version"] = "force-x-2"
-    data["authorisation"]["min_rank"] = "assistant commissioner"
+    data["permissions"]["authorise"]["min_rank"] = "assistant commissioner"
     data["window"]["initial_max_hours"] = 8
     p = load_policy(_write(tmp_path, data))
     assert p.version == "force-x-2"
-    assert p.authorisation.min_rank is Rank.ASSISTANT_COMMISSIONER
+    assert p.rule(Action.AUTHORISE).min_rank is Rank.ASSISTANT_COMMISSIONER
     assert p.window.initial_max_hours == 8
 
 
@@ -54,7 +55,19 @@ def test_a_custom_policy_file_changes_the_rules(tmp_path: Path) -> None:
     [
         ({"window": {}}, "missing required field 'version'"),
         ({"version": "x", "window": {"initial_max_hours": -1}}, "window.initial_max_hours"),
-        ({"version": "x", "authorisation": {"min_rank": "general"}}, "unknown rank 'general'"),
+        (
+            {"version": "x", "permissions": {"authorise": {"roles": [], "min_rank": "general"}}},
+            "unknown rank 'general'",
+        ),
+        ({"version": "x"}, "field 'permissions': Field required"),
+        ({"version": "x", "permissions": {"open": {"roles": ["analyst"]}}}, "no row for action"),
+        (
+            {
+                "version": "x",
+                "permissions": {"open": {"roles": ["analyst"], "own_cases_only": ["oversight"]}},
+            },
+            "own_cases_only names roles not in roles",
+        ),
         ({"version": "x", "urgent": {"triggers": ["hunch"]}}, "unknown trigger"),
         ({"version": "x", "guardrails": {"max_concurrent": 0}}, "guardrails.max_concurrent"),
         ({"version": "x", "surprise": 1}, "field 'surprise'"),

@@ -144,8 +144,10 @@ def test_refuse_withdraw_and_cancel(
         service.authorise(AUTHORISER, refused, conditions="x")
 
     withdrawn = open_case()
-    with pytest.raises(PermissionDenied, match="requester"):
+    with pytest.raises(PermissionDenied, match="may not withdraw a case"):
         service.withdraw(COMMUNITY_LEAD, withdrawn, "not mine")
+    with pytest.raises(PermissionDenied, match="only if they requested it"):
+        service.withdraw(Actor("u-analyst-2", Role.ANALYST), withdrawn, "not mine")
     assert service.withdraw(ANALYST, withdrawn, "threat passed").status is Status.WITHDRAWN
 
     cancelled = ready_case()
@@ -297,7 +299,7 @@ def test_activation_needs_oversight_notice_and_open_window(
 ) -> None:
     case_id = ready_case()
     service.authorise(AUTHORISER, case_id, conditions="x")
-    with pytest.raises(PermissionDenied, match="activation"):
+    with pytest.raises(PermissionDenied, match="may not activate a deployment"):
         service.activate(ANALYST, case_id)
     with pytest.raises(PolicyViolation, match="window opens at"):
         service.activate(COMMANDER_LAMBETH, case_id)
@@ -471,7 +473,7 @@ def test_more_refusals_name_the_rule(
         service.submit(ANALYST, empty.id)
     service.submit(ANALYST, case_id)
     # the author of an assessment cannot review it, even holding a reviewer role
-    author = Actor("u-dual", Role.LOCAL_COMMANDER, Rank.CHIEF_SUPERINTENDENT)
+    author = Actor("u-dual", Role.LOCAL_COMMANDER, Rank.CHIEF_SUPERINTENDENT, borough="Lambeth")
     service.attach_impact_assessment(Actor("u-dual", Role.ANALYST), case_id, complete_cia())
     with pytest.raises(PolicyViolation, match="author of impact assessment v1 cannot review"):
         service.review_impact_assessment(author, case_id, "fine")
@@ -499,7 +501,7 @@ def test_more_refusals_name_the_rule(
     service.record_debrief(
         COMMANDER_LAMBETH, live, what_happened="x", incidents=0, complaints=0, community_feedback=""
     )
-    with pytest.raises(PermissionDenied, match="closing a case"):
+    with pytest.raises(PermissionDenied, match="may not close a case"):
         service.close(ANALYST, live)
 
 

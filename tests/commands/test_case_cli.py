@@ -1,5 +1,6 @@
 """`vigil db upgrade`, `vigil case ...` and `vigil audit verify` end to end on a SQLite file and
-on PostgreSQL, with the real clock (windows start now) and the real guardrails."""
+on PostgreSQL, with the real clock (windows start now) and the real guardrails. Each command
+acts as a real account of the store, signed in with an API token (VIGIL_TOKEN)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,43 @@ from vigil.errors import PermissionDenied
 AREA = "POLYGON((531000 175000,531500 175000,531500 175500,531000 175500,531000 175000))"
 
 
-def run(*args: str, user: str = "", role: str = "", rank: str = "none") -> str:
+#: the accounts the test signs in as: username -> (role, rank, borough)
+ACCOUNTS = {
+    "an": ("analyst", "none", None),
+    "bcu": ("local_commander", "chief superintendent", "Lambeth"),
+    "cl": ("community_lead", "none", None),
+    "auth": ("authorising_officer", "commander", None),
+    "ac": ("authorising_officer", "assistant commissioner", None),
+    "mopac": ("oversight", "none", None),
+}
+TOKENS: dict[str, str] = {}
+
+
+def make_accounts(db_url: str) -> dict[str, str]:
+    """One account per entry of ACCOUNTS in the case database; their API tokens by username."""
+    from vigil.db.engine import make_engine, make_sessionmaker
+    from vigil.db.identity import IdentityStore
+
+    engine = make_engine(db_url)
+    try:
+        store = IdentityStore(make_sessionmaker(engine))
+        tokens = {}
+        for name, (role, rank, borough) in ACCOUNTS.items():
+            user = store.create_user(
+                f"cli-{name}", "correct horse battery staple", role, rank=rank, borough=borough
+            )
+            tokens[name] = store.issue_token(user, "cli tests")
+        return tokens
+    finally:
+        engine.dispose()
+
+
+def run(*args: str, user: str = "", **env: str) -> str:
     from vigil.cli import app
 
-    who = ["case", "--as", user, "--role", role, "--rank", rank] if user else []
-    result = CliRunner().invoke(app, [*who, *args])
+    who = ["case"] if user else []
+    environ = {"VIGIL_TOKEN": TOKENS[user]} if user else {}
+    result = CliRunner().invoke(app, [*who, *args], env={**environ, **env})
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert result.exit_code == 0, result.output
@@ -29,8 +62,9 @@ def run(*args: str, user: str = "", role: str = "", rank: str = "none") -> str:
 
 
 def test_case_life_from_the_command_line(cli_db: str, tmp_path: Path) -> None:
-    assert "database upgraded" in run("db", "upgrade")
-    analyst = {"user": "u-an", "role": "analyst"}
+    assert "database upgraded" in run("admin", "migrate")
+    TOKENS.update(make_accounts(cli_db))
+    analyst = {"user": "an"}
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     out = run(
         "open",
@@ -61,9 +95,7 @@ def test_case_life_from_the_command_line(cli_db: str, tmp_path: Path) -> None:
         "concur",
         "--reasons",
         "supports",
-        user="u-bcu",
-        role="local_commander",
-        rank="chief superintendent",
+        user="bcu",
     )
     run(
         "consult",
@@ -74,22 +106,23 @@ def test_case_life_from_the_command_line(cli_db: str, tmp_path: Path) -> None:
         "object",
         "--reasons",
         "IAG asks for a short window",
-        user="u-cl",
-        role="community_lead",
+        user="cl",
     )
     cia = tmp_path / "cia.json"
     cia.write_text(json.dumps(complete_cia()))
     assert "v1 complete" in run(
-        "assess", "1", "--file", str(cia), user="u-cl", role="community_lead"
+        "assess",
+        "1",
+        "--file",
+        str(cia),
+        user="cl",
     )
     run(
         "review",
         "1",
         "--notes",
         "sufficient",
-        user="u-auth",
-        role="authorising_officer",
-        rank="commander",
+        user="auth",
     )
     assert "awaiting_authorisation" in run("request", "1", **analyst)
 
@@ -103,9 +136,7 @@ def test_case_life_from_the_command_line(cli_db: str, tmp_path: Path) -> None:
         "foot patrol, body-worn video",
         "--override-reason",
         "serious assault, linked intelligence",
-        user="u-ac",
-        role="authorising_officer",
-        rank="assistant commissioner",
+        user="ac",
     )
     assert "authorised" in out
     run(
@@ -113,21 +144,15 @@ def test_case_life_from_the_command_line(cli_db: str, tmp_path: Path) -> None:
         "1",
         "--message",
         "authorised 4 h",
-        user="u-ac",
-        role="authorising_officer",
-        rank="assistant commissioner",
+        user="ac",
     )
-    assert "active" in run(
-        "activate", "1", user="u-bcu", role="local_commander", rank="chief superintendent"
-    )
+    assert "active" in run("activate", "1", user="bcu")
     assert "cancelled" in run(
         "cancel",
         "1",
         "--reasons",
         "suspect arrested",
-        user="u-bcu",
-        role="local_commander",
-        rank="chief superintendent",
+        user="bcu",
     )
     run(
         "debrief",
@@ -138,16 +163,14 @@ def test_case_life_from_the_command_line(cli_db: str, tmp_path: Path) -> None:
         "0",
         "--complaints",
         "0",
-        user="u-bcu",
-        role="local_commander",
-        rank="chief superintendent",
+        user="bcu",
     )
-    assert "closed" in run("close", "1", user="u-mopac", role="oversight")
-    shown = json.loads(run("show", "1", user="u-mopac", role="oversight"))
+    assert "closed" in run("close", "1", user="mopac")
+    shown = json.loads(run("show", "1", user="mopac"))
     assert shown["status"] == "closed"
     assert shown["boroughs"][0] == "Lambeth"
     assert [a["kind"] for a in shown["authorisations"]] == ["initial"]
     assert "evidence" in shown["authorisations"][0]["overridden"]
-    assert "closed" in run("list", user="u-mopac", role="oversight")
-    assert "expired: none" in run("case", "sweep")
+    assert "closed" in run("list", user="mopac")
+    assert "expired: none" in run("admin", "sweep")
     assert "audit log OK" in run("audit", "verify")

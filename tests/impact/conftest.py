@@ -13,6 +13,7 @@ is its mean monthly count over January-June. The cells the tests use:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -31,8 +32,8 @@ from vigil.impact.case_service import case_service
 from vigil.roles import Actor, Rank, Role
 
 ANALYST = Actor("u-analyst", Role.ANALYST)
-# force-wide commander: the cells straddle Lambeth and Southwark
-COMMANDER = Actor("u-bcu", Role.LOCAL_COMMANDER, Rank.CHIEF_SUPERINTENDENT)
+# Lambeth's commander (``ready`` uses the commander of each case's own borough)
+COMMANDER = Actor("u-bcu", Role.LOCAL_COMMANDER, Rank.CHIEF_SUPERINTENDENT, borough="Lambeth")
 COMMUNITY_LEAD = Actor("u-community", Role.COMMUNITY_LEAD, Rank.INSPECTOR)
 AUTHORISER = Actor("u-auth", Role.AUTHORISING_OFFICER, Rank.COMMANDER)
 ASSISTANT_COMMISSIONER = Actor("u-ac", Role.AUTHORISING_OFFICER, Rank.ASSISTANT_COMMISSIONER)
@@ -87,7 +88,7 @@ def make(
             """A case over ``cell`` awaiting authorisation, window starting ``lead`` h from now."""
             now = clock.now()
             start = now + timedelta(hours=lead)
-            case_id = service.open_case(
+            view = service.open_case(
                 ANALYST,
                 trigger="proactive",
                 cells=[cell],
@@ -96,9 +97,12 @@ def make(
                 objectives="deter knife violence around the interchange",
                 success_measures=["no serious violence in the area during the window"],
                 evidence=surface,
-            ).id
+            )
+            case_id = view.id
+            # the commander of the case's own borough (some cells lie in Southwark)
+            commander = replace(COMMANDER, borough=view.record.borough)
             service.submit(ANALYST, case_id)
-            service.record_consultation(COMMANDER, case_id, "local_commander", "concur", "agreed")
+            service.record_consultation(commander, case_id, "local_commander", "concur", "agreed")
             service.record_consultation(COMMUNITY_LEAD, case_id, "community", "object", "too long")
             service.attach_impact_assessment(COMMUNITY_LEAD, case_id, complete_cia())
             service.review_impact_assessment(AUTHORISER, case_id, "sufficient")

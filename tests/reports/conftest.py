@@ -65,7 +65,9 @@ def quarter_db(tmp_path_factory, march_surface, london_sv):  # noqa: F811
     )
     live_id = authorise_planned(service, live, march_surface, a)
     clock.set(_utc(live.start, "Europe/London"))
-    service.activate(a.commander, live_id)
+    from vigil.outcomes.season import case_borough
+
+    service.activate(a.commander_for(case_borough(service, live_id)), live_id)
     clock.set(NOW)
     with sf() as s, s.begin():
         for cid in ended_ids[:2]:

@@ -13,9 +13,16 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_db(quarter_db, monkeypatch):
+    """The quarter's database, and the command line signed in as an oversight account."""
     import vigil.commands._context as ctx
+    from vigil.db.identity import IdentityStore
 
     monkeypatch.setattr(ctx, "session_factory", lambda: quarter_db["sf"])
+    store = IdentityStore(quarter_db["sf"])
+    user = store.get_by_username("mopac-1") or store.create_user(
+        "mopac-1", "correct horse battery staple", "oversight"
+    )
+    monkeypatch.setenv("VIGIL_TOKEN", store.issue_token(user, "report tests"))
     return quarter_db
 
 
@@ -63,10 +70,6 @@ def test_public_and_case(cli_db, tmp_path):
             "report",
             "case",
             cid,
-            "--as",
-            "mopac-1",
-            "--role",
-            "oversight",
             "--html",
             str(tmp_path / "c.html"),
             "--at",

@@ -99,7 +99,7 @@ def create_app(
 
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     templates.env.globals["app_title"] = "Vigil"
-    templates.env.globals["nav_links"] = nav_links
+    templates.env.globals["nav_links"] = lambda role: nav_links(role, ctx.cases.policy)
     app.state.templates = templates
     errors.install(app)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import hmac
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
@@ -20,7 +20,7 @@ from fastapi import Depends, Path, Request
 from fastapi.routing import APIRoute
 
 from vigil.api.context import AppContext
-from vigil.cases.policy import Policy
+from vigil.cases.policy import Action, Policy
 from vigil.db.identity import AuthenticationFailed, PasswordChangeRequired, User
 from vigil.errors import PermissionDenied
 from vigil.roles import Actor, Role
@@ -33,18 +33,8 @@ CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-#: every role: for endpoints any signed-in account may use
+#: every role: for endpoints any signed-in account may use (its own profile, signing out)
 ANY_ROLE: tuple[Role, ...] = tuple(Role)
-#: roles that work on cases (everyone but nobody: oversight reads, administrators manage accounts)
-CASE_READERS: tuple[Role, ...] = (
-    Role.ANALYST,
-    Role.LOCAL_COMMANDER,
-    Role.COMMUNITY_LEAD,
-    Role.AUTHORISING_OFFICER,
-    Role.OVERSIGHT,
-)
-#: roles that receive the oversight notifications (authorisations, urgent cases, overrides)
-NOTIFICATION_READERS: tuple[Role, ...] = (Role.OVERSIGHT, Role.AUTHORISING_OFFICER)
 #: what an account that must change its issued password may still reach
 PASSWORD_CHANGE_PATHS = frozenset({"/account/password", "/api/me/password", "/api/me", "/logout"})
 
@@ -154,19 +144,24 @@ def require(*roles: Role) -> Callable[..., object]:
     return dependency
 
 
-def require_policy(
-    action: str, roles_of: Callable[[Policy], Iterable[Role]]
-) -> Callable[..., object]:
-    """A dependency admitting the roles the deployment policy gives ``action``: the policy file
-    stays the one place that says who may authorise, consult or debrief, and the route refuses
-    other roles before touching the case."""
+def require_policy(*actions: Action) -> Callable[..., object]:
+    """A dependency admitting the roles the policy's permission table gives ``actions`` (any
+    of them; ``Policy.roles_for``): the table stays the one place that says who may authorise,
+    consult or debrief, and the route refuses other roles before touching the case. Rank,
+    borough scope and ownership need the case: the workflow checks them with ``Policy.check``."""
+
+    def roles_of(policy: Policy) -> frozenset[Role]:
+        return frozenset().union(*(policy.roles_for(a) for a in actions))
+
+    what = " or ".join(a.phrase for a in actions)
 
     async def dependency(request: Request) -> Principal:
         policy = get_ctx(request).cases.policy
-        return await _admit(request, frozenset(roles_of(policy)), action)
+        return await _admit(request, roles_of(policy), what)
 
-    dependency.__name__ = f"require_policy_{action.replace(' ', '_')}"
-    dependency.allowed_roles = lambda policy: frozenset(roles_of(policy))  # type: ignore[attr-defined]
+    dependency.__name__ = f"require_policy_{'_'.join(a.value for a in actions)}"
+    dependency.allowed_roles = roles_of  # type: ignore[attr-defined]
+    dependency.actions = actions  # type: ignore[attr-defined]
     return dependency
 
 
@@ -184,6 +179,20 @@ def allowed_roles(route: object, policy: Policy | None = None) -> frozenset[Role
             return frozenset(roles_of(policy or default_policy()))
         stack.extend(dep.dependencies)
     return None
+
+
+def route_actions(route: object) -> tuple[Action, ...]:
+    """The permission-table actions a route's ``require_policy`` dependency names; empty if it
+    has none (a ``require`` route)."""
+    dependant = getattr(route, "dependant", None)
+    stack = list(getattr(dependant, "dependencies", []))
+    while stack:
+        dep = stack.pop()
+        actions = getattr(dep.call, "actions", None)
+        if actions is not None:
+            return tuple(actions)
+        stack.extend(dep.dependencies)
+    return ()
 
 
 def api_routes(app: object) -> list[APIRoute]:
@@ -208,12 +217,11 @@ def api_routes(app: object) -> list[APIRoute]:
 
 
 def Require(*roles: Role) -> Principal:  # noqa: N802 - reads like a type in signatures
-    """``principal: Principal = Require(Role.ANALYST)`` in a route signature."""
+    """``principal: Principal = Require(*ANY_ROLE)`` in a route signature; a route that needs
+    a particular role asks the permission table instead (``RequirePolicy``)."""
     return Depends(require(*roles))  # type: ignore[no-any-return]
 
 
-def RequirePolicy(  # noqa: N802
-    action: str, roles_of: Callable[[Policy], Iterable[Role]]
-) -> Principal:
-    """``principal: Principal = RequirePolicy("authorise", lambda p: p.authorisation.roles)``."""
-    return Depends(require_policy(action, roles_of))  # type: ignore[no-any-return]
+def RequirePolicy(*actions: Action) -> Principal:  # noqa: N802
+    """``principal: Principal = RequirePolicy(Action.AUTHORISE)`` in a route signature."""
+    return Depends(require_policy(*actions))  # type: ignore[no-any-return]

@@ -108,6 +108,11 @@ def _borough_shapes() -> tuple[tuple[str, BaseGeometry], ...]:
     return tuple((str(n), g) for n, g in zip(frame[name_col], frame.geometry, strict=True))
 
 
+def known_boroughs() -> tuple[str, ...]:
+    """The names of the boroughs a case area can touch, sorted (empty: no boundaries installed)."""
+    return tuple(sorted(name for name, _ in _borough_shapes()))
+
+
 def boroughs_of(geom: BaseGeometry) -> tuple[str, ...]:
     """Boroughs the area overlaps, largest overlap first (the first is the lead borough)."""
     overlaps = []
@@ -128,8 +133,9 @@ def build_area(
     """Validate the drawn polygon and/or the chosen cells; find the boroughs it touches.
 
     Given cells only, the area is their union. ``borough`` (optional) names the lead borough
-    when the boundary files are unavailable or the caller knows better; it must be one of the
-    overlapped boroughs when those are known.
+    when the boundary files are unavailable or the caller knows better; when the boundaries are
+    installed it must be one of the boroughs the area overlaps (a borough claimed for an area
+    outside it would put the case in the wrong commander's hands).
     """
     cells = tuple(str(c) for c in (cells or ()))
     if wkt is None and not cells:
@@ -145,10 +151,10 @@ def build_area(
             raise AreaError(f"field 'cells': the evidence surface is in {evidence.crs}, not 27700")
     found = boroughs_of(geom)
     if borough is not None:
-        if found and borough not in found:
+        if (found or _borough_shapes()) and borough not in found:
             raise AreaError(
                 f"field 'borough': '{borough}' does not overlap the area "
-                f"(it overlaps {list(found)})"
+                f"(it overlaps {list(found) or 'no borough'})"
             )
         found = (borough, *[b for b in found if b != borough])
     return CaseArea(wkt=shapely.to_wkt(geom, rounding_precision=2), cells=cells, boroughs=found)

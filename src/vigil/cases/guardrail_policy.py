@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from vigil.roles import Rank
-
 
 class GuardrailPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -27,5 +25,3 @@ class GuardrailPolicy(BaseModel):
     #: a case with no frozen forecast breaches the evidence rule (exceptionality cannot be
     #: shown); false leaves it to the case policy's ``evidence_required_for`` alone
     forecast_required: bool = True
-    #: rank needed to override a breached guardrail (flagged to oversight)
-    override_rank: Rank = Rank.ASSISTANT_COMMISSIONER

@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from vigil.audit.log import Category, append
-from vigil.cases.policy import TRIGGERS, Policy
+from vigil.cases.area import AreaError, known_boroughs
+from vigil.cases.policy import TRIGGERS, Action, Policy
 from vigil.cases.states import ENDED, LIVE, PENDING, Status, effective_status, lapse
 from vigil.clock import as_utc
 from vigil.db.cases import (
@@ -31,7 +32,7 @@ from vigil.db.cases import (
     Notification,
 )
 from vigil.errors import PermissionDenied, PolicyViolation, VigilError
-from vigil.roles import Actor, Rank, Role
+from vigil.roles import Actor, Role
 
 #: the account the scheduler acts as when it writes a transition that the clock made
 SYSTEM = Actor(user_id="system:scheduler", role=Role.ADMINISTRATOR, display_name="scheduler")
@@ -111,23 +112,6 @@ def _fmt(when: datetime | None) -> str:
     return "-" if when is None else as_utc(when).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def require_role(actor: Actor, roles: Sequence[Role], action: str) -> None:
-    if actor.role not in roles:
-        allowed = ", ".join(str(r) for r in roles)
-        raise PermissionDenied(
-            f"{action}: role '{actor.role}' of account {actor.user_id} may not do this; "
-            f"needs one of: {allowed}"
-        )
-
-
-def require_rank(actor: Actor, minimum: Rank, action: str) -> None:
-    if actor.rank < minimum:
-        raise PermissionDenied(
-            f"{action}: account {actor.user_id} holds rank {actor.rank.name.lower()}; "
-            f"the policy requires {minimum.name.lower()} or above"
-        )
-
-
 def require_state(case: Case, action: str, now: datetime) -> Status:
     """The case's effective state, if ``action`` may start from it; else a clear refusal."""
     status = effective_status(case, now)
@@ -152,13 +136,6 @@ def require_not_requester(case: Case, actor: Actor, policy: Policy, action: str)
         raise PolicyViolation(
             f"case {case.id}: {action} refused: account {actor.user_id} requested this case and "
             "cannot also decide it (maker-checker)"
-        )
-
-
-def require_requester_or_commander(case: Case, actor: Actor, verb: str) -> None:
-    if actor.user_id != case.requester_id and actor.role != Role.LOCAL_COMMANDER:
-        raise PermissionDenied(
-            f"case {case.id}: only its requester or a local commander may {verb} it"
         )
 
 
@@ -303,6 +280,15 @@ def _require_reviewed_assessment(
     return cia
 
 
+@dataclass(frozen=True)
+class _Proposed:
+    """A case not yet written, as the permission check reads it (opening)."""
+
+    boroughs: Sequence[str]
+    requester_id: str
+    id: int = 0
+
+
 @dataclass
 class GuardView:
     """What the guardrail check reads: this case with the window being decided."""
@@ -341,16 +327,15 @@ def _guardrails(
         return []
     text = "; ".join(f"{b.rule}: {b.message}" for b in breaches)
     if not override_reason or not override_reason.strip():
+        rule = policy.rule(Action.OVERRIDE)
         raise PolicyViolation(
-            f"case {case.id}: {action} refused by the guardrails ({text}). An officer of rank "
-            f"{policy.guardrails.override_rank.name.lower()} or above may override with a reason"
+            f"case {case.id}: {action} refused by the guardrails ({text}). An officer "
+            f"({', '.join(r.value for r in rule.roles)}) of rank "
+            f"{rule.min_rank.name.lower()} or above may override with a reason"
         )
-    if actor.rank < policy.guardrails.override_rank:
-        raise PermissionDenied(
-            f"case {case.id}: overriding guardrails ({text}) needs rank "
-            f"{policy.guardrails.override_rank.name.lower()} or above; account {actor.user_id} "
-            f"holds {actor.rank.name.lower()}"
-        )
+    reason = policy.refusal(actor, Action.OVERRIDE, case)
+    if reason is not None:
+        raise PermissionDenied(f"overriding guardrails ({text}) refused: {reason}")
     _notify(
         session,
         case,
@@ -381,8 +366,20 @@ def new_case(
     evidence: tuple[str, str, str] | None,
     justification: str = "",
 ) -> Case:
-    """A draft case. ``evidence`` is (snapshot JSON, digest, model) when a surface backs it."""
-    require_role(actor, policy.requester_roles, "open a case")
+    """A draft case. ``evidence`` is (snapshot JSON, digest, model) when a surface backs it.
+    An area that touches no borough is owned by the policy's force-wide owner, or refused."""
+    policy.check(actor, Action.OPEN)
+    boroughs = list(boroughs)
+    if not boroughs:
+        if policy.force_wide_owner is None:
+            known = known_boroughs()
+            raise AreaError(
+                "field 'area': the area touches no borough, so no local commander could be "
+                "consulted or held to account; it must touch one of: "
+                + (", ".join(known) if known else "(no borough boundaries are installed)")
+            )
+        boroughs = [policy.force_wide_owner]
+    policy.check(actor, Action.OPEN, _Proposed(boroughs=boroughs, requester_id=actor.user_id))
     if trigger not in TRIGGERS:
         raise PolicyViolation(f"field 'trigger': '{trigger}' is not one of {list(TRIGGERS)}")
     start, end = as_utc(start), as_utc(end)
@@ -432,9 +429,8 @@ def new_case(
 
 def submit(session: Session, case: Case, actor: Actor, now: datetime, policy: Policy) -> None:
     """Submit for consultation; freezes the evidence and the declared success measures."""
+    policy.check(actor, Action.SUBMIT, case)
     require_state(case, "submit", now)
-    require_role(actor, policy.requester_roles, "submit")
-    require_requester_or_commander(case, actor, "submit")
     if policy.success_measures_required and not case.success_measures:
         raise MissingRequirement(
             f"case {case.id}: submit refused: declare the success measures up front "
@@ -446,7 +442,7 @@ def submit(session: Session, case: Case, actor: Actor, now: datetime, policy: Po
             "snapshot (a forecast surface)"
         )
     hours = _hours(case.requested_start, case.requested_end)
-    if hours > policy.window.initial_max_hours:
+    if policy.window.initial_too_long(hours):
         raise PolicyViolation(
             f"case {case.id}: submit refused: the requested window is {hours:g} h; the policy "
             f"allows at most {policy.window.initial_max_hours:g} h initially"
@@ -478,21 +474,16 @@ def consult(
     position: str,
     reasons: str,
 ) -> Consultation:
+    policy.check(actor, Action.CONSULT, case)
     status = require_state(case, "consult", now)
     recorders = policy.consultations.recorded_by.get(consultee)
     if recorders is None:
         known = ", ".join(policy.consultations.recorded_by)
         raise PolicyViolation(f"field 'consultee': '{consultee}' is not one of: {known}")
-    require_role(actor, recorders, f"record the {consultee} consultation")
-    if (
-        actor.role == Role.LOCAL_COMMANDER
-        and actor.borough is not None
-        and case.boroughs
-        and actor.borough not in case.boroughs
-    ):
+    if actor.role not in recorders:
         raise PermissionDenied(
-            f"case {case.id}: account {actor.user_id} commands {actor.borough}; the case area "
-            f"is in {', '.join(case.boroughs)}"
+            f"case {case.id}: the {consultee} consultation is recorded by "
+            f"{', '.join(r.value for r in recorders)}, not by role '{actor.role.value}'"
         )
     if position not in POSITIONS:
         raise PolicyViolation(f"field 'position': '{position}' is not one of {list(POSITIONS)}")
@@ -536,8 +527,8 @@ def attach_assessment(
     missing: list[str],
 ) -> ImpactAssessmentRecord:
     """A new version of the CIA; ``missing`` is what the assessment model says is absent."""
+    policy.check(actor, Action.ASSESS, case)
     require_state(case, "assess", now)
-    require_role(actor, policy.assessment.authors, "attach an impact assessment")
     before = case_state(case)
     version = 1 + max((a.version for a in case.assessments), default=0)
     row = ImpactAssessmentRecord(
@@ -573,8 +564,8 @@ def review_assessment(
     *,
     notes: str,
 ) -> ImpactAssessmentRecord:
+    policy.check(actor, Action.REVIEW_ASSESSMENT, case)
     require_state(case, "review_assessment", now)
-    require_role(actor, policy.assessment.reviewers, "review the impact assessment")
     cia = latest_assessment(case)
     if cia is None:
         raise MissingRequirement(f"case {case.id}: no impact assessment to review")
@@ -612,8 +603,8 @@ def request_authorisation(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy
 ) -> None:
     """Consultation complete: put the case before an authorising officer."""
+    policy.check(actor, Action.REQUEST_AUTHORISATION, case)
     require_state(case, "request_authorisation", now)
-    require_role(actor, policy.request_authorisation_roles, "request authorisation")
     _require_consultations(case, policy, "request for authorisation")
     before = case_state(case)
     _move(case, Status.AWAITING_AUTHORISATION)
@@ -629,11 +620,19 @@ def _check_window(
             f"starts ({_fmt(start)})"
         )
     hours = _hours(start, end)
-    if hours > policy.window.initial_max_hours + 1e-9:
+    if policy.window.initial_too_long(hours):
         raise PolicyViolation(
             f"case {case.id}: {action} refused: window too long: {hours:g} h requested, the "
             f"policy allows at most {policy.window.initial_max_hours:g} h initially (longer "
             "needs extensions or a new case)"
+        )
+    requested = (as_utc(case.requested_start), as_utc(case.requested_end))
+    if start < requested[0] or end > requested[1]:
+        raise PolicyViolation(
+            f"case {case.id}: {action} refused: the window {_fmt(start)} to {_fmt(end)} is not "
+            f"within the requested window {_fmt(requested[0])} to {_fmt(requested[1])}; an "
+            "authorisation may shorten or move the window inside the request, never go beyond "
+            "it (a different window is a new request)"
         )
     tolerance = timedelta(minutes=policy.authorisation.start_tolerance_minutes)
     if start < now - tolerance:
@@ -660,17 +659,13 @@ def authorise(
     """Authorise the window. Urgent: a reactive case, lower rank, to be ratified in time."""
     start, end = as_utc(start), as_utc(end)
     action = "urgent authorisation" if urgent else "authorisation"
+    policy.check(actor, Action.AUTHORISE_URGENT if urgent else Action.AUTHORISE, case)
     require_state(case, "authorise_urgent" if urgent else "authorise", now)
-    require_role(actor, policy.authorisation.roles, action)
-    if urgent:
-        if case.trigger not in policy.urgent.triggers:
-            raise PolicyViolation(
-                f"case {case.id}: urgent authorisation is only for "
-                f"{', '.join(policy.urgent.triggers)} cases; this one is {case.trigger}"
-            )
-        require_rank(actor, policy.urgent.min_rank, action)
-    else:
-        require_rank(actor, policy.authorisation.min_rank, action)
+    if urgent and case.trigger not in policy.urgent.triggers:
+        raise PolicyViolation(
+            f"case {case.id}: urgent authorisation is only for "
+            f"{', '.join(policy.urgent.triggers)} cases; this one is {case.trigger}"
+        )
     require_not_requester(case, actor, policy, action)
     _check_window(case, policy, now, start, end, action)
     if policy.success_measures_required and not case.success_measures:
@@ -729,11 +724,10 @@ def ratify(
     *,
     reasons: str,
 ) -> Authorisation:
+    policy.check(actor, Action.RATIFY, case)
     require_state(case, "ratify", now)
     if not case.urgent or case.ratified_at is not None:
         raise InvalidTransition(f"case {case.id}: there is no unratified urgent authorisation")
-    require_role(actor, policy.authorisation.roles, "ratification")
-    require_rank(actor, policy.authorisation.min_rank, "ratification")
     require_not_requester(case, actor, policy, "ratification")
     urgent_row = case.authorisations[-1]
     if urgent_row.actor_id == actor.user_id:
@@ -766,12 +760,8 @@ def ratify(
 def notify_oversight(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, message: str
 ) -> Notification:
+    policy.check(actor, Action.NOTIFY_OVERSIGHT, case)
     require_state(case, "notify_oversight", now)
-    require_role(
-        actor,
-        (*policy.authorisation.roles, *policy.activation_roles),
-        "notify oversight",
-    )
     row = _notify(session, case, now, "authorisation_notice", message, actor.user_id)
     before = case_state(case)
     case.version += 1
@@ -789,8 +779,8 @@ def notify_oversight(
 
 
 def activate(session: Session, case: Case, actor: Actor, now: datetime, policy: Policy) -> None:
+    policy.check(actor, Action.ACTIVATE, case)
     require_state(case, "activate", now)
-    require_role(actor, policy.activation_roles, "activation")
     assert case.start is not None and case.end is not None
     if now < as_utc(case.start):
         raise PolicyViolation(
@@ -829,9 +819,8 @@ def extend(
     guardrail_check: GuardrailCheck,
 ) -> Extension:
     """Add ``hours`` to the live window: re-authorised, on a freshly reviewed assessment."""
+    policy.check(actor, Action.EXTEND, case)
     require_state(case, "extend", now)
-    require_role(actor, policy.authorisation.roles, "extension")
-    require_rank(actor, policy.authorisation.min_rank, "extension")
     require_not_requester(case, actor, policy, "extension")
     if case.urgent and case.ratified_at is None:
         raise PolicyViolation(
@@ -925,8 +914,8 @@ def cancel(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, reasons: str
 ) -> None:
     """End the deployment early."""
+    policy.check(actor, Action.CANCEL, case)
     require_state(case, "cancel", now)
-    require_role(actor, policy.cancel_roles, "cancellation")
     _require_text("reasons", reasons, "say why the deployment ends early")
     before = case_state(case)
     _end(case, now, f"cancelled early: {reasons.strip()}", Status.CANCELLED, policy)
@@ -959,8 +948,8 @@ def expire(session: Session, case: Case, now: datetime, policy: Policy) -> bool:
 def refuse(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, reasons: str
 ) -> None:
+    policy.check(actor, Action.REFUSE, case)
     require_state(case, "refuse", now)
-    require_role(actor, policy.authorisation.roles, "refusal")
     require_not_requester(case, actor, policy, "refusal")
     _require_text("reasons", reasons, "a refusal records its reasons")
     before = case_state(case)
@@ -971,8 +960,8 @@ def refuse(
 def withdraw(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, reasons: str
 ) -> None:
+    policy.check(actor, Action.WITHDRAW, case)
     require_state(case, "withdraw", now)
-    require_requester_or_commander(case, actor, "withdraw")
     before = case_state(case)
     reason = f"withdrawn: {reasons.strip()}" if reasons else "withdrawn"
     _end(case, now, reason, Status.WITHDRAWN, policy)
@@ -991,8 +980,8 @@ def record_debrief(
     complaints: int,
     community_feedback: str,
 ) -> Debrief:
+    policy.check(actor, Action.DEBRIEF, case)
     require_state(case, "debrief", now)
-    require_role(actor, policy.debrief.roles, "debrief")
     _require_text("what_happened", what_happened)
     for name, n in (("incidents", incidents), ("complaints", complaints)):
         if n < 0:
@@ -1026,8 +1015,8 @@ def record_debrief(
 def close(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, notes: str = ""
 ) -> None:
+    policy.check(actor, Action.CLOSE, case)
     require_state(case, "close", now)
-    require_role(actor, policy.close_roles, "closing a case")
     before = case_state(case)
     _move(case, Status.CLOSED)
     _record(session, case, actor, now, "close", before, justification=notes)

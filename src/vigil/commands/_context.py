@@ -1,7 +1,19 @@
-"""What the case and audit commands share: the database and the acting account."""
+"""What the case, report and admin commands share: the database and the signed-in account.
+
+The command line acts as a real account of the account store, never as whatever a flag claims:
+an API token (``VIGIL_TOKEN``, or typed at a prompt) or a local username (``--user`` /
+``VIGIL_USERNAME``) with its password typed at a prompt (or piped on stdin). Role, rank and
+borough come from the account; a token or password that does not verify, an expired or revoked
+token or a disabled account is refused (the checks are ``vigil.db.identity``'s, the same the
+web app uses).
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+
+import typer
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.cases.policy import load_policy
@@ -9,11 +21,19 @@ from vigil.cases.service import CaseService
 from vigil.clock import SystemClock
 from vigil.commands.db import database_url
 from vigil.db.engine import make_engine, make_sessionmaker
+from vigil.db.identity import AuthenticationFailed, IdentityStore
 from vigil.db.migrate import upgrade
-from vigil.errors import VigilError
 from vigil.impact.case_service import case_service as build_case_service
-from vigil.roles import Actor, Rank, Role
+from vigil.roles import Actor
 from vigil.settings import get_settings
+
+TOKEN_ENV = "VIGIL_TOKEN"
+USERNAME_ENV = "VIGIL_USERNAME"
+
+NO_CREDENTIAL = (
+    "no credential: the command line acts as a real account. Set VIGIL_TOKEN to an API token "
+    "(`vigil users token NAME` issues one), or give --user NAME and type its password"
+)
 
 
 def session_factory() -> sessionmaker[Session]:
@@ -22,23 +42,36 @@ def session_factory() -> sessionmaker[Session]:
     return make_sessionmaker(make_engine(url))
 
 
-def case_service() -> CaseService:
+def case_service(sf: sessionmaker[Session] | None = None) -> CaseService:
     return build_case_service(
-        session_factory(), SystemClock(), load_policy(get_settings().policy_file)
+        sf or session_factory(), SystemClock(), load_policy(get_settings().policy_file)
     )
 
 
-def acting_actor(user: str, role: str, rank: str = "none", borough: str | None = None) -> Actor:
-    """The acting account from ``--as``, ``--role``, ``--rank`` and ``--borough``; an unknown role
-    or rank is refused, naming the option."""
-    try:
-        parsed_role = Role(role)
-    except ValueError:
-        raise VigilError(
-            f"--role '{role}' unknown; expected one of: {', '.join(r.value for r in Role)}"
-        ) from None
-    try:
-        parsed_rank = Rank.parse(rank)
-    except ValueError as exc:
-        raise VigilError(f"--rank: {exc}") from None
-    return Actor(user_id=user, role=parsed_role, rank=parsed_rank, borough=borough)
+def _interactive() -> bool:
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def signed_in_actor(sf: sessionmaker[Session], username: str | None = None) -> Actor:
+    """The account this command acts as, proved by a token or a password.
+
+    ``username`` (from ``--user``): sign in with that account's password, read from a hidden
+    prompt (or the first line of stdin when piped). Otherwise the token in ``VIGIL_TOKEN``, or
+    one typed at a hidden prompt when the command runs at a terminal. Anything else is refused
+    with :class:`AuthenticationFailed`.
+    """
+    store = IdentityStore(sf)
+    username = username or os.environ.get(USERNAME_ENV) or None
+    if username:
+        # a hidden prompt at a terminal; piped in (one line on stdin) otherwise, never a flag
+        password = typer.prompt(f"password for {username}", hide_input=True)
+        return store.authenticate(username, password).actor()
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token and _interactive():
+        token = typer.prompt("API token", hide_input=True, default="", show_default=False).strip()
+    if not token:
+        raise AuthenticationFailed(NO_CREDENTIAL)
+    user = store.resolve_token(token)
+    if user is None:
+        raise AuthenticationFailed(f"{TOKEN_ENV}: the API token is unknown, expired or revoked")
+    return user.actor()

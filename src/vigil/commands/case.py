@@ -1,9 +1,10 @@
 """`vigil case ...`: the whole life of a deployment case from the command line.
 
-The acting account is given once, before the sub-command (or by environment):
-``vigil case --as u-analyst-1 --role analyst --rank none open ...``
-(VIGIL_USER, VIGIL_ROLE, VIGIL_RANK, VIGIL_BOROUGH). Every command goes through
-``vigil.cases.service.CaseService``: the same rules and audit as the web app.
+Every command acts as a real account, proved by an API token (``VIGIL_TOKEN=... vigil case
+open ...``) or by a username and its password (``vigil case --user NAME open ...``, password at
+a prompt); role, rank and borough are the account's own (see ``vigil.commands._context``). Every
+command goes through ``vigil.cases.service.CaseService``: the same rules and audit as the web
+app. The operator's scheduler work (expiry sweeps) is ``vigil admin sweep``, not here.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from rich.console import Console
 from rich.table import Table
 
 from vigil.cases.service import CaseService, CaseView
-from vigil.commands._context import acting_actor, case_service
+from vigil.commands._context import case_service, session_factory, signed_in_actor
 from vigil.errors import VigilError
-from vigil.roles import Actor, Rank, Role
+from vigil.roles import Actor, Rank
 
 app = typer.Typer(
     help="Deployment cases: open, consult, authorise, extend, debrief, close.", no_args_is_help=True
@@ -31,24 +32,24 @@ console = Console()
 @app.callback()
 def _group(
     ctx: typer.Context,
-    user: str = typer.Option("", "--as", envvar="VIGIL_USER", help="acting account id"),
-    role: str = typer.Option(
-        "", "--role", envvar="VIGIL_ROLE", help=f"one of: {', '.join(r.value for r in Role)}"
-    ),
-    rank: str = typer.Option("none", "--rank", envvar="VIGIL_RANK", help="police rank"),
-    borough: str = typer.Option(
-        None, "--borough", envvar="VIGIL_BOROUGH", help="a local commander's borough"
+    user: str = typer.Option(
+        None,
+        "--user",
+        help="sign in as this account with its password (prompted); default: VIGIL_TOKEN",
     ),
 ) -> None:
-    """Deployment cases: open, consult, authorise, extend, debrief, close."""
-    ctx.obj = {"user": user, "role": role, "rank": rank, "borough": borough}
+    """Deployment cases: open, consult, authorise, extend, debrief, close. Acts as the account
+    of VIGIL_TOKEN (an API token) or of --user NAME (password prompted)."""
+    ctx.obj = {"user": user}
 
 
 def _actor(ctx: typer.Context) -> Actor:
-    o = ctx.obj or {}
-    if not o.get("user") or not o.get("role"):
-        raise VigilError("give the acting account: vigil case --as ID --role ROLE [--rank R] ...")
-    return acting_actor(o["user"], o["role"], o.get("rank") or "none", o.get("borough"))
+    """The signed-in account (verified once per command)."""
+    o = ctx.ensure_object(dict)
+    if "actor" not in o:
+        o["actor"] = signed_in_actor(_sf(ctx), o.get("user"))
+    actor: Actor = o["actor"]
+    return actor
 
 
 def _when(text: str | None, field: str) -> datetime | None:
@@ -107,8 +108,16 @@ def _print(v: CaseView) -> None:
     console.print(f"case {v.id}: [bold]{v.status.value}[/]", highlight=False)
 
 
-def _svc() -> CaseService:
-    return case_service()
+def _sf(ctx: typer.Context) -> Any:
+    """One session factory per command run (the account check and the case service share it)."""
+    o = ctx.ensure_object(dict)
+    if "sf" not in o:
+        o["sf"] = session_factory()
+    return o["sf"]
+
+
+def _svc(ctx: typer.Context) -> CaseService:
+    return case_service(_sf(ctx))
 
 
 @app.command("open")
@@ -141,7 +150,7 @@ def open_cmd(
             raise VigilError(f"--evidence {evidence}: not a RiskSurface JSON ({exc})") from None
     s = _when(start, "start")
     assert s is not None
-    v = _svc().open_case(
+    v = _svc(ctx).open_case(
         _actor(ctx),
         trigger=trigger,
         window=(s, s + timedelta(hours=hours)),
@@ -160,7 +169,7 @@ def open_cmd(
 @app.command("show")
 def show_cmd(ctx: typer.Context, case_id: int) -> None:
     """The case as JSON (an audited read)."""
-    console.print_json(json.dumps(_summary(_svc().get_case(_actor(ctx), case_id))))
+    console.print_json(json.dumps(_summary(_svc(ctx).get_case(_actor(ctx), case_id))))
 
 
 @app.command("list")
@@ -170,7 +179,7 @@ def list_cmd(
     borough: str = typer.Option(None),
 ) -> None:
     """Cases, newest first (an audited read)."""
-    views = _svc().list_cases(_actor(ctx), status=status, borough=borough)
+    views = _svc(ctx).list_cases(_actor(ctx), status=status, borough=borough)
     table = Table("id", "status", "trigger", "borough", "window")
     for v in views:
         r = v.record
@@ -188,7 +197,7 @@ def list_cmd(
 @app.command("submit")
 def submit_cmd(ctx: typer.Context, case_id: int) -> None:
     """Submit for consultation; freezes the evidence."""
-    _print(_svc().submit(_actor(ctx), case_id))
+    _print(_svc(ctx).submit(_actor(ctx), case_id))
 
 
 @app.command("consult")
@@ -202,7 +211,7 @@ def consult_cmd(
 ) -> None:
     """Record a consultee's position, with reasons."""
     _print(
-        _svc().record_consultation(
+        _svc(ctx).record_consultation(
             _actor(ctx), case_id, consultee, position, reasons, confirm_no_personal_data
         )
     )
@@ -221,7 +230,7 @@ def assess_cmd(
         content = json.loads(file.read_text())
     except json.JSONDecodeError as exc:
         raise VigilError(f"{file}: not JSON ({exc})") from None
-    v = _svc().attach_impact_assessment(_actor(ctx), case_id, content)
+    v = _svc(ctx).attach_impact_assessment(_actor(ctx), case_id, content)
     a = v.assessments[-1]
     console.print(
         f"case {v.id}: assessment v{a.version} {a.status}"
@@ -232,13 +241,13 @@ def assess_cmd(
 @app.command("review")
 def review_cmd(ctx: typer.Context, case_id: int, notes: str = typer.Option(...)) -> None:
     """Review the latest impact assessment as sufficient."""
-    _print(_svc().review_impact_assessment(_actor(ctx), case_id, notes))
+    _print(_svc(ctx).review_impact_assessment(_actor(ctx), case_id, notes))
 
 
 @app.command("request")
 def request_cmd(ctx: typer.Context, case_id: int) -> None:
     """Consultation done: put the case before an authorising officer."""
-    _print(_svc().request_authorisation(_actor(ctx), case_id))
+    _print(_svc(ctx).request_authorisation(_actor(ctx), case_id))
 
 
 @app.command("authorise")
@@ -260,7 +269,7 @@ def authorise_cmd(
         assert s is not None
         window = (s, s + timedelta(hours=hours))
     _print(
-        _svc().authorise(
+        _svc(ctx).authorise(
             _actor(ctx),
             case_id,
             conditions=conditions,
@@ -274,19 +283,19 @@ def authorise_cmd(
 @app.command("ratify")
 def ratify_cmd(ctx: typer.Context, case_id: int, reasons: str = typer.Option(...)) -> None:
     """Ratify an urgent authorisation."""
-    _print(_svc().ratify_urgent(_actor(ctx), case_id, reasons))
+    _print(_svc(ctx).ratify_urgent(_actor(ctx), case_id, reasons))
 
 
 @app.command("notify")
 def notify_cmd(ctx: typer.Context, case_id: int, message: str = typer.Option(...)) -> None:
     """Notify oversight of the authorisation (required before activation)."""
-    _print(_svc().notify_oversight(_actor(ctx), case_id, message))
+    _print(_svc(ctx).notify_oversight(_actor(ctx), case_id, message))
 
 
 @app.command("activate")
 def activate_cmd(ctx: typer.Context, case_id: int) -> None:
     """Officers deployed: the window is running."""
-    _print(_svc().activate(_actor(ctx), case_id))
+    _print(_svc(ctx).activate(_actor(ctx), case_id))
 
 
 @app.command("extend")
@@ -298,25 +307,25 @@ def extend_cmd(
     override_reason: str = typer.Option(None),
 ) -> None:
     """Extend the live window (re-authorised, on a freshly reviewed assessment)."""
-    _print(_svc().extend(_actor(ctx), case_id, hours, reasons, override_reason))
+    _print(_svc(ctx).extend(_actor(ctx), case_id, hours, reasons, override_reason))
 
 
 @app.command("cancel")
 def cancel_cmd(ctx: typer.Context, case_id: int, reasons: str = typer.Option(...)) -> None:
     """End the deployment early."""
-    _print(_svc().cancel(_actor(ctx), case_id, reasons))
+    _print(_svc(ctx).cancel(_actor(ctx), case_id, reasons))
 
 
 @app.command("withdraw")
 def withdraw_cmd(ctx: typer.Context, case_id: int, reasons: str = typer.Option("")) -> None:
     """Withdraw a case before a decision."""
-    _print(_svc().withdraw(_actor(ctx), case_id, reasons))
+    _print(_svc(ctx).withdraw(_actor(ctx), case_id, reasons))
 
 
 @app.command("refuse")
 def refuse_cmd(ctx: typer.Context, case_id: int, reasons: str = typer.Option(...)) -> None:
     """Refuse the request."""
-    _print(_svc().refuse(_actor(ctx), case_id, reasons))
+    _print(_svc(ctx).refuse(_actor(ctx), case_id, reasons))
 
 
 @app.command("debrief")
@@ -331,7 +340,7 @@ def debrief_cmd(
 ) -> None:
     """Record the debrief of an ended deployment."""
     _print(
-        _svc().record_debrief(
+        _svc(ctx).record_debrief(
             _actor(ctx),
             case_id,
             what_happened=what_happened,
@@ -346,20 +355,4 @@ def debrief_cmd(
 @app.command("close")
 def close_cmd(ctx: typer.Context, case_id: int, notes: str = typer.Option("")) -> None:
     """Close a debriefed case."""
-    _print(_svc().close(_actor(ctx), case_id, notes))
-
-
-@app.command("sweep")
-def sweep_cmd() -> None:
-    """The scheduler's job: write down expiries and flag overdue debriefs to oversight."""
-    from vigil.audit.verify import checkpoint_if_due
-    from vigil.settings import get_settings
-
-    svc = _svc()
-    expired = svc.sweep_expired()
-    flagged = svc.flag_overdue_debriefs()
-    console.print(f"expired: {expired or 'none'}; overdue debriefs flagged: {flagged or 'none'}")
-    with svc.session_factory() as s, s.begin():
-        cp = checkpoint_if_due(s, get_settings().secret_key, svc.clock.now())
-    if cp is not None:
-        console.print(f"audit checkpoint signed at entry {cp.seq} ({cp.hash[:16]}...)")
+    _print(_svc(ctx).close(_actor(ctx), case_id, notes))

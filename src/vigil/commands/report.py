@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 
+from vigil.cases.policy import Action
 from vigil.clock import SystemClock
 from vigil.errors import VigilError
 from vigil.reports.document import Report
+from vigil.roles import Actor
 
 app = typer.Typer(
     help="Reports (oversight, public, case file, statistics) and outcome evaluation.",
@@ -55,8 +58,21 @@ def _write(report: Report, pdf: Path | None, html: Path | None) -> None:
 PDF = typer.Option(None, "--pdf", help="write the PDF here")
 HTML = typer.Option(None, "--html", help="write the HTML here")
 AT = typer.Option(None, "--at", help="as at this time (ISO; default now)")
-USER = typer.Option(..., "--as", envvar="VIGIL_USER", help="acting account id")
-ROLE = typer.Option(..., "--role", envvar="VIGIL_ROLE", help="acting role")
+USER = typer.Option(
+    None, "--user", help="sign in as this account (password prompted); default: VIGIL_TOKEN"
+)
+
+
+def _signed_in(sf: Any, user: str | None, action: Action) -> Actor:
+    """The signed-in account (``vigil.commands._context``), if the permission table lets it do
+    ``action``."""
+    from vigil.cases.policy import load_policy
+    from vigil.commands._context import signed_in_actor
+    from vigil.settings import get_settings
+
+    actor = signed_in_actor(sf, user)
+    load_policy(get_settings().policy_file).check(actor, action)
+    return actor
 
 
 @app.command()
@@ -68,8 +84,9 @@ def oversight(
     claims: Path | None = typer.Option(
         None, "--claims", help="YAML list of published claims to check in the report"
     ),
+    user: str | None = USER,
 ) -> None:
-    """The quarterly oversight report (not for publication)."""
+    """The quarterly oversight report (not for publication; needs a signed-in account)."""
     from vigil.commands._context import session_factory
     from vigil.outcomes.claims import ClaimError, load_claims
     from vigil.reports.oversight import build_oversight_report
@@ -78,7 +95,9 @@ def oversight(
         checks = load_claims(claims) if claims is not None else []
     except ClaimError as exc:
         raise VigilError(str(exc)) from None
-    with session_factory()() as s:
+    sf = session_factory()
+    _signed_in(sf, user, Action.READ_OVERSIGHT_REPORT)
+    with sf() as s:
         _write(build_oversight_report(s, quarter, _now(at), claims=checks), pdf, html)
 
 
@@ -103,16 +122,16 @@ def case(
     case_id: int = typer.Argument(..., help="case number"),
     pdf: Path | None = PDF,
     html: Path | None = HTML,
-    user: str = USER,
-    role: str = ROLE,
+    user: str | None = USER,
     at: str | None = AT,
 ) -> None:
     """The case file (its production is written to the audit log)."""
-    from vigil.commands._context import acting_actor, session_factory
+    from vigil.commands._context import session_factory
     from vigil.reports.case_file import build_case_file
 
-    actor = acting_actor(user, role)
-    with session_factory()() as s, s.begin():
+    sf = session_factory()
+    actor = _signed_in(sf, user, Action.READ)
+    with sf() as s, s.begin():
         _write(build_case_file(s, case_id, _now(at), actor=actor), pdf, html)
 
 
@@ -160,13 +179,12 @@ def check(
 def evaluate(
     case_ids: list[int] = typer.Argument(..., help="one case, or several to pool as a season"),
     dataset: str | None = typer.Option(None, "--dataset", help="incident dataset in the store"),
-    user: str = USER,
-    role: str = ROLE,
+    user: str | None = USER,
     at: str | None = AT,
 ) -> None:
     """Evaluate ended deployments (difference-in-differences + displacement) and record it."""
     from vigil.cases.evidence import thaw
-    from vigil.commands._context import acting_actor, session_factory
+    from vigil.commands._context import session_factory
     from vigil.data.store import IncidentStore
     from vigil.data.taxonomy import SERIOUS_VIOLENCE
     from vigil.db.cases import Case
@@ -174,13 +192,14 @@ def evaluate(
     from vigil.outcomes.record import evaluate_cases
     from vigil.settings import get_settings
 
-    actor = acting_actor(user, role)
+    sf = session_factory()
+    actor = _signed_in(sf, user, Action.EVALUATE)
     incidents = IncidentStore(get_settings().store_dir).query(
         dataset, categories=sorted(SERIOUS_VIOLENCE)
     )
     if incidents.empty:
         raise VigilError("no serious-violence incidents in the store: run `vigil data import`")
-    with session_factory()() as s, s.begin():
+    with sf() as s, s.begin():
         first = s.get(Case, case_ids[0])
         if first is None or first.evidence_json is None:
             raise VigilError(f"case {case_ids[0]} not found or has no frozen forecast")

@@ -3,8 +3,8 @@
 The Mayor required that armed patrols "must be the exception and cannot become the norm". The
 policy file (``guardrails:``, :class:`~vigil.cases.guardrail_policy.GuardrailPolicy`) sets the
 limits; this module applies them and returns every :class:`Breach`. It refuses nothing itself:
-the case workflow refuses an authorisation with breaches unless an officer of
-``policy.override_rank`` or above overrides them explicitly, which is audited and flagged to
+the case workflow refuses an authorisation with breaches unless an officer the policy's
+``permissions.override`` row admits overrides them explicitly, which is audited and flagged to
 oversight.
 
 The computations are functions of plain values (intervals, geometries, arrays) so they can be

@@ -10,7 +10,7 @@ frozen evidence) rather than a shortcut. Used by the outcome tests and the demo 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -42,6 +42,11 @@ class SeasonActors:
         "Authorising officer (chief officer)",
     )
     extra: dict[str, Actor] = field(default_factory=dict)
+
+    def commander_for(self, borough: str | None) -> Actor:
+        """The commander account of ``borough``: local commanders act only in their own."""
+        slug = (borough or "none").lower().replace(" ", "-")
+        return replace(self.commander, user_id=f"{self.commander.user_id}-{slug}", borough=borough)
 
 
 def _utc(local: pd.Timestamp, tz: str) -> datetime:
@@ -116,15 +121,16 @@ def authorise_planned(
         justification=f"simulated season deployment {p.label}",
     )
     cid = int(view.id)
+    commander = a.commander_for(view.record.borough)
     service.submit(a.analyst, cid)
     service.record_consultation(
-        a.commander, cid, "local_commander", "concur", "the area matches local intelligence"
+        commander, cid, "local_commander", "concur", "the area matches local intelligence"
     )
     service.record_consultation(
         a.community, cid, "community", "abstain", "community groups neutral on a short window"
     )
     service.attach_impact_assessment(a.community, cid, season_cia(p.area_id, start.date()))
-    service.review_impact_assessment(a.commander, cid, "assessment complete and proportionate")
+    service.review_impact_assessment(commander, cid, "assessment complete and proportionate")
     service.request_authorisation(a.analyst, cid)
     service.authorise(
         a.authoriser,
@@ -134,6 +140,14 @@ def authorise_planned(
     )
     service.notify_oversight(a.authoriser, cid, f"authorised {p.label} for {p.start:%d %b %Y}")
     return cid
+
+
+def case_borough(service: Any, case_id: int) -> str | None:
+    """The case's lead borough (a plain lookup, not a read of case content)."""
+    from vigil.db.cases import Case
+
+    with service.session_factory() as s:
+        return s.get(Case, case_id).borough  # type: ignore[no-any-return]
 
 
 def run_season(
@@ -159,13 +173,14 @@ def run_season(
         start, end = _utc(p.start, tz), _utc(p.end, tz)
         clock.set(start - timedelta(hours=lead_hours))
         cid = authorise_planned(service, p, surface, a, tz)
+        commander = a.commander_for(case_borough(service, cid))
         clock.set(start)
-        service.activate(a.commander, cid)
+        service.activate(commander, cid)
         clock.set(end + timedelta(minutes=1))
         service.sweep_expired()
         clock.set(end + timedelta(hours=debrief_after_hours))
         service.record_debrief(
-            a.commander,
+            commander,
             cid,
             what_happened="patrol completed without use of force",
             incidents=0,

@@ -1,5 +1,9 @@
 """Form fields to domain values: what a browser posts, turned into the arguments of the same
-service calls the JSON API makes. Presentation only: no rule of policy is decided here."""
+service calls the JSON API makes. Presentation only: no rule of policy is decided here.
+
+A form is validated by the API's own request model (:func:`validated`), so a value the API
+refuses with a 422 (``hours=nan``, ``complaints=10**30``) is refused on the page too, as a form
+error naming the field, never a 500."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from vigil.errors import VigilError
@@ -18,10 +23,26 @@ MITIGATION_ROWS = 3
 
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class FormError(VigilError):
     """A form field could not be read (bad date, number or missing value)."""
+
+
+def validated(model: type[M], form: FormData, *names: str, **values: Any) -> M:
+    """``model`` (the API's request body) from the form fields ``names`` (as typed; the model
+    parses them) and ``values``; a refusal names each field and what is wrong with it."""
+    data: dict[str, Any] = {n: text(form, n) for n in names if text(form, n) != ""}
+    data.update(values)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"field '{'.'.join(str(p) for p in err['loc']) or '-'}': {err['msg']}"
+            for err in exc.errors()
+        )
+        raise FormError(problems) from None
 
 
 def text(form: FormData, name: str, required: bool = False) -> str:
@@ -47,10 +68,6 @@ def _parsed(form: FormData, name: str, parse: Callable[[str], T], what: str) -> 
 
 def integer(form: FormData, name: str) -> int:
     return _parsed(form, name, int, "a whole number")
-
-
-def number(form: FormData, name: str) -> float:
-    return _parsed(form, name, float, "a number")
 
 
 def utc_time(form: FormData, name: str) -> datetime:

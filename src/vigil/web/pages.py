@@ -19,16 +19,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vigil.api.context import AppContext
 from vigil.api.deps import (
     ANY_ROLE,
-    CASE_READERS,
-    NOTIFICATION_READERS,
     SESSION_COOKIE,
     CaseId,
     Principal,
     Require,
+    RequirePolicy,
     client_address,
     get_ctx,
     optional_principal,
 )
+from vigil.cases.policy import Action, Policy
 from vigil.db.identity import SESSION_IDLE, AuthenticationFailed, SignInThrottled
 from vigil.errors import PermissionDenied
 from vigil.roles import Role
@@ -38,27 +38,24 @@ router = APIRouter(include_in_schema=False)
 
 LOGIN_CSRF_COOKIE = "vigil_login_csrf"
 
-#: who may open the oversight dashboard
-DASHBOARD_READERS: tuple[Role, ...] = (
-    Role.OVERSIGHT,
-    Role.AUTHORISING_OFFICER,
-    Role.LOCAL_COMMANDER,
-    Role.ADMINISTRATOR,
-)
-#: the navigation: (path, label, element id, the roles its page admits)
-NAV: tuple[tuple[str, str, str, tuple[Role, ...]], ...] = (
-    ("/", "Map", "", CASE_READERS),
-    ("/cases", "Cases", "", CASE_READERS),
-    ("/oversight", "Oversight", "", DASHBOARD_READERS),
-    ("/incidents/upload", "Upload incidents", "", (Role.ANALYST,)),
-    ("/admin/users", "Accounts", "", (Role.ADMINISTRATOR,)),
-    ("/notifications", "Notifications", "nav-notifications", NOTIFICATION_READERS),
+#: the navigation: (path, label, element id, the action of the permission table its page needs)
+NAV: tuple[tuple[str, str, str, Action], ...] = (
+    ("/", "Map", "", Action.READ),
+    ("/cases", "Cases", "", Action.READ),
+    ("/oversight", "Oversight", "", Action.READ_DASHBOARD),
+    ("/incidents/upload", "Upload incidents", "", Action.UPLOAD_INCIDENTS),
+    ("/admin/users", "Accounts", "", Action.MANAGE_ACCOUNTS),
+    ("/notifications", "Notifications", "nav-notifications", Action.READ_NOTIFICATIONS),
 )
 
 
-def nav_links(role: Role) -> list[tuple[str, str, str]]:
-    """(path, label, element id) of the pages ``role`` may open, for the navigation bar."""
-    return [(path, label, id_) for path, label, id_, roles in NAV if role in roles]
+def nav_links(role: Role, policy: Policy | None = None) -> list[tuple[str, str, str]]:
+    """(path, label, element id) of the pages ``role`` may open under ``policy`` (default: the
+    packaged one), for the navigation bar."""
+    from vigil.cases.policy import default_policy
+
+    policy = policy or default_policy()
+    return [(path, label, id_) for path, label, id_, a in NAV if role in policy.roles_for(a)]
 
 
 def render(
@@ -214,7 +211,7 @@ async def change_password(
 @router.get("/")
 def map_page(
     request: Request,
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     from vigil.api.routers.forecasts import top_areas
@@ -235,42 +232,16 @@ def map_page(
         principal,
         info=info,
         top=top,
-        can_open=principal.user.role in _policy_roles(ctx)["open"],
+        can_open=ctx.cases.policy.permits(principal.actor, Action.OPEN),
     )
 
 
 # ---------------------------------------------------------------------- cases
-def _policy_roles(ctx: AppContext) -> dict[str, frozenset[Role]]:
-    """Which roles the policy lets do each action: decides which forms a page offers (the
-    service enforces the same policy when the form is posted)."""
-    from vigil.api.routers import cases as c
-
-    p = ctx.cases.policy
-    return {
-        "open": frozenset(c.requesters(p)),
-        "submit": frozenset(c.requesters(p)),
-        "consult": frozenset(c.consult_recorders(p)),
-        "assess": frozenset(p.assessment.authors),
-        "review_assessment": frozenset(p.assessment.reviewers),
-        "request_authorisation": frozenset(c.request_authorisation_roles(p)),
-        "authorise": frozenset(c.authorisers(p)),
-        "refuse": frozenset(c.authorisers(p)),
-        "ratify": frozenset(c.authorisers(p)),
-        "withdraw": frozenset(c.requesters(p)),
-        "notify_oversight": frozenset(c.notifiers(p)),
-        "activate": frozenset(p.activation_roles),
-        "extend": frozenset(c.authorisers(p)),
-        "cancel": frozenset(p.cancel_roles),
-        "debrief": frozenset(p.debrief.roles),
-        "close": frozenset(p.close_roles),
-    }
-
-
 @router.get("/cases")
 def cases_page(
     request: Request,
     status: str | None = None,
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     from vigil.api.views import case_summary
@@ -293,16 +264,12 @@ def cases_page(
 def new_case_page(
     request: Request,
     area_id: str = "",
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     from datetime import timedelta
 
-    if principal.user.role not in _policy_roles(ctx)["open"]:
-        raise PermissionDenied(
-            f"role '{principal.user.role.value}' may not open a case under policy "
-            f"{ctx.cases.policy.version}"
-        )
+    ctx.cases.policy.check(principal.actor, Action.OPEN)
     now = ctx.clock.now().replace(second=0, microsecond=0)
     start = now + timedelta(hours=1)
     end = start + timedelta(hours=min(12, ctx.cases.policy.window.initial_max_hours))
@@ -322,23 +289,25 @@ def new_case_page(
 @router.post("/cases/new")
 async def create_case(
     request: Request,
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     from vigil.api.routers.cases import CaseIn, open_case
 
     form = await request.form()
-    body = CaseIn(
-        trigger=forms.text(form, "trigger") or "proactive",
+    body = forms.validated(
+        CaseIn,
+        form,
+        "trigger",
+        "borough",
+        "resources",
+        "objectives",
+        "justification",
         cells=[c.strip() for c in forms.text(form, "cells").split(",") if c.strip()],
         area_wkt=None,
-        borough=forms.text(form, "borough") or None,
         start=forms.utc_time(form, "start"),
         end=forms.utc_time(form, "end"),
-        resources=forms.text(form, "resources", required=True),
-        objectives=forms.text(form, "objectives", required=True),
-        success_measures=forms.lines(form, "success_measures") or [""],
-        justification=forms.text(form, "justification"),
+        success_measures=forms.lines(form, "success_measures"),
         use_current_forecast=True,
         confirm_no_personal_data=forms.flag(form, "confirm_no_personal_data"),
     )
@@ -382,13 +351,12 @@ def _case_page(
     to_wgs = pyproj.Transformer.from_crs(BNG, WGS84, always_xy=True)
     area = shapely.transform(area, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
     area_geojson = json.dumps(shapely.geometry.mapping(area))
-    roles = _policy_roles(ctx)
-    role = principal.user.role
+    policy = ctx.cases.policy
     current = Status(case["status"])
     can = {
-        action: role in allowed and current in ALLOWED_FROM.get(action, frozenset())
-        for action, allowed in roles.items()
-        if action != "open"
+        action: current in ALLOWED_FROM.get(action, frozenset())
+        and policy.permits(principal.actor, ACTION_OF[action], view.record)
+        for action in ACTIONS
     }
     latest = view.assessments[-1] if view.assessments else None
     return render(
@@ -403,14 +371,12 @@ def _case_page(
         live=current in LIVE,
         cia=None if latest is None else dict(latest.content),
         cia_record=case["assessments"][-1] if case["assessments"] else None,
-        consultees=sorted(
-            k for k, v in ctx.cases.policy.consultations.recorded_by.items() if role in v
-        ),
+        consultees=policy.consultees_for(principal.actor),
         positions=["concur", "object", "abstain"],
         bodies=REQUIRED_CONSULTEES,
         cia_positions=[p.value for p in Position],
         ratings=[r.value for r in TensionRating],
-        reviewer_roles=[r.value for r in ctx.cases.policy.assessment.reviewers],
+        reviewer_roles=[r.value for r in policy.roles_for(Action.REVIEW_ASSESSMENT)],
         risk_rows=range(1, forms.RISK_ROWS + 1),
         mitigation_rows=range(1, forms.MITIGATION_ROWS + 1),
         local_input=forms.local_input,
@@ -425,7 +391,7 @@ def case_page(
     request: Request,
     case_id: CaseId,
     flash: str | None = None,
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     return _case_page(request, principal, ctx, case_id, flash=FLASHES.get(flash or ""))
@@ -436,7 +402,7 @@ async def case_action(
     request: Request,
     case_id: CaseId,
     action: str,
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """One form, one service call; a refusal comes back on the case page with its reason."""
@@ -455,14 +421,9 @@ async def case_action(
             flash_kind="error",
             status=404,
         )
-    allowed = _policy_roles(ctx).get(action, frozenset())
     try:
-        if principal.user.role not in allowed:
-            names = ", ".join(sorted(r.value for r in allowed))
-            raise PermissionDenied(
-                f"role '{principal.user.role.value}' may not {action.replace('_', ' ')} "
-                f"under policy {ctx.cases.policy.version}; allowed: {names}"
-            )
+        # the role gate of the API route; rank, scope and state are the workflow's
+        ctx.cases.policy.check(principal.actor, ACTION_OF[action])
         handler(ctx, principal, case_id, form)
     except VigilError as exc:
         return _case_page(
@@ -482,13 +443,23 @@ def _act_submit(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
 
 
 def _act_consult(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    from vigil.api.routers.cases import ConsultationIn
+
+    body = forms.validated(
+        ConsultationIn,
+        form,
+        "consultee",
+        "position",
+        "reasons",
+        confirm_no_personal_data=forms.flag(form, "confirm_no_personal_data"),
+    )
     ctx.cases.record_consultation(
         p.actor,
         case_id,
-        forms.text(form, "consultee", required=True),
-        forms.text(form, "position", required=True),
-        forms.text(form, "reasons", required=True),
-        forms.flag(form, "confirm_no_personal_data"),
+        body.consultee,
+        body.position,
+        body.reasons,
+        body.confirm_no_personal_data,
     )
 
 
@@ -514,11 +485,13 @@ def _act_request(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None
 def _act_authorise(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
     from vigil.api.routers.cases import AuthoriseIn, authorise
 
-    body = AuthoriseIn(
-        conditions=forms.text(form, "conditions", required=True),
+    body = forms.validated(
+        AuthoriseIn,
+        form,
+        "conditions",
+        "override_reason",
         start=forms.utc_time(form, "start") if forms.text(form, "start") else None,
         end=forms.utc_time(form, "end") if forms.text(form, "end") else None,
-        override_reason=forms.text(form, "override_reason") or None,
         urgent=forms.flag(form, "urgent"),
     )
     authorise(ctx, p, case_id, body)
@@ -526,13 +499,19 @@ def _act_authorise(ctx: AppContext, p: Principal, case_id: int, form: Any) -> No
 
 def _act_reasons(method: str) -> Any:
     def act(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-        getattr(ctx.cases, method)(p.actor, case_id, forms.text(form, "reasons", required=True))
+        from vigil.api.routers.cases import ReasonsIn
+
+        body = forms.validated(ReasonsIn, form, "reasons")
+        getattr(ctx.cases, method)(p.actor, case_id, body.reasons)
 
     return act
 
 
 def _act_notify(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    ctx.cases.notify_oversight(p.actor, case_id, forms.text(form, "message", required=True))
+    from vigil.api.routers.cases import MessageIn
+
+    body = forms.validated(MessageIn, form, "message")
+    ctx.cases.notify_oversight(p.actor, case_id, body.message)
 
 
 def _act_activate(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
@@ -540,30 +519,59 @@ def _act_activate(ctx: AppContext, p: Principal, case_id: int, form: Any) -> Non
 
 
 def _act_extend(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    ctx.cases.extend(
-        p.actor,
-        case_id,
-        forms.number(form, "hours"),
-        forms.text(form, "reasons", required=True),
-        forms.text(form, "override_reason") or None,
-    )
+    from vigil.api.routers.cases import ExtendIn
+
+    body = forms.validated(ExtendIn, form, "hours", "reasons", "override_reason")
+    ctx.cases.extend(p.actor, case_id, body.hours, body.reasons, body.override_reason or None)
 
 
 def _act_debrief(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
+    from vigil.api.routers.cases import DebriefIn
+
+    body = forms.validated(
+        DebriefIn,
+        form,
+        "what_happened",
+        "incidents",
+        "complaints",
+        "community_feedback",
+        confirm_no_personal_data=forms.flag(form, "confirm_no_personal_data"),
+    )
     ctx.cases.record_debrief(
         p.actor,
         case_id,
-        what_happened=forms.text(form, "what_happened", required=True),
-        incidents=forms.integer(form, "incidents"),
-        complaints=forms.integer(form, "complaints"),
-        community_feedback=forms.text(form, "community_feedback"),
-        confirm_no_personal_data=forms.flag(form, "confirm_no_personal_data"),
+        what_happened=body.what_happened,
+        incidents=body.incidents,
+        complaints=body.complaints,
+        community_feedback=body.community_feedback,
+        confirm_no_personal_data=body.confirm_no_personal_data,
     )
 
 
 def _act_close(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    ctx.cases.close(p.actor, case_id, forms.text(form, "notes"))
+    from vigil.api.routers.cases import NotesIn
 
+    ctx.cases.close(p.actor, case_id, forms.validated(NotesIn, form, "notes").notes)
+
+
+#: the form action -> the permission-table action it asks for
+ACTION_OF: dict[str, Action] = {
+    "submit": Action.SUBMIT,
+    "consult": Action.CONSULT,
+    "assess": Action.ASSESS,
+    "review_assessment": Action.REVIEW_ASSESSMENT,
+    "request_authorisation": Action.REQUEST_AUTHORISATION,
+    "authorise": Action.AUTHORISE,
+    "refuse": Action.REFUSE,
+    "ratify": Action.RATIFY,
+    "withdraw": Action.WITHDRAW,
+    "notify_oversight": Action.NOTIFY_OVERSIGHT,
+    "activate": Action.ACTIVATE,
+    "extend": Action.EXTEND,
+    "cancel": Action.CANCEL,
+    "debrief": Action.DEBRIEF,
+    "close": Action.CLOSE,
+}
 
 ACTIONS: dict[str, Any] = {
     "submit": _act_submit,
@@ -588,7 +596,7 @@ ACTIONS: dict[str, Any] = {
 @router.get("/oversight")
 def oversight_page(
     request: Request,
-    principal: Principal = Require(*DASHBOARD_READERS),
+    principal: Principal = RequirePolicy(Action.READ_DASHBOARD),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     from vigil.web.dashboard import dashboard
@@ -599,7 +607,7 @@ def oversight_page(
 @router.get("/notifications")
 def notifications_page(
     request: Request,
-    principal: Principal = Require(*NOTIFICATION_READERS),
+    principal: Principal = RequirePolicy(Action.READ_NOTIFICATIONS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     from vigil.api.routers.cases import notification_feed
@@ -611,7 +619,7 @@ def notifications_page(
 @router.get("/admin/users")
 def users_page(
     request: Request,
-    principal: Principal = Require(Role.ADMINISTRATOR),
+    principal: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     q = request.query_params
@@ -642,7 +650,7 @@ def _users_page(
 @router.post("/admin/users")
 async def add_user_page(
     request: Request,
-    principal: Principal = Require(Role.ADMINISTRATOR),
+    principal: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     from vigil.errors import VigilError
@@ -677,7 +685,7 @@ async def add_user_page(
 async def decide_grant_page(
     grant_id: str,
     request: Request,
-    principal: Principal = Require(Role.ADMINISTRATOR),
+    principal: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """A second administrator approves or refuses a pending grant of privilege."""
@@ -704,7 +712,7 @@ async def decide_grant_page(
 @router.get("/incidents/upload")
 def upload_page(
     request: Request,
-    principal: Principal = Require(Role.ANALYST),
+    principal: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     from vigil.data.mapping import shipped_mappings

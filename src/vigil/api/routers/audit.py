@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from vigil.api.context import AppContext
-from vigil.api.deps import CASE_READERS, CaseId, Principal, Require, get_ctx
+from vigil.api.deps import CaseId, Principal, RequirePolicy, get_ctx
 from vigil.audit.log import entry_payload
-from vigil.roles import Role
+from vigil.cases.policy import Action
 
 router = APIRouter(prefix="/api", tags=["audit"])
 
@@ -22,7 +22,7 @@ def trail(ctx: AppContext, principal: Principal, case_id: int) -> list[dict[str,
 @router.get("/cases/{case_id}/audit", response_model=list[dict[str, Any]])
 def case_audit(
     case_id: CaseId,
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> list[dict[str, Any]]:
     return trail(ctx, principal, case_id)
@@ -30,7 +30,7 @@ def case_audit(
 
 @router.get("/audit/verify", response_model=dict[str, Any])
 def verify(
-    _: Principal = Require(Role.OVERSIGHT, Role.ADMINISTRATOR),
+    _: Principal = RequirePolicy(Action.VERIFY_AUDIT),
     ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
     """Walk the whole hash chain and the stored signed checkpoints; ``ok`` when unbroken."""

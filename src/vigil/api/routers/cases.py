@@ -1,7 +1,8 @@
 """Deployment cases: every transition is one call of ``vigil.cases.service.CaseService``, the
-same calls the CLI makes. Who may call each route comes from the deployment policy
-(``require_policy``), so the policy file stays the one place that says it; the service then
-checks everything else (state, rank, maker-checker, consultations, guardrails, the clock)."""
+same calls the CLI makes. Who may call each route comes from the policy's permission table
+(``RequirePolicy(Action...)``), so the policy file stays the one place that says it; the
+service then checks everything else (rank, borough scope, state, maker-checker, consultations,
+guardrails, the clock)."""
 
 from __future__ import annotations
 
@@ -13,22 +14,13 @@ from fastapi.responses import Response
 from pydantic import AfterValidator, BaseModel, Field
 
 from vigil.api.context import AppContext
-from vigil.api.deps import (
-    CASE_READERS,
-    NOTIFICATION_READERS,
-    CaseId,
-    Principal,
-    Require,
-    RequirePolicy,
-    get_ctx,
-)
+from vigil.api.deps import CaseId, Principal, RequirePolicy, get_ctx
 from vigil.api.errors import NotFound
 from vigil.api.views import case_detail, case_summary, notification
-from vigil.cases.policy import Policy
+from vigil.cases.policy import Action
 from vigil.cases.states import Status
 from vigil.clock import as_utc
 from vigil.errors import VigilError
-from vigil.roles import Role
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
@@ -43,27 +35,6 @@ def _utc_moment(value: datetime) -> datetime:
 
 
 Moment = Annotated[datetime, AfterValidator(_utc_moment)]
-
-
-# ---------------------------------------------------------------------- who, from the policy
-def requesters(p: Policy) -> tuple[Role, ...]:
-    return tuple(p.requester_roles)
-
-
-def consult_recorders(p: Policy) -> tuple[Role, ...]:
-    return tuple({r for roles in p.consultations.recorded_by.values() for r in roles})
-
-
-def authorisers(p: Policy) -> tuple[Role, ...]:
-    return tuple(p.authorisation.roles)
-
-
-def request_authorisation_roles(p: Policy) -> tuple[Role, ...]:
-    return p.request_authorisation_roles
-
-
-def notifiers(p: Policy) -> tuple[Role, ...]:
-    return (*p.authorisation.roles, *p.activation_roles)
 
 
 # ---------------------------------------------------------------------- bodies
@@ -109,7 +80,7 @@ class MessageIn(BaseModel):
 
 
 class ExtendIn(BaseModel):
-    hours: float = Field(gt=0, le=24 * 7)
+    hours: float = Field(gt=0, le=24 * 7, allow_inf_nan=False)
     reasons: str = Text
     override_reason: str | None = Field(None, max_length=4000)
 
@@ -173,7 +144,7 @@ def authorise(ctx: AppContext, principal: Principal, case_id: int, body: Authori
 def list_cases(
     status: Status | None = Query(None, description="effective status (by the clock)"),
     borough: str | None = Query(None, max_length=64),
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> list[Json]:
     views = ctx.cases.list_cases(
@@ -185,7 +156,7 @@ def list_cases(
 @router.post("", status_code=201, response_model=dict[str, Any])
 def create_case(
     body: CaseIn,
-    principal: Principal = RequirePolicy("open a case", requesters),
+    principal: Principal = RequirePolicy(Action.OPEN),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     return open_case(ctx, principal, body)
@@ -193,7 +164,7 @@ def create_case(
 
 @router.get("/notifications", response_model=list[dict[str, Any]])
 def notifications(
-    principal: Principal = Require(*NOTIFICATION_READERS),
+    principal: Principal = RequirePolicy(Action.READ_NOTIFICATIONS),
     ctx: AppContext = Depends(get_ctx),
 ) -> list[Json]:
     """Everything oversight must see, newest first (the read is audited as a case list)."""
@@ -231,7 +202,7 @@ def notification_feed(ctx: AppContext, principal: Principal) -> list[Json]:
 @router.get("/{case_id}", response_model=dict[str, Any])
 def get_case(
     case_id: CaseId,
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     return case_detail(ctx.cases.get_case(principal.actor, case_id, purpose="api read"))
@@ -244,7 +215,7 @@ def get_case(
 )
 def evidence(
     case_id: CaseId,
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """The frozen forecast the case rests on, checked against its digest, as GeoJSON."""
@@ -257,7 +228,7 @@ def evidence(
 @router.post("/{case_id}/submit", response_model=dict[str, Any])
 def submit(
     case_id: CaseId,
-    principal: Principal = RequirePolicy("submit a case", requesters),
+    principal: Principal = RequirePolicy(Action.SUBMIT),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     return case_detail(ctx.cases.submit(principal.actor, case_id))
@@ -267,7 +238,7 @@ def submit(
 def consult(
     case_id: CaseId,
     body: ConsultationIn,
-    principal: Principal = RequirePolicy("record a consultation", consult_recorders),
+    principal: Principal = RequirePolicy(Action.CONSULT),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     view = ctx.cases.record_consultation(
@@ -284,7 +255,7 @@ def consult(
 @router.post("/{case_id}/request-authorisation", response_model=dict[str, Any])
 def request_authorisation(
     case_id: CaseId,
-    principal: Principal = RequirePolicy("request authorisation", request_authorisation_roles),
+    principal: Principal = RequirePolicy(Action.REQUEST_AUTHORISATION),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     return case_detail(ctx.cases.request_authorisation(principal.actor, case_id))
@@ -294,7 +265,7 @@ def request_authorisation(
 def authorise_case(
     case_id: CaseId,
     body: AuthoriseIn,
-    principal: Principal = RequirePolicy("authorise", authorisers),
+    principal: Principal = RequirePolicy(Action.AUTHORISE, Action.AUTHORISE_URGENT),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     return authorise(ctx, principal, case_id, body)
@@ -304,7 +275,7 @@ def authorise_case(
 def ratify(
     case_id: CaseId,
     body: ReasonsIn,
-    principal: Principal = RequirePolicy("ratify", authorisers),
+    principal: Principal = RequirePolicy(Action.RATIFY),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     return case_detail(ctx.cases.ratify_urgent(principal.actor, case_id, body.reasons))
@@ -314,7 +285,7 @@ def ratify(
 def refuse(
     case_id: CaseId,
     body: ReasonsIn,
-    principal: Principal = RequirePolicy("refuse", authorisers),
+    principal: Principal = RequirePolicy(Action.REFUSE),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     return case_detail(ctx.cases.refuse(principal.actor, case_id, body.reasons))
@@ -324,7 +295,7 @@ def refuse(
 def withdraw(
     case_id: CaseId,
     body: ReasonsIn,
-    principal: Principal = RequirePolicy("withdraw", requesters),
+    principal: Principal = RequirePolicy(Action.WITHDRAW),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     return case_detail(ctx.cases.withdraw(principal.actor, case_id, body.reasons))
@@ -334,7 +305,7 @@ def withdraw(
 def notify_oversight(
     case_id: CaseId,
     body: MessageIn,
-    principal: Principal = RequirePolicy("notify oversight", notifiers),
+    principal: Principal = RequirePolicy(Action.NOTIFY_OVERSIGHT),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     return case_detail(ctx.cases.notify_oversight(principal.actor, case_id, body.message))
@@ -343,7 +314,7 @@ def notify_oversight(
 @router.post("/{case_id}/activate", response_model=dict[str, Any])
 def activate(
     case_id: CaseId,
-    principal: Principal = RequirePolicy("activate", lambda p: p.activation_roles),
+    principal: Principal = RequirePolicy(Action.ACTIVATE),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     return case_detail(ctx.cases.activate(principal.actor, case_id))
@@ -353,7 +324,7 @@ def activate(
 def extend(
     case_id: CaseId,
     body: ExtendIn,
-    principal: Principal = RequirePolicy("extend", authorisers),
+    principal: Principal = RequirePolicy(Action.EXTEND),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     view = ctx.cases.extend(
@@ -366,7 +337,7 @@ def extend(
 def cancel(
     case_id: CaseId,
     body: ReasonsIn,
-    principal: Principal = RequirePolicy("cancel", lambda p: p.cancel_roles),
+    principal: Principal = RequirePolicy(Action.CANCEL),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     return case_detail(ctx.cases.cancel(principal.actor, case_id, body.reasons))
@@ -376,7 +347,7 @@ def cancel(
 def debrief(
     case_id: CaseId,
     body: DebriefIn,
-    principal: Principal = RequirePolicy("debrief", lambda p: p.debrief.roles),
+    principal: Principal = RequirePolicy(Action.DEBRIEF),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     view = ctx.cases.record_debrief(
@@ -395,7 +366,7 @@ def debrief(
 def close(
     case_id: CaseId,
     body: NotesIn,
-    principal: Principal = RequirePolicy("close", lambda p: p.close_roles),
+    principal: Principal = RequirePolicy(Action.CLOSE),
     ctx: AppContext = Depends(get_ctx),
 ) -> Json:
     return case_detail(ctx.cases.close(principal.actor, case_id, body.notes))

@@ -14,10 +14,11 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from vigil.api.context import AppContext
-from vigil.api.deps import CASE_READERS, Principal, Require, get_ctx
+from vigil.api.deps import Principal, RequirePolicy, get_ctx
 from vigil.api.errors import NotFound
 from vigil.api.history import area_history
 from vigil.api.surfaces import percentile_ranks
+from vigil.cases.policy import Action
 from vigil.forecast.surface import DRIVER_COLUMNS, RiskSurface
 from vigil.geo.projection import WGS84
 
@@ -121,7 +122,7 @@ def surface_geojson(surface: RiskSurface) -> bytes:
 
 @router.get("/forecasts/current", response_model=SurfaceInfo)
 def current(
-    _: Principal = Require(*CASE_READERS), ctx: AppContext = Depends(get_ctx)
+    _: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
 ) -> SurfaceInfo:
     s = current_surface(ctx)
     return SurfaceInfo(
@@ -142,7 +143,7 @@ def current(
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 def current_geojson(
-    _: Principal = Require(*CASE_READERS), ctx: AppContext = Depends(get_ctx)
+    _: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
 ) -> Response:
     s = current_surface(ctx)
     body = ctx.cached(f"surface:{id(s)}", lambda: surface_geojson(s))
@@ -152,7 +153,7 @@ def current_geojson(
 @router.get("/forecasts/current/top", response_model=list[AreaRisk])
 def current_top(
     k: int = Query(20, ge=1, le=500),
-    _: Principal = Require(*CASE_READERS),
+    _: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> list[AreaRisk]:
     return top_areas(current_surface(ctx), k)
@@ -203,7 +204,7 @@ def area_detail(ctx: AppContext, s: RiskSurface, area_id: str) -> AreaDetail:
 
 @router.get("/forecasts/current/areas/{area_id}", response_model=AreaDetail)
 def current_area(
-    area_id: str, _: Principal = Require(*CASE_READERS), ctx: AppContext = Depends(get_ctx)
+    area_id: str, _: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
 ) -> AreaDetail:
     return area_detail(ctx, current_surface(ctx), area_id)
 
@@ -213,7 +214,9 @@ def current_area(
     response_class=Response,
     responses={200: {"content": {"application/geo+json": {}}}},
 )
-def boroughs(_: Principal = Require(*CASE_READERS), ctx: AppContext = Depends(get_ctx)) -> Response:
+def boroughs(
+    _: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
+) -> Response:
     from vigil.api.geodata import borough_geojson
 
     body = ctx.cached("boroughs", lambda: borough_geojson(ctx.settings.shared_data))

@@ -10,22 +10,14 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
 from vigil.api.context import AppContext
-from vigil.api.deps import CASE_READERS, CaseId, Principal, Require, RequirePolicy, get_ctx
+from vigil.api.deps import CaseId, Principal, RequirePolicy, get_ctx
 from vigil.api.errors import NotFound
 from vigil.api.views import case_detail
-from vigil.cases.policy import Policy
+from vigil.cases.policy import Action
 from vigil.cases.service import CaseView
-from vigil.roles import Actor, Role
+from vigil.roles import Actor
 
 router = APIRouter(prefix="/api/cases", tags=["impact"])
-
-
-def _authors(p: Policy) -> tuple[Role, ...]:
-    return tuple(p.assessment.authors)
-
-
-def _reviewers(p: Policy) -> tuple[Role, ...]:
-    return tuple(p.assessment.reviewers)
 
 
 def latest_content(view: CaseView) -> dict[str, Any] | None:
@@ -38,6 +30,8 @@ def draft_assessment(ctx: AppContext, actor: Actor, case_id: int) -> CaseView:
     from vigil.impact.indicators import compute_indicators, select_area, start_assessment
 
     view = ctx.cases.get_case(actor, case_id, purpose="draft impact assessment")
+    # refuse before the (costly) indicators: the attach below checks the same rule again
+    ctx.cases.policy.check(actor, Action.ASSESS, view.record)
     area = select_area(
         polygon=view.record.area_wkt,
         name=f"case {case_id} area",
@@ -63,7 +57,7 @@ def draft_assessment(ctx: AppContext, actor: Actor, case_id: int) -> CaseView:
 @router.get("/{case_id}/impact-assessment", response_model=dict[str, Any])
 def read_assessment(
     case_id: CaseId,
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
     view = ctx.cases.get_case(principal.actor, case_id, purpose="read impact assessment")
@@ -81,7 +75,7 @@ def read_assessment(
 @router.get("/{case_id}/impact-assessment/document", response_class=HTMLResponse)
 def assessment_document(
     case_id: CaseId,
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> HTMLResponse:
     """The latest CIA as a standalone HTML document (print or save as PDF)."""
@@ -99,7 +93,7 @@ def assessment_document(
 @router.post("/{case_id}/impact-assessment/draft", response_model=dict[str, Any])
 def draft(
     case_id: CaseId,
-    principal: Principal = RequirePolicy("draft an impact assessment", _authors),
+    principal: Principal = RequirePolicy(Action.ASSESS),
     ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
     return case_detail(draft_assessment(ctx, principal.actor, case_id))
@@ -109,7 +103,7 @@ def draft(
 def attach(
     case_id: CaseId,
     body: dict[str, Any],
-    principal: Principal = RequirePolicy("write an impact assessment", _authors),
+    principal: Principal = RequirePolicy(Action.ASSESS),
     ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
     """A new CIA version (the whole assessment, as ``CommunityImpactAssessment`` JSON)."""
@@ -120,7 +114,7 @@ def attach(
 def review(
     case_id: CaseId,
     body: dict[str, str],
-    principal: Principal = RequirePolicy("review an impact assessment", _reviewers),
+    principal: Principal = RequirePolicy(Action.REVIEW_ASSESSMENT),
     ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
     notes = body.get("notes", "")

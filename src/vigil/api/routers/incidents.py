@@ -22,8 +22,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from vigil.api.context import AppContext
-from vigil.api.deps import CASE_READERS, Principal, Require, get_ctx
+from vigil.api.deps import Principal, RequirePolicy, get_ctx
 from vigil.api.errors import NotFound
+from vigil.cases.policy import Action
 from vigil.data.mapping import (
     MAX_MAPPING_BYTES,
     ColumnMapping,
@@ -33,7 +34,6 @@ from vigil.data.mapping import (
     uploaded_mappings,
 )
 from vigil.errors import DataError, VigilError
-from vigil.roles import Role
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
@@ -102,7 +102,7 @@ def _run_import(
 @router.get("/summary", response_model=dict[str, Any])
 def summary(
     dataset: str | None = Query(None, max_length=64),
-    _: Principal = Require(*CASE_READERS),
+    _: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
     """Stored incidents by dataset, month, category and area."""
@@ -132,7 +132,7 @@ async def upload(
     mapping: str | None = Query(
         None, description="a column mapping's name: shipped, or uploaded as YAML content"
     ),
-    _: Principal = Require(Role.ANALYST),
+    _: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
     """Stream the request body to disk, then import it in the background; poll the job."""
@@ -174,7 +174,9 @@ async def upload(
 
 @router.get("/uploads/{job_id}", response_model=dict[str, Any])
 def upload_status(
-    job_id: str, _: Principal = Require(Role.ANALYST), ctx: AppContext = Depends(get_ctx)
+    job_id: str,
+    _: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS),
+    ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
     job = _jobs(ctx).get(job_id)
     if job is None:
@@ -184,7 +186,7 @@ def upload_status(
 
 @router.get("/mappings", response_model=dict[str, list[str]])
 def list_mappings(
-    _: Principal = Require(Role.ANALYST), ctx: AppContext = Depends(get_ctx)
+    _: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS), ctx: AppContext = Depends(get_ctx)
 ) -> dict[str, list[str]]:
     """The mapping names an upload may use: shipped with Vigil, and uploaded as YAML."""
     return {"shipped": shipped_mappings(), "uploaded": uploaded_mappings(_mappings_dir(ctx))}
@@ -199,7 +201,9 @@ def list_mappings(
     },
 )
 async def upload_mapping(
-    request: Request, _: Principal = Require(Role.ANALYST), ctx: AppContext = Depends(get_ctx)
+    request: Request,
+    _: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS),
+    ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
     """Store a column mapping sent as YAML content (validated; at most 64 KiB); uploads then
     choose it by its ``name``. It may not shadow a shipped mapping nor name a boundary file."""

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from vigil.api.context import AppContext
-from vigil.api.deps import CASE_READERS, CaseId, Principal, Require, get_ctx
+from vigil.api.deps import CaseId, Principal, RequirePolicy, get_ctx
+from vigil.cases.policy import Action
 from vigil.reports.document import Report
-from vigil.roles import Role
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -44,7 +44,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 def oversight_report(
     quarter: str = Quarter,
     format: Format = Query(Format.HTML),
-    _: Principal = Require(Role.OVERSIGHT, Role.AUTHORISING_OFFICER),
+    _: Principal = RequirePolicy(Action.READ_OVERSIGHT_REPORT),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """Every deployment of the quarter with its hours, overrides and outcome (not public)."""
@@ -61,7 +61,7 @@ def oversight_report(
 def transparency_report(
     quarter: str = Quarter,
     format: Format = Query(Format.HTML),
-    _: Principal = Require(*CASE_READERS),
+    _: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """The public, aggregated and delayed report for the quarter."""
@@ -78,7 +78,7 @@ def transparency_report(
 def stats_report(
     year: int = Path(ge=2010, le=2100),
     format: Format = Query(Format.HTML),
-    _: Principal = Require(*CASE_READERS),
+    _: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """London's serious violence, knife crime and homicide for the year, by borough."""
@@ -92,7 +92,7 @@ def stats_report(
 def case_file(
     case_id: CaseId,
     format: Format = Query(Format.HTML),
-    principal: Principal = Require(*CASE_READERS),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """The whole case file; producing it is an audited read."""

@@ -12,10 +12,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from vigil.api.context import AppContext
-from vigil.api.deps import Principal, Require, get_ctx
+from vigil.api.deps import Principal, RequirePolicy, get_ctx
+from vigil.cases.policy import Action
 from vigil.clock import FixedClock, as_utc
 from vigil.errors import VigilError
-from vigil.roles import Role
 
 router = APIRouter(prefix="/api/testing", tags=["testing"])
 
@@ -31,14 +31,14 @@ class ClockOut(BaseModel):
 
 @router.get("/clock", response_model=ClockOut)
 def read_clock(
-    _: Principal = Require(Role.ADMINISTRATOR), ctx: AppContext = Depends(get_ctx)
+    _: Principal = RequirePolicy(Action.OPERATE), ctx: AppContext = Depends(get_ctx)
 ) -> ClockOut:
     return ClockOut(now=ctx.clock.now())
 
 
 @router.post("/clock", response_model=ClockOut)
 def move_clock(
-    body: ClockIn, _: Principal = Require(Role.ADMINISTRATOR), ctx: AppContext = Depends(get_ctx)
+    body: ClockIn, _: Principal = RequirePolicy(Action.OPERATE), ctx: AppContext = Depends(get_ctx)
 ) -> ClockOut:
     from datetime import timedelta
 

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from vigil.api.context import AppContext
-from vigil.api.deps import Principal, Require, get_ctx
+from vigil.api.deps import Principal, RequirePolicy, get_ctx
 from vigil.api.errors import NotFound
 from vigil.api.routers.auth import UserOut
+from vigil.cases.policy import Action
 from vigil.db.identity import Grant
 from vigil.roles import Role
 
@@ -95,7 +96,7 @@ class AccountOut(BaseModel):
 
 @router.get("", response_model=list[UserOut])
 def list_users(
-    _: Principal = Require(Role.ADMINISTRATOR), ctx: AppContext = Depends(get_ctx)
+    _: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS), ctx: AppContext = Depends(get_ctx)
 ) -> list[UserOut]:
     return [UserOut.of(u) for u in ctx.identity.list_users()]
 
@@ -103,7 +104,7 @@ def list_users(
 @router.post("", response_model=AccountOut, status_code=201)
 def add_user(
     body: UserIn,
-    principal: Principal = Require(Role.ADMINISTRATOR),
+    principal: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> AccountOut:
     """Create an account. A privileged one is created disabled, with a grant request that a
@@ -124,7 +125,7 @@ def add_user(
 @router.get("/grants", response_model=list[GrantOut])
 def list_grants(
     pending: bool = False,
-    _: Principal = Require(Role.ADMINISTRATOR),
+    _: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> list[GrantOut]:
     """Grant requests, newest first (``?pending=true``: only those awaiting a decision)."""
@@ -135,7 +136,7 @@ def list_grants(
 def approve_grant(
     grant_id: str,
     body: DecisionIn | None = None,
-    principal: Principal = Require(Role.ADMINISTRATOR),
+    principal: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> GrantOut:
     """The second administrator approves a grant of privilege (time-bound)."""
@@ -148,7 +149,7 @@ def approve_grant(
 def refuse_grant(
     grant_id: str,
     body: DecisionIn | None = None,
-    principal: Principal = Require(Role.ADMINISTRATOR),
+    principal: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> GrantOut:
     reason = "" if body is None else body.reason
@@ -165,7 +166,7 @@ def _known(ctx: AppContext, user_id: str) -> None:
 def change_user(
     user_id: str,
     body: ChangeIn,
-    principal: Principal = Require(Role.ADMINISTRATOR),
+    principal: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> AccountOut:
     """Change role, rank or borough: lowering takes effect at once; raising privilege files a
@@ -186,7 +187,7 @@ def change_user(
 def reset_password(
     user_id: str,
     body: PasswordResetIn,
-    principal: Principal = Require(Role.ADMINISTRATOR),
+    principal: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> None:
     """Issue a new password: the account's sessions and tokens end, and its next sign-in must
@@ -198,7 +199,7 @@ def reset_password(
 @router.post("/{user_id}/disable", response_model=UserOut)
 def disable_user(
     user_id: str,
-    principal: Principal = Require(Role.ADMINISTRATOR),
+    principal: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> UserOut:
     """Disable an account: its sessions end, its tokens are revoked, its pending grants are
