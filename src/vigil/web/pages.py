@@ -79,8 +79,9 @@ def _safe_next(target: str | None) -> str:
     return "/" if parsed.netloc or parsed.scheme else target
 
 
-def home_for(role: Role) -> str:
-    return "/admin/users" if role is Role.ADMINISTRATOR else "/"
+def home_for(role: Role, policy: Policy) -> str:
+    """The map for those who may read cases, else the accounts page (administrators)."""
+    return "/" if role in policy.roles_for(Action.READ) else "/admin/users"
 
 
 # ---------------------------------------------------------------------- sign-in
@@ -146,7 +147,7 @@ async def login(
     if user.must_change_password:
         target = "/account/password"
     elif target == "/":
-        target = home_for(user.role)
+        target = home_for(user.role, ctx.cases.policy)
     response = RedirectResponse(target, status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, session.token, int(SESSION_IDLE.total_seconds()))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
