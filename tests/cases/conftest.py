@@ -147,13 +147,18 @@ def open_case(
 ) -> Callable[..., int]:
     """Open a proactive case over the hot cells for the next ``hours`` hours; its id."""
 
-    def _open(hours: float = 12, trigger: str = "proactive", requester: Actor = ANALYST) -> int:
+    def _open(
+        hours: float = 12,
+        trigger: str = "proactive",
+        requester: Actor = ANALYST,
+        start_in: timedelta = timedelta(hours=1),
+    ) -> int:
         now = clock.now()
         view = service.open_case(
             requester,
             trigger=trigger,
             cells=hot_cells,
-            window=(now + timedelta(hours=1), now + timedelta(hours=1 + hours)),
+            window=(now + start_in, now + start_in + timedelta(hours=hours)),
             resources="two armed response vehicles' crews on foot",
             objectives="deter knife violence around the interchange",
             success_measures=[

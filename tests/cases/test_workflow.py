@@ -341,7 +341,8 @@ def test_urgent_reactive_case_lapses_unless_ratified(
     with pytest.raises(PolicyViolation, match="only for reactive cases"):
         service.authorise_urgent(SUPERINTENDENT, proactive, conditions="x")
 
-    case_id = open_case(trigger="reactive", hours=10)
+    # a reactive request starts now; the urgent authorisation covers it from now
+    case_id = open_case(trigger="reactive", hours=10, start_in=timedelta(0))
     service.submit(ANALYST, case_id)
     with pytest.raises(PermissionDenied, match="inspector.*superintendent or above"):
         service.authorise_urgent(
@@ -374,7 +375,8 @@ def test_urgent_reactive_case_lapses_unless_ratified(
 def test_urgent_case_ratified_in_time_runs_its_window(
     service: CaseService, clock: FixedClock, open_case: Callable[..., int]
 ) -> None:
-    case_id = open_case(trigger="reactive", hours=10)
+    # a reactive request starts now; the urgent authorisation covers it from now
+    case_id = open_case(trigger="reactive", hours=10, start_in=timedelta(0))
     service.submit(ANALYST, case_id)
     now = clock.now()
     service.authorise_urgent(

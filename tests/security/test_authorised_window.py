@@ -37,7 +37,7 @@ def test_a_window_a_year_later_is_refused(
     [
         (timedelta(minutes=-1), timedelta(0)),  # starts before the request
         (timedelta(0), timedelta(minutes=1)),  # ends after it
-        (timedelta(hours=-3), timedelta(hours=-3)),  # same length, moved earlier
+        (timedelta(hours=3), timedelta(hours=3)),  # same length, moved later
     ],
 )
 def test_a_window_reaching_outside_the_request_is_refused(

@@ -626,6 +626,12 @@ def _check_window(
             f"policy allows at most {policy.window.initial_max_hours:g} h initially (longer "
             "needs extensions or a new case)"
         )
+    tolerance = timedelta(minutes=policy.authorisation.start_tolerance_minutes)
+    if start < now - tolerance:
+        raise PolicyViolation(
+            f"case {case.id}: {action} refused: the window starts at {_fmt(start)}, in the past "
+            f"(now {_fmt(now)}); authorisations are not backdated"
+        )
     requested = (as_utc(case.requested_start), as_utc(case.requested_end))
     if start < requested[0] or end > requested[1]:
         raise PolicyViolation(
@@ -633,12 +639,6 @@ def _check_window(
             f"within the requested window {_fmt(requested[0])} to {_fmt(requested[1])}; an "
             "authorisation may shorten or move the window inside the request, never go beyond "
             "it (a different window is a new request)"
-        )
-    tolerance = timedelta(minutes=policy.authorisation.start_tolerance_minutes)
-    if start < now - tolerance:
-        raise PolicyViolation(
-            f"case {case.id}: {action} refused: the window starts at {_fmt(start)}, in the past "
-            f"(now {_fmt(now)}); authorisations are not backdated"
         )
 
 
