@@ -1,7 +1,7 @@
 """The server's background jobs, run in exactly one process at a time.
 
 Every process of ``vigil serve --workers N`` runs the same loop, and an operator's cron may run
-``vigil case sweep`` too; a pass runs only in the process holding ``vigil.db.joblock.JobLock``,
+``vigil admin sweep`` too; a pass runs only in the process holding ``vigil.db.joblock.JobLock``,
 the others skip it. Nothing is kept in memory between passes: each pass reads what is due from
 the database (windows the clock has ended, debriefs gone overdue), so a restart, a crash or a
 change of holder loses nothing; the next pass does what the last one did not.

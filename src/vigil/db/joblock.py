@@ -1,6 +1,6 @@
 """One holder at a time for the background jobs, across processes and machines.
 
-``vigil serve --workers N`` runs N processes, and an operator may run ``vigil case sweep`` from
+``vigil serve --workers N`` runs N processes, and an operator may run ``vigil admin sweep`` from
 cron as well: each wakes up to write expiries, flag overdue debriefs and sign checkpoints. The
 writes are safe to race (each case is row-locked and re-checked), but running a pass once is
 what the operator expects to read in the logs and metrics, and a checkpoint must not be signed

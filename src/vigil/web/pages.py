@@ -203,7 +203,7 @@ async def change_password(
     except VigilError as exc:
         return render(request, "password.html", principal, 400, error=str(exc))
     assert session is not None
-    response = RedirectResponse(home_for(principal.user.role), status_code=303)
+    response = RedirectResponse(home_for(principal.user.role, ctx.cases.policy), status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, session.token, int(SESSION_IDLE.total_seconds()))
     return response
 
