@@ -53,9 +53,7 @@ ACTIONS: dict[str, Action] = {
     "request": lambda s, c, i: s.request_authorisation(REQUESTER, i),
     "authorise": lambda s, c, i: s.authorise(AUTHORISER, i, conditions="x"),
     "authorise_by_requester": lambda s, c, i: s.authorise(REQUESTER, i, conditions="x"),
-    "urgent": lambda s, c, i: s.authorise_urgent(
-        SUPERINTENDENT, i, conditions="x", window=(c.now(), c.now() + timedelta(hours=10))
-    ),
+    "urgent": lambda s, c, i: s.authorise_urgent(SUPERINTENDENT, i, conditions="x"),
     "ratify": lambda s, c, i: s.ratify_urgent(AUTHORISER, i, "ok"),
     "notify": lambda s, c, i: s.notify_oversight(AUTHORISER, i, "notice"),
     "activate": lambda s, c, i: s.activate(COMMANDER_LAMBETH, i),
@@ -169,6 +167,12 @@ def test_random_walks_keep_every_invariant(
                         (timedelta(hours=e.hours) for e in r.extensions), timedelta()
                     ) <= timedelta(hours=15)
                 assert all(a.actor_id != r.requester_id for a in r.authorisations)
+                # a first authorisation lies within the requested window
+                assert all(
+                    r.requested_start <= a.start and a.end <= r.requested_end
+                    for a in r.authorisations
+                    if a.kind in ("initial", "urgent")
+                )
                 if proactive:
                     assert not r.urgent  # urgent authorisation is for reactive cases only
                 before = after
