@@ -134,6 +134,12 @@ def forecast(
         "(recency: recency-weighted counts mixed by held-out likelihood).",
     ),
     cell: float = typer.Option(250.0, "--cell", help="Grid cell size in metres."),
+    boundary_file: Path | None = typer.Option(
+        None,
+        "--boundary",
+        help="Study area polygons (GeoJSON, shapefile, GeoPackage, KML). Default: the known "
+        "boundary of London or Chicago, else a land mask of the cells near incidents.",
+    ),
     horizon: str | None = typer.Option(
         None,
         "--horizon",
@@ -177,7 +183,7 @@ def forecast(
     start = pd.Timestamp(at_time) if at_time is not None else data_end(incidents)
     end = start + step
     check_window_precision(incidents, start, end)
-    boundary, area_name = study_area(incidents, crs)
+    boundary, area_name = study_area(incidents, crs, boundary_file=boundary_file)
     grid = study_grid(incidents, boundary, cell, crs)
     past = past_of(incidents, start)
     if past.empty:
