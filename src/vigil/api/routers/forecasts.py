@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 import numpy as np
-import pyproj
 import shapely
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -19,7 +18,7 @@ from vigil.api.errors import NotFound
 from vigil.api.history import area_history
 from vigil.api.surfaces import percentile_ranks
 from vigil.forecast.surface import DRIVER_COLUMNS, RiskSurface
-from vigil.geo.projection import WGS84
+from vigil.geo.projection import to_lonlat
 
 router = APIRouter(prefix="/api", tags=["forecasts"])
 
@@ -86,10 +85,9 @@ def surface_geojson(surface: RiskSurface) -> bytes:
     London grid takes a fraction of a second, where going through a GeoDataFrame takes seconds.
     """
     keep = np.flatnonzero(np.asarray(surface.risk, float) > 0)
-    to_wgs = pyproj.Transformer.from_crs(surface.crs, WGS84, always_xy=True)
 
     def project(xy: np.ndarray) -> np.ndarray:
-        lon, lat = to_wgs.transform(xy[:, 0], xy[:, 1])
+        lon, lat = to_lonlat(xy[:, 0], xy[:, 1], surface.crs)
         return np.round(np.column_stack([lon, lat]), COORD_DP)
 
     geoms = shapely.to_geojson(shapely.transform(surface.polygons()[keep], project))
