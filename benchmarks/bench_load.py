@@ -210,17 +210,19 @@ def run_target(
             r.raise_for_status()
             cases.append(r.json()["id"])
         targets = {"cases": cases, "areas": areas}
-        audit_before = _audit_count(url)
-        rec: dict[str, list] = defaultdict(list)
-        until = time.monotonic() + args.seconds
-        t0 = time.perf_counter()
 
-        async def everyone() -> None:
+        async def everyone(seconds: float, rec: dict[str, list]) -> None:
+            until = time.monotonic() + seconds
             await asyncio.gather(
                 *(_client(base, tokens, targets, until, rec) for _ in range(args.clients))
             )
 
-        asyncio.run(everyone())
+        # warm-up, not recorded: each worker thread builds its caches on first use
+        asyncio.run(everyone(args.warmup, defaultdict(list)))
+        audit_before = _audit_count(url)
+        rec: dict[str, list] = defaultdict(list)
+        t0 = time.perf_counter()
+        asyncio.run(everyone(args.seconds, rec))
         elapsed = time.perf_counter() - t0
         audit_after = _audit_count(url)
     finally:
@@ -302,6 +304,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--warmup", type=float, default=10, help="seconds, not recorded")
     parser.add_argument("--baseline", default=BASELINE)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-readme", action="store_true")
@@ -339,7 +342,8 @@ def main() -> int:
         text = (
             "## Load (issue 11): `benchmarks/bench_load.py`\n\n"
             f"`python benchmarks/bench_load.py --clients {args.clients} --seconds "
-            f"{args.seconds:g} --workers {args.workers}`: PostgreSQL 15 (private server), "
+            f"{args.seconds:g} --workers {args.workers}` (after {args.warmup:g} s of unrecorded "
+            "warm-up): PostgreSQL 15 (private server), "
             f"`uvicorn --workers {args.workers}`, an async httpx harness on loopback, "
             f"{cpus} CPU cores shared with the server and the database. Mix (weights): "
             + ", ".join(f"{k} {w}" for k, w in MIX)

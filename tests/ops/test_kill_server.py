@@ -42,17 +42,18 @@ def _start(url: str, data_dir: Path, port: int) -> subprocess.Popen:
         [sys.executable, "-m", "vigil.cli", "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(data_dir / "server.log").open("ab"),
     )
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + 240  # a loaded CI machine takes its time to import it all
     while True:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=30).status_code == 200:
                 return server
         except httpx.TransportError:
             pass
-        assert server.poll() is None, "vigil serve exited"
-        assert time.monotonic() < deadline, "vigil serve did not become ready in 90 s"
+        log = (data_dir / "server.log").read_text()[-2000:]
+        assert server.poll() is None, f"vigil serve exited: {log}"
+        assert time.monotonic() < deadline, f"vigil serve not ready in 240 s: {log}"
         time.sleep(0.2)
 
 
