@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -22,7 +21,7 @@ from sqlalchemy import select
 
 from tests.ops._live import case_body, free_port
 from vigil.audit.verify import verify_chain
-from vigil.clock import FixedClock
+from vigil.clock import SystemClock
 from vigil.db.audit import AuditEntry
 from vigil.db.cases import Case
 from vigil.db.engine import make_engine, make_sessionmaker
@@ -74,7 +73,7 @@ def _client(base: str, auth: dict, stop: threading.Event, acked: list, failures:
 def test_kill_9_mid_writes_loses_no_acknowledged_write(db_url, tmp_path):
     engine = make_engine(db_url)
     sf = make_sessionmaker(engine)
-    ids = IdentityStore(sf, FixedClock(datetime(2022, 7, 1, 9, tzinfo=UTC)))
+    ids = IdentityStore(sf, SystemClock())  # the server's clock: its tokens expire by it
     user = ids.create_user("analyst", "correct horse battery staple", "analyst")
     auth = {"Authorization": f"Bearer {ids.issue_token(user, 'load')}"}
     port = free_port()
