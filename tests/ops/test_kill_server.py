@@ -82,8 +82,7 @@ def test_kill_9_mid_writes_loses_no_acknowledged_write(db_url, tmp_path):
     server = _start(db_url, tmp_path, port)
     stop, acked, failures = threading.Event(), [], []
     clients = [
-        threading.Thread(target=_client, args=(base, auth, stop, acked, failures))
-        for _ in range(4)
+        threading.Thread(target=_client, args=(base, auth, stop, acked, failures)) for _ in range(4)
     ]
     try:
         for c in clients:
