@@ -31,9 +31,9 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from readme_section import write_section  # noqa: E402
 
+from vigil.cases.guardrail_policy import GuardrailPolicy  # noqa: E402
 from vigil.forecast.surface import RiskSurface  # noqa: E402
 from vigil.geo.grid import Grid  # noqa: E402
-from vigil.cases.guardrail_policy import GuardrailPolicy  # noqa: E402
 from vigil.impact.guardrails import Window, evaluate, evidence_test  # noqa: E402
 from vigil.impact.indicators import compute_indicators, select_area  # noqa: E402
 from vigil.settings import get_settings  # noqa: E402

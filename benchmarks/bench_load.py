@@ -48,8 +48,8 @@ MIX = [("case_page", 4), ("bare_case_row", 2), ("map_geojson", 1), ("top", 2), (
 def bench_app():  # type: ignore[no-untyped-def]
     """The real app plus ``GET /bench/case-row/{case_id}``: one case row, no auth, no audit
     (uvicorn ``--factory``; used for both the current code and the baseline)."""
-    from vigil.api import create_app
     from vigil.db.cases import Case
+    from vigil.server import create_app
 
     app = create_app()
     ctx = app.state.ctx

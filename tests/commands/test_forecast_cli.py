@@ -161,7 +161,7 @@ def test_entry_point_turns_errors_into_one_line(data_dir: Path, tmp_path: Path):
 
 
 def test_forecast_default_output_is_where_the_map_looks(data_dir: Path):
-    from vigil.api.surfaces import latest_surface_source
+    from vigil.app.surfaces import latest_surface_source
 
     args = ["forecast", "--model", "naive", "--cell", "1000", "--at", "2022-11-01"]
     res = runner.invoke(app, args + ["--dataset", "met-street-2022"])

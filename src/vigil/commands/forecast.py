@@ -195,7 +195,7 @@ def forecast(
     polygons = _areas(areas)
     saved_in_place = out is None
     if out is None:
-        from vigil.api.surfaces import forecasts_dir, surface_stem
+        from vigil.app.surfaces import forecasts_dir, surface_stem
         from vigil.settings import get_settings
 
         # the web app's save_surface name, so PREFIX.json *is* the saved surface
@@ -237,7 +237,7 @@ def forecast(
         if saved_in_place:  # PREFIX.json already is the map's file: don't write it twice
             saved = written[-1]
         else:
-            from vigil.api.surfaces import save_surface
+            from vigil.app.surfaces import save_surface
             from vigil.settings import get_settings
 
             saved = save_surface(surface, get_settings().data_dir)

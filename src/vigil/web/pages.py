@@ -16,8 +16,10 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil.api.context import AppContext
-from vigil.api.deps import (
+from vigil.app.context import AppContext
+from vigil.db.identity import SESSION_IDLE, AuthenticationFailed, SignInThrottled
+from vigil.errors import PermissionDenied
+from vigil.http.deps import (
     ANY_ROLE,
     CASE_READERS,
     NOTIFICATION_READERS,
@@ -29,8 +31,6 @@ from vigil.api.deps import (
     get_ctx,
     optional_principal,
 )
-from vigil.db.identity import SESSION_IDLE, AuthenticationFailed, SignInThrottled
-from vigil.errors import PermissionDenied
 from vigil.roles import Role
 from vigil.web import forms
 
@@ -217,7 +217,7 @@ def map_page(
     principal: Principal = Require(*CASE_READERS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    from vigil.api.routers.forecasts import top_areas
+    from vigil.app.forecasts import top_areas
 
     surface = ctx.surface_source()
     info = top = None
@@ -243,7 +243,7 @@ def map_page(
 def _policy_roles(ctx: AppContext) -> dict[str, frozenset[Role]]:
     """Which roles the policy lets do each action: decides which forms a page offers (the
     service enforces the same policy when the form is posted)."""
-    from vigil.api.routers import cases as c
+    from vigil.app import cases as c
 
     p = ctx.cases.policy
     return {
@@ -273,7 +273,7 @@ def cases_page(
     principal: Principal = Require(*CASE_READERS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    from vigil.api.views import case_summary
+    from vigil.app.views import case_summary
     from vigil.cases.states import Status
 
     statuses = [s.value for s in Status]
@@ -325,7 +325,7 @@ async def create_case(
     principal: Principal = Require(*CASE_READERS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    from vigil.api.routers.cases import CaseIn, open_case
+    from vigil.app.cases import CaseIn, open_case
 
     form = await request.form()
     body = CaseIn(
@@ -342,7 +342,7 @@ async def create_case(
         use_current_forecast=True,
         confirm_no_personal_data=forms.flag(form, "confirm_no_personal_data"),
     )
-    case = open_case(ctx, principal, body)
+    case = open_case(ctx, principal.actor, body)
     return RedirectResponse(f"/cases/{case['id']}?flash=opened", status_code=303)
 
 
@@ -367,8 +367,8 @@ def _case_page(
     import numpy as np
     import shapely
 
-    from vigil.api.routers.audit import trail
-    from vigil.api.views import case_detail
+    from vigil.app.audit import trail
+    from vigil.app.views import case_detail
     from vigil.cases.states import LIVE, Status
     from vigil.cases.workflow import ALLOWED_FROM
     from vigil.geo.projection import BNG, to_lonlat
@@ -376,7 +376,7 @@ def _case_page(
 
     view = ctx.cases.get_case(principal.actor, case_id, purpose="case page")
     case = case_detail(view)
-    audit = trail(ctx, principal, case_id)
+    audit = trail(ctx, principal.actor, case_id)
     area = shapely.from_wkt(view.record.area_wkt)
     # to_lonlat reuses one cached transformer: building one costs 0.1-1 s a page view
     area = shapely.transform(area, lambda xy: np.column_stack(to_lonlat(xy[:, 0], xy[:, 1], BNG)))
@@ -439,8 +439,8 @@ async def case_action(
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """One form, one service call; a refusal comes back on the case page with its reason."""
-    from vigil.api.errors import status_for
     from vigil.errors import VigilError
+    from vigil.http.errors import status_for
 
     form = await request.form()
     handler = ACTIONS.get(action)
@@ -492,7 +492,7 @@ def _act_consult(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None
 
 
 def _act_assess(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    from vigil.api.routers.impact import draft_assessment, latest_content
+    from vigil.app.assessment import draft_assessment, latest_content
 
     if forms.text(form, "mode") == "draft":
         draft_assessment(ctx, p.actor, case_id)
@@ -511,7 +511,7 @@ def _act_request(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None
 
 
 def _act_authorise(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    from vigil.api.routers.cases import AuthoriseIn, authorise
+    from vigil.app.cases import AuthoriseIn, authorise
 
     body = AuthoriseIn(
         conditions=forms.text(form, "conditions", required=True),
@@ -520,7 +520,7 @@ def _act_authorise(ctx: AppContext, p: Principal, case_id: int, form: Any) -> No
         override_reason=forms.text(form, "override_reason") or None,
         urgent=forms.flag(form, "urgent"),
     )
-    authorise(ctx, p, case_id, body)
+    authorise(ctx, p.actor, case_id, body)
 
 
 def _act_reasons(method: str) -> Any:
@@ -601,9 +601,11 @@ def notifications_page(
     principal: Principal = Require(*NOTIFICATION_READERS),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    from vigil.api.routers.cases import notification_feed
+    from vigil.app.cases import notification_feed
 
-    return render(request, "notifications.html", principal, items=notification_feed(ctx, principal))
+    return render(
+        request, "notifications.html", principal, items=notification_feed(ctx, principal.actor)
+    )
 
 
 # ---------------------------------------------------------------------- accounts

@@ -21,9 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from vigil.api.context import AppContext
-from vigil.api.deps import CASE_READERS, Principal, Require, get_ctx
-from vigil.api.errors import NotFound
+from vigil.app.context import AppContext
 from vigil.data.mapping import (
     MAX_MAPPING_BYTES,
     ColumnMapping,
@@ -33,6 +31,8 @@ from vigil.data.mapping import (
     uploaded_mappings,
 )
 from vigil.errors import DataError, VigilError
+from vigil.http.deps import CASE_READERS, Principal, Require, get_ctx
+from vigil.http.errors import NotFound
 from vigil.roles import Role
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])

@@ -10,8 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from vigil.api.context import AppContext
-from vigil.api.deps import CASE_READERS, CaseId, Principal, Require, get_ctx
+from vigil.app.context import AppContext
+from vigil.http.deps import CASE_READERS, CaseId, Principal, Require, get_ctx
 from vigil.reports.document import Report
 from vigil.roles import Role
 

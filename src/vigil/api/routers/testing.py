@@ -11,10 +11,10 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from vigil.api.context import AppContext
-from vigil.api.deps import Principal, Require, get_ctx
+from vigil.app.context import AppContext
 from vigil.clock import FixedClock, as_utc
 from vigil.errors import VigilError
+from vigil.http.deps import Principal, Require, get_ctx
 from vigil.roles import Role
 
 router = APIRouter(prefix="/api/testing", tags=["testing"])

@@ -22,7 +22,7 @@ from typing import Any
 import secure
 from secure.middleware.asgi import SecureASGIMiddleware
 
-from vigil.api.middleware_limits import ASGIApp, Receive, Scope, Send
+from vigil.http.middleware_limits import ASGIApp, Receive, Scope, Send
 
 CSP = (
     secure.ContentSecurityPolicy()

@@ -23,12 +23,12 @@ from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
 
-from vigil.api.context import AppContext
-from vigil.api.observability import EXPIRY_LAG, SWEEPS
+from vigil.app.context import AppContext
 from vigil.cases.service import CaseService
 from vigil.cases.states import LIVE
 from vigil.db.cases import Case
 from vigil.db.joblock import JobLock
+from vigil.http.observability import EXPIRY_LAG, SWEEPS
 
 log = logging.getLogger("vigil.jobs")
 
