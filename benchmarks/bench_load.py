@@ -251,6 +251,7 @@ def run_target(
         "counts": {k: len(rec[k]) for k, _ in MIX},
         "audit_entries_per_case_page": round((audit_after - audit_before) / max(audited, 1), 2),
         "chain_ok": verify.returncode == 0,
+        "load_average_1min": round(os.getloadavg()[0], 1),
         "verify_output": (verify.stdout + verify.stderr).strip()[-300:],
     }
 
@@ -350,6 +351,10 @@ def main() -> int:
             + ". The bare case row is a route this script adds (one `SELECT` of a case, no "
             "authentication, no audit): the floor for the case page in the same run.\n\n"
             + _table(results)
+            + "\n\nLoad average (1 min) of the machine at the end of each run: "
+            + ", ".join(f"{r['label']} {r.get('load_average_1min', '?')}" for r in results)
+            + f" on {cpus} cores: numbers taken on a machine shared with other work are a "
+            "comparison within the run, not a capacity figure."
             + (f"\n\nThroughput against the baseline: {speedup:.2f}x." if speedup else "")
         )
         write_section("bench_load", text)
