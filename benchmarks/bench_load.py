@@ -49,7 +49,11 @@ def bench_app():  # type: ignore[no-untyped-def]
     """The real app plus ``GET /bench/case-row/{case_id}``: one case row, no auth, no audit
     (uvicorn ``--factory``; used for both the current code and the baseline)."""
     from vigil.db.cases import Case
-    from vigil.server import create_app
+
+    try:
+        from vigil.server import create_app
+    except ImportError:  # the baseline's code: the app lived in vigil.api then
+        from vigil.api import create_app  # type: ignore[attr-defined,no-redef]
 
     app = create_app()
     ctx = app.state.ctx
