@@ -205,9 +205,9 @@ def forecast(
     table = Table(title=f"{model}: expected incidents {start:%Y-%m-%d} to {end:%Y-%m-%d}")
     for col in ("rank", "area_id", "x", "y", "risk", "long_run", "recent", "near_repeat"):
         table.add_column(col, justify="right")
-    for i, row in surface.top(top).iterrows():
+    for i, (_, row) in enumerate(surface.top(top).iterrows(), start=1):
         table.add_row(
-            str(i + 1),
+            str(i),
             str(row["area_id"]),
             f"{row['x']:.0f}",
             f"{row['y']:.0f}",
