@@ -192,7 +192,7 @@ def markdown(results: list[dict]) -> str:
         "## Accuracy",
         "",
         "Run: `python benchmarks/bench_accuracy.py` (writes this section, "
-        "`benchmarks/results/accuracy.json` and HTML reports under `benchmarks/output/`).",
+        "`benchmarks/results/accuracy-<case>.json` and HTML reports under `benchmarks/output/`).",
         "Hit rate = share of the window's incidents inside the top x % of the *clipped* area.",
         "Bootstrap: 95 % percentile interval, paired over origins (all offsets of an origin "
         "together), best baseline re-chosen in each resample.",

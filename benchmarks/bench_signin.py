@@ -42,11 +42,11 @@ def _run(pool_workers: int | None, queue: int, attackers: int, probes: int) -> t
     import httpx
     import uvicorn
 
-    from vigil.api import create_app
     from vigil.clock import FixedClock
     from vigil.db import migrate
     from vigil.db.engine import make_engine, make_sessionmaker
     from vigil.identity.pool import HashPool
+    from vigil.server import create_app
     from vigil.settings import Settings
 
     tmp = Path(tempfile.mkdtemp())

@@ -50,9 +50,8 @@ def main() -> int:
     from fastapi.testclient import TestClient
     from tests.api import _fixtures
 
-    from vigil.api import create_app
-    from vigil.api.history import frame_history_source
-    from vigil.api.routers.forecasts import surface_geojson
+    from vigil.app.forecasts import surface_geojson
+    from vigil.app.history import frame_history_source
     from vigil.clock import FixedClock
     from vigil.db import migrate
     from vigil.db.engine import make_engine, make_sessionmaker
@@ -60,6 +59,7 @@ def main() -> int:
     from vigil.geo.areas import london_boroughs
     from vigil.geo.grid import Grid
     from vigil.geo.projection import BNG
+    from vigil.server import create_app
     from vigil.settings import Settings
 
     boundary = shapely.union_all(london_boroughs(_fixtures.SHARED).to_crs(BNG).geometry.values)

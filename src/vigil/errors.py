@@ -48,3 +48,7 @@ class PolicyViolation(VigilError):
 
 class PermissionDenied(VigilError):
     """The actor's role does not allow the action."""
+
+
+class NotFound(VigilError):
+    """The thing asked for does not exist (or is not visible to this account)."""

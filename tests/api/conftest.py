@@ -10,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api import _fixtures
-from vigil.api import create_app
-from vigil.api.deps import SESSION_COOKIE
-from vigil.api.history import frame_history_source
+from vigil.app.history import frame_history_source
 from vigil.clock import FixedClock
 from vigil.db import migrate
 from vigil.db.engine import make_engine, make_sessionmaker
+from vigil.http.deps import SESSION_COOKIE
+from vigil.server import create_app
 from vigil.settings import Settings
 
 

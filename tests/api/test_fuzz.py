@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 
 from tests.api._fixtures import USER_OF
 from tests.api.conftest import bearer
-from vigil.api.deps import allowed_roles, api_routes
+from vigil.http.deps import allowed_roles, api_routes
 from vigil.roles import Role
 
 EXAMPLES = 8

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api import _fixtures
-from vigil.api.history import monthly_counts
+from vigil.app.history import monthly_counts
 
 
 def test_monthly_counts_match_a_direct_count_in_the_cell():

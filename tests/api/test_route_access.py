@@ -12,7 +12,7 @@ import pytest
 
 from tests.api._fixtures import USER_OF
 from tests.api.conftest import bearer, post_as
-from vigil.api.deps import allowed_roles, api_routes
+from vigil.http.deps import allowed_roles, api_routes
 from vigil.roles import Role
 
 
@@ -111,8 +111,8 @@ BODIES = {
 def test_every_case_changing_route_refuses_an_out_of_borough_commander(app_env, client, tokens):
     """The Westminster commander (tests.api._fixtures.ACCOUNTS) is refused every route that
     changes a Lambeth case, whatever the case's state: the permission table scopes them all."""
-    from vigil.api.deps import route_actions
     from vigil.cases.policy import CASE_CHANGES
+    from vigil.http.deps import route_actions
 
     app, clock, _ = app_env
     now = clock.now()

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import bearer
-from vigil.api import create_app
 from vigil.clock import FixedClock
+from vigil.server import create_app
 from vigil.settings import Settings
 
 

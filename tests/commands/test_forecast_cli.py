@@ -86,6 +86,36 @@ def test_forecast_without_model_uses_the_default(data_dir: Path, tmp_path: Path)
     assert 1_500 < surface.risk.sum() < 4_500
 
 
+def test_forecast_clips_to_a_boundary_file(data_dir: Path, tmp_path: Path):
+    """A boundary the code has never seen: a hand-drawn WGS84 square over central London."""
+    square = [[-0.16, 51.49], [-0.10, 51.49], [-0.10, 51.52], [-0.16, 51.52], [-0.16, 51.49]]
+    path = tmp_path / "centre.geojson"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {"type": "Polygon", "coordinates": [square]},
+                    }
+                ],
+            }
+        )
+    )
+    out = tmp_path / "f" / "centre"
+    args = ["forecast", "--cell", "250", "--at", "2022-11-01", "--dataset", "met-street-2022"]
+    res = runner.invoke(app, args + ["--boundary", str(path), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "boundary file centre.geojson" in res.output
+    frame = pd.read_csv(out.with_suffix(".csv"))
+    # about 4.2 km x 3.3 km of 250 m cells, plus the edge cells
+    assert 200 < len(frame) < 320
+    bad = runner.invoke(app, args + ["--boundary", str(tmp_path / "missing.geojson")])
+    assert isinstance(bad.exception, DataError) and "missing.geojson" in str(bad.exception)
+
+
 def test_forecast_refuses_weeks_of_month_only_data(data_dir: Path, tmp_path: Path):
     args = ["forecast", "--model", "naive", "--horizon", "7d", "--at", "2022-10-01"]
     res = runner.invoke(app, args + ["--dataset", "met-street-2022", "--out", str(tmp_path / "x")])
@@ -131,7 +161,7 @@ def test_entry_point_turns_errors_into_one_line(data_dir: Path, tmp_path: Path):
 
 
 def test_forecast_default_output_is_where_the_map_looks(data_dir: Path):
-    from vigil.api.surfaces import latest_surface_source
+    from vigil.app.surfaces import latest_surface_source
 
     args = ["forecast", "--model", "naive", "--cell", "1000", "--at", "2022-11-01"]
     res = runner.invoke(app, args + ["--dataset", "met-street-2022"])

@@ -14,10 +14,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from vigil.api import create_app
 from vigil.clock import FixedClock
 from vigil.db import migrate
 from vigil.db.engine import make_engine, make_sessionmaker
+from vigil.server import create_app
 from vigil.settings import Settings
 
 

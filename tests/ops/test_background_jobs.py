@@ -135,7 +135,7 @@ def _active_cases(service: CaseService, n: int, cells, surface) -> list[int]:
 SWEEPER = textwrap.dedent(
     """
     import sys, time
-    from vigil.api.background import run_pass
+    from vigil.http.background import run_pass
     from vigil.clock import SystemClock
     from vigil.impact.case_service import case_service
     from vigil.db.engine import make_engine, make_sessionmaker

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from tests.cases.conftest import ANALYST, OVERSIGHT
 from tests.ops._live import WESTMINSTER
+from vigil.app.backup import BackupError, backup, restore, verify
 from vigil.cli import app as cli
 from vigil.db.audit import AuditEntry
-from vigil.db.backup import BackupError, backup, restore, verify
 from vigil.db.cases import Case
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.impact.case_service import case_service

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from pydantic import Field
 
 from tests.ops._live import case_body, small_app, token_for
-from vigil.api.observability import JsonFormatter
+from vigil.http.observability import JsonFormatter
 from vigil.settings import Settings
 
 SECRET = "knife crime hotspot near the market: free text that must never reach a log"
@@ -39,9 +39,9 @@ def test_healthz_and_readyz(env):
 def test_readyz_refuses_an_unmigrated_database(tmp_path):
     from datetime import UTC, datetime
 
-    from vigil.api import create_app
     from vigil.clock import FixedClock
     from vigil.db.engine import make_engine, make_sessionmaker
+    from vigil.server import create_app
 
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     app = create_app(

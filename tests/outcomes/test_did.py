@@ -49,7 +49,7 @@ def test_increase():
     ("counts", "why"),
     [
         ((5, 40, 400, 400), "5 incidents in the deployed area before (minimum 10)"),
-        ((40, 3, 400, 400), "3 incidents during/after deployment (minimum 10)"),
+        ((8, 40, 400, 400), "8 incidents expected during/after deployment"),
         ((40, 40, 400, 12), "12 control incidents in a phase (minimum 20)"),
     ],
 )
@@ -58,6 +58,16 @@ def test_too_few_incidents_to_tell(counts, why):
     assert r.verdict is Verdict.TOO_FEW
     assert r.rate_ratio is None and not r.covers(1.0)
     assert r.message.startswith("Too few incidents to tell") and why in r.message
+
+
+def test_too_few_is_decided_before_looking_at_the_outcome():
+    """Issue 17: a real reduction (40 before, 3 after, controls flat) used to be refused as
+    "too few" because the rule looked at the outcome; now the estimate is given."""
+    r = estimate_did(_panel(40, 3, 400, 400))
+    assert r.verdict is Verdict.REDUCTION and r.rate_ratio == pytest.approx(3 / 40, rel=1e-6)
+    # and the same before-period with any outcome gives the same decision to estimate
+    for after in (0, 3, 40, 90):
+        assert estimate_did(_panel(40, after, 400, 400)).verdict is not Verdict.TOO_FEW
 
 
 def test_real_monthly_counts_with_known_thinning(london_sv, march_surface):

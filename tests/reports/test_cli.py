@@ -134,3 +134,33 @@ def test_report_stats_no_longer_calls_possession_knife_crime(tmp_path):
     assert r.exit_code == 0, r.output
     assert "knife_crime: 2678" not in r.output and "possession_blade: 2678" in r.output
     assert "knife_crime: 10,508 (partial year: 10 months)" in r.output
+
+
+def test_evaluate_prints_the_verdict_once_and_the_wdq_caveat():
+    """Issue 17: `vigil report evaluate` printed "no detectable effect: No detectable effect"
+    and the WDQ without its caveat."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from vigil.commands.report import evaluation_lines
+    from vigil.outcomes.did import estimate_did
+    from vigil.outcomes.displacement import CAVEAT, weighted_displacement_quotient
+
+    panel = pd.DataFrame(
+        {
+            "area_id": ["t", "t", "c", "c"],
+            "period": [0, 1, 0, 1],
+            "count": [100, 95, 400, 400],
+            "treated": [True, True, False, False],
+            "post": [False, True, False, False],
+        }
+    )
+    ev = SimpleNamespace(
+        did=estimate_did(panel),
+        wdq=weighted_displacement_quotient(100, 80, 60, 70, 400, 400),
+        note="Evaluated by day.",
+    )
+    text = "\n".join(evaluation_lines(ev))
+    assert text.lower().count("no detectable effect") == 1
+    assert CAVEAT in text and "displacement (WDQ)" in text

@@ -124,6 +124,13 @@ def test_case_file(quarter_db, tmp_path):
     assert "case.authorise" in text and "outcome.evaluate" in text
     assert "Community impact assessment" in text and "loss of confidence" in text
     assert f"{r.facts['rate_ratio']:.2f}" in text
+    # issue 17: what the evaluation can detect, from the forecast frozen before authorisation,
+    # and the result set against it
+    mdr = r.facts["minimum_detectable_reduction"]
+    assert mdr is None or 0 < mdr < 100
+    assert "What the evaluation can detect" in text
+    if mdr is not None:
+        assert "minimum detectable reduction" in text
 
 
 def test_bad_requests(quarter_db):

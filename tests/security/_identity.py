@@ -12,11 +12,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from vigil.api import create_app
 from vigil.clock import FixedClock
 from vigil.db.audit import AuditEntry
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.identity import IdentityStore
+from vigil.server import create_app
 from vigil.settings import Settings, _find_shared_data
 
 PASSWORD = "correct horse battery staple"

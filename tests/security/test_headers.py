@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from tests.api import _fixtures
 from tests.api.conftest import bearer, build_app, open_case
-from vigil.api.deps import api_routes
+from vigil.http.deps import api_routes
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "src" / "vigil" / "web" / "templates"
 #: tokens tried in turn, so that each route is also seen answering a caller it admits

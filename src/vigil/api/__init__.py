@@ -1,5 +1,2 @@
-"""The web API: ``create_app`` builds the FastAPI application ``vigil serve`` runs."""
-
-from vigil.api.app import create_app
-
-__all__ = ["create_app"]
+"""The JSON API: one router per resource under ``vigil.api.routers``, each a thin shell over
+``vigil.app`` (the use cases). ``vigil.server.create_app`` assembles them with the web pages."""

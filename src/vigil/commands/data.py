@@ -174,7 +174,7 @@ def summary(
                 t.add_column(c, justify="right" if c in ("records", "with location") else "left")
             for r in ss.itertuples(index=False):
                 first, last = f"{r.first:%Y-%m-%d}", f"{r.last:%Y-%m-%d}"
-                t.add_row(r.dataset, f"{r.records:,}", first, last, f"{r.located:.0%}")
+                t.add_row(str(r.dataset), f"{r.records:,}", first, last, f"{r.located:.0%}")
             console.print(t)
     if s.total == 0:
         console.print("no incidents stored: run `vigil data import` or `vigil data import-demo`")
@@ -184,7 +184,11 @@ def summary(
         t.add_column(c, justify="right" if c in ("incidents", "files") else "left")
     for r in s.by_dataset.itertuples(index=False):
         t.add_row(
-            r.dataset, f"{r.incidents:,}", f"{r.first:%Y-%m-%d}", f"{r.last:%Y-%m-%d}", str(r.files)
+            str(r.dataset),
+            f"{r.incidents:,}",
+            f"{r.first:%Y-%m-%d}",
+            f"{r.last:%Y-%m-%d}",
+            str(r.files),
         )
     console.print(t)
     if len(s.imports):
@@ -193,8 +197,8 @@ def summary(
             t.add_column(c, justify="left" if c in ("dataset", "file") else "right")
         for r in s.imports.itertuples(index=False):
             t.add_row(
-                r.dataset,
-                r.source_file,
+                str(r.dataset),
+                str(r.source_file),
                 f"{r.rows_read:,}",
                 f"{r.rows_dropped_outside_region:,}",
                 f"{r.rows_rejected:,}",
@@ -212,7 +216,9 @@ def summary(
     for c in ("category", "label", "comes to notice", "incidents"):
         t.add_column(c, justify="right" if c == "incidents" else "left")
     for r in s.by_category.itertuples(index=False):
-        t.add_row(r.category, r.label, r.origin.replace("_", " "), f"{r.incidents:,}")
+        t.add_row(
+            str(r.category), str(r.label), str(r.origin).replace("_", " "), f"{r.incidents:,}"
+        )
     console.print(t)
     n_areas = int(s.by_area["area_code"].notna().sum())
     t = Table(title=f"By area: top {min(top, len(s.by_area))} of {n_areas:,} areas")
@@ -220,7 +226,7 @@ def summary(
     t.add_column("incidents", justify="right")
     for r in s.by_area.head(top).itertuples(index=False):
         t.add_row(
-            "(none)" if r.area_code is None or r.area_code != r.area_code else str(r.area_code),
+            r.area_code if isinstance(r.area_code, str) else "(none)",
             f"{r.incidents:,}",
         )
     console.print(t)

@@ -42,7 +42,7 @@ def backup_cmd(
 ) -> None:
     """Back up the case database: pg_dump (custom format) on PostgreSQL, the SQLite backup API
     on SQLite. The incident store (Parquet under VIGIL_DATA_DIR/store) is copied as files."""
-    from vigil.db.backup import BackupError, backup
+    from vigil.app.backup import BackupError, backup
 
     try:
         manifest = backup(url or database_url(), out)
@@ -68,7 +68,7 @@ def restore_cmd(
     """Restore a backup over the case database, once the restored copy verifies (audit chain,
     the head its manifest recorded). Stop the server first. The replaced database is kept
     (renamed) until you remove it; a copy that fails verification is dropped, nothing changed."""
-    from vigil.db.backup import BackupError, restore
+    from vigil.app.backup import BackupError, restore
 
     try:
         report = restore(url or database_url(), backup_file)

@@ -134,6 +134,12 @@ def forecast(
         "(recency: recency-weighted counts mixed by held-out likelihood).",
     ),
     cell: float = typer.Option(250.0, "--cell", help="Grid cell size in metres."),
+    boundary_file: Path | None = typer.Option(
+        None,
+        "--boundary",
+        help="Study area polygons (GeoJSON, shapefile, GeoPackage, KML). Default: the known "
+        "boundary of London or Chicago, else a land mask of the cells near incidents.",
+    ),
     horizon: str | None = typer.Option(
         None,
         "--horizon",
@@ -177,7 +183,7 @@ def forecast(
     start = pd.Timestamp(at_time) if at_time is not None else data_end(incidents)
     end = start + step
     check_window_precision(incidents, start, end)
-    boundary, area_name = study_area(incidents, crs)
+    boundary, area_name = study_area(incidents, crs, boundary_file=boundary_file)
     grid = study_grid(incidents, boundary, cell, crs)
     past = past_of(incidents, start)
     if past.empty:
@@ -189,7 +195,7 @@ def forecast(
     polygons = _areas(areas)
     saved_in_place = out is None
     if out is None:
-        from vigil.api.surfaces import forecasts_dir, surface_stem
+        from vigil.app.surfaces import forecasts_dir, surface_stem
         from vigil.settings import get_settings
 
         # the web app's save_surface name, so PREFIX.json *is* the saved surface
@@ -199,9 +205,9 @@ def forecast(
     table = Table(title=f"{model}: expected incidents {start:%Y-%m-%d} to {end:%Y-%m-%d}")
     for col in ("rank", "area_id", "x", "y", "risk", "long_run", "recent", "near_repeat"):
         table.add_column(col, justify="right")
-    for i, row in surface.top(top).iterrows():
+    for i, (_, row) in enumerate(surface.top(top).iterrows(), start=1):
         table.add_row(
-            str(i + 1),
+            str(i),
             str(row["area_id"]),
             f"{row['x']:.0f}",
             f"{row['y']:.0f}",
@@ -231,7 +237,7 @@ def forecast(
         if saved_in_place:  # PREFIX.json already is the map's file: don't write it twice
             saved = written[-1]
         else:
-            from vigil.api.surfaces import save_surface
+            from vigil.app.surfaces import save_surface
             from vigil.settings import get_settings
 
             saved = save_surface(surface, get_settings().data_dir)

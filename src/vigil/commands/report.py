@@ -206,7 +206,21 @@ def evaluate(
         surface = thaw(first.evidence_json, first.evidence_digest)
         incidents, _ = with_xy(incidents, surface.crs)
         ev = evaluate_cases(s, case_ids, incidents, actor, _now(at), surface=surface)
+    for line in evaluation_lines(ev):
+        console.print(line, highlight=False)
+
+
+def evaluation_lines(ev: Any) -> list[str]:
+    """What `vigil report evaluate` prints: the verdict once, then its sentence, the WDQ with
+    its caveat (a point estimate without an interval), and the note on time resolution."""
+    from vigil.outcomes.displacement import CAVEAT
+
     d = ev.did
-    console.print(f"[bold]{d.verdict}[/]: {d.message}")
-    console.print(f"  displacement (WDQ): {ev.wdq.interpretation}")
-    console.print(f"  {ev.note}")
+    wdq = ev.wdq
+    value = "" if wdq.wdq is None else f"{wdq.wdq:.2f}, "
+    return [
+        f"{d.verdict}: {d.message}",
+        f"  displacement (WDQ): {value}{wdq.interpretation}",
+        f"  {CAVEAT}",
+        f"  {ev.note}",
+    ]

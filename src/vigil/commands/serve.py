@@ -47,7 +47,7 @@ def register(app: typer.Typer) -> None:
             # each worker writes its metrics here; /metrics in any worker reports them all
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vigil-metrics-")
         uvicorn.run(
-            "vigil.api.app:served_app",
+            "vigil.server:served_app",
             factory=True,
             host=host,
             port=port,

@@ -188,20 +188,25 @@ class RecencyWeighted(Forecaster):
         self.components_ = self._components(exact)
         flat = grid.flat_index(past.x, past.y)
         k = len(self.components_) + 1
-        dens = []
+        dens, counts = [], []
         for lo, hi in self._fold_starts(past):
             held = (past.t >= lo) & (past.end <= hi + 1e-9) & (past.cell >= 0)
             if held.any():
-                dens.append(self._fields(past, flat, lo)[:, past.cell[held]].T)
+                # incidents of a fold in the same cell have the same densities: one row each,
+                # weighted by their number (the same likelihood, far fewer rows)
+                cells, n_in = np.unique(past.cell[held], return_counts=True)
+                dens.append(self._fields(past, flat, lo)[:, cells].T)
+                counts.append(n_in.astype(float))
         weights = np.full(k, 1.0 / k)
         n_held = 0
         if dens:
             m = np.vstack(dens)
-            n_held = m.shape[0]
+            c = np.concatenate(counts)
+            n_held = int(c.sum())
             extra = float(self.prior) - 1.0
             for _ in range(1000):
                 # EM for mixture weights: responsibilities summed per component
-                resp = weights * (m.T @ (1.0 / (m @ weights)))
+                resp = weights * (m.T @ (c / (m @ weights)))
                 new = (resp + extra) / (n_held + extra * k)
                 done = np.max(np.abs(new - weights)) < 1e-7
                 weights = new

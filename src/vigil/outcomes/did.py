@@ -13,7 +13,10 @@ Real counts are over-dispersed, so the standard error is scaled by the Pearson c
 different times (a season) fit the same model with a staggered ``deployed`` indicator.
 
 Below a documented minimum of incidents the estimate is not made at all and the result says
-plainly "too few incidents to tell" rather than printing a number nobody should read.
+plainly "too few incidents to tell" rather than printing a number nobody should read. The rule
+is decided from what was known before the outcome: the deployed area's before-period count and
+what it is expected to be during/after on the controls' trend, never the observed outcome
+count (a rule on the outcome refuses real reductions and keeps upward-biased estimates).
 """
 
 from __future__ import annotations
@@ -157,8 +160,16 @@ def estimate_did(
         short.append("no control area")
     if tb < min_treated_before:
         short.append(f"{tb} incidents in the deployed area before (minimum {min_treated_before})")
-    if ta < min_treated_after:
-        short.append(f"{ta} incidents during/after deployment (minimum {min_treated_after})")
+    # Decided before looking at the outcome: the deployed area's *expected* count during/after
+    # (its before-period count carried forward on the controls' trend), never the observed
+    # one. Refusing on the observed count turned real reductions into "too few" and kept only
+    # the estimates that happened to come out high (issue 17).
+    expected_after = tb * (ca / cb) if cb > 0 else 0.0
+    if expected_after < min_treated_after:
+        short.append(
+            f"{expected_after:.0f} incidents expected during/after deployment from the "
+            f"deployed area's before-period (minimum {min_treated_after})"
+        )
     if min(cb, ca) < min_control_per_phase:
         short.append(
             f"{min(cb, ca)} control incidents in a phase (minimum {min_control_per_phase})"
@@ -174,9 +185,20 @@ def estimate_did(
             message="Too few incidents to tell: " + "; ".join(short) + ".",
             **base,
         )
-    beta, se, pval, disp = _fit_poisson_fe(p)
-    rr = math.exp(beta)
-    lo, hi = math.exp(beta - Z95 * se), math.exp(beta + Z95 * se)
+    if ta == 0:
+        # No incident at all during/after: the GLM's estimate runs off to zero. The rate ratio
+        # is 0 and its exact upper bound comes from the conditional binomial of the deployed
+        # area's after and before counts, on the controls' trend.
+        from vigil.outcomes.chance import exact_p_value, exact_rate_ratio_interval
+
+        trend = ca / cb
+        rr, lo = 0.0, 0.0
+        hi = exact_rate_ratio_interval(0, tb)[1] / trend
+        pval, disp = exact_p_value(0, tb, trend, 1.0), 1.0
+    else:
+        beta, se, pval, disp = _fit_poisson_fe(p)
+        rr = math.exp(beta)
+        lo, hi = math.exp(beta - Z95 * se), math.exp(min(beta + Z95 * se, 700.0))
     if hi < 1.0:
         verdict = Verdict.REDUCTION
     elif lo > 1.0:
@@ -284,6 +306,4 @@ def _describe(verdict: Verdict, rr: float, lo: float, hi: float) -> str:
             f"Serious violence in the deployed areas was {pct:.0f}% higher than the control "
             f"areas' trend predicts ({interval})."
         )
-    return (
-        f"No detectable effect: the estimate is {pct:+.0f}% but the {interval} includes no change."
-    )
+    return f"The estimate is {pct:+.0f}% but the {interval} includes no change."

@@ -13,6 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,6 +54,25 @@ def _cia_summary(case: Case) -> dict[str, Any] | None:
     }
 
 
+def _power(case: Case, surface: Any) -> Any:
+    """What the evaluation can detect, from the forecast frozen when the case was opened
+    (before authorisation); None when the case has no window or area."""
+    from vigil.errors import VigilError
+    from vigil.outcomes.power import power_from_forecast
+
+    if case.start is None or case.end is None or not case.cells:
+        return None
+    try:
+        return power_from_forecast(
+            surface,
+            [str(c) for c in case.cells],
+            pd.Timestamp(as_utc(case.start)).tz_convert("Europe/London").tz_localize(None),
+            pd.Timestamp(as_utc(case.end)).tz_convert("Europe/London").tz_localize(None),
+        )
+    except (VigilError, ValueError):
+        return None
+
+
 def build_case_file(
     session: Session, case_id: int, now: datetime, *, actor: Actor | None = None
 ) -> Report:
@@ -67,6 +87,7 @@ def build_case_file(
     area = maps.parse_area(case.area_wkt)
     evidence_map = None
     evidence_note = None
+    power = None
     if case.evidence_json:
         try:
             surface = thaw(case.evidence_json, case.evidence_digest)
@@ -75,6 +96,7 @@ def build_case_file(
                 f"{surface.model} forecast for {surface.start:%d %b %Y %H:%M} – "
                 f"{surface.end:%d %b %Y %H:%M}; snapshot digest {case.evidence_digest}"
             )
+            power = _power(case, surface)
         except EvidenceError as exc:
             evidence_note = f"EVIDENCE DOES NOT MATCH ITS DIGEST: {exc}"
     evaluations = list(
@@ -99,6 +121,7 @@ def build_case_file(
         "chain_ok": chain.ok,
         "verdict": None if latest is None else latest.verdict,
         "rate_ratio": None if latest is None else latest.rate_ratio,
+        "minimum_detectable_reduction": None if power is None else power.mdr_pct,
     }
     html = render(
         "case_file.html",
@@ -116,6 +139,7 @@ def build_case_file(
         chain=chain,
         facts=facts,
         wdq_caveat=WDQ_CAVEAT,
+        power=power,
     )
     if actor is not None:
         append(

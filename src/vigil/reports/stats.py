@@ -107,7 +107,11 @@ def build_stats_report(year: int, now: datetime, *, shared: Path | None = None) 
         labels=force_stats.MEASURE_LABELS,
         small=chance.SMALL_COUNT,
     )
-    return Report(f"Force-wide statistics {year}", html, facts_for(summary))
+    return Report(
+        f"Force-wide statistics {year}",
+        html,
+        facts_for([{str(k): v for k, v in r.items()} for r in summary]),
+    )
 
 
 def _boroughs(tables: dict[str, force_stats.YearlyTable], year: int) -> dict[str, Any]:

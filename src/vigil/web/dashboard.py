@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from vigil.api.context import AppContext
+from vigil.app.context import AppContext
 from vigil.cases.queries import overdue_debriefs
 from vigil.cases.states import LIVE, PENDING, Status
 from vigil.roles import Actor

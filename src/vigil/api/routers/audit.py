@@ -6,17 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from vigil.api.context import AppContext
-from vigil.api.deps import CaseId, Principal, RequirePolicy, get_ctx
-from vigil.audit.log import entry_payload
+from vigil.app.audit import trail
+from vigil.app.context import AppContext
 from vigil.cases.policy import Action
+from vigil.http.deps import CaseId, Principal, RequirePolicy, get_ctx
 
 router = APIRouter(prefix="/api", tags=["audit"])
-
-
-def trail(ctx: AppContext, principal: Principal, case_id: int) -> list[dict[str, Any]]:
-    entries = ctx.cases.audit_trail(principal.actor, case_id)
-    return [{**entry_payload(e), "hash": e.hash} for e in entries]
 
 
 @router.get("/cases/{case_id}/audit", response_model=list[dict[str, Any]])
@@ -25,7 +20,7 @@ def case_audit(
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> list[dict[str, Any]]:
-    return trail(ctx, principal, case_id)
+    return trail(ctx, principal.actor, case_id)
 
 
 @router.get("/audit/verify", response_model=dict[str, Any])

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from vigil.api.context import AppContext
-from vigil.api.deps import ANY_ROLE, SESSION_COOKIE, Principal, Require, get_ctx
+from vigil.app.context import AppContext
 from vigil.db.identity import TOKEN_MAX_LIFETIME, TokenInfo, User
+from vigil.http.deps import ANY_ROLE, SESSION_COOKIE, Principal, Require, get_ctx
 
 router = APIRouter(prefix="/api", tags=["auth"])
 

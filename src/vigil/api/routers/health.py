@@ -19,9 +19,9 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
-from vigil.api.context import AppContext
-from vigil.api.deps import get_ctx
-from vigil.api.observability import metrics_body
+from vigil.app.context import AppContext
+from vigil.http.deps import get_ctx
+from vigil.http.observability import metrics_body
 
 router = APIRouter(include_in_schema=False)
 

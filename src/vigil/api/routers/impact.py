@@ -9,49 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from vigil.api.context import AppContext
-from vigil.api.deps import CaseId, Principal, RequirePolicy, get_ctx
-from vigil.api.errors import NotFound
-from vigil.api.views import case_detail
+from vigil.app.assessment import draft_assessment, latest_content
+from vigil.app.context import AppContext
+from vigil.app.views import case_detail
 from vigil.cases.policy import Action
-from vigil.cases.service import CaseView
-from vigil.roles import Actor
+from vigil.http.deps import CaseId, Principal, RequirePolicy, get_ctx
+from vigil.http.errors import NotFound
 
 router = APIRouter(prefix="/api/cases", tags=["impact"])
-
-
-def latest_content(view: CaseView) -> dict[str, Any] | None:
-    return None if not view.assessments else dict(view.assessments[-1].content)
-
-
-def draft_assessment(ctx: AppContext, actor: Actor, case_id: int) -> CaseView:
-    """Version 1 (or a refreshed version) of the CIA with the area profile and the automatic
-    indicators computed for the case's area; people complete the rest."""
-    from vigil.impact.indicators import compute_indicators, select_area, start_assessment
-
-    view = ctx.cases.get_case(actor, case_id, purpose="draft impact assessment")
-    # refuse before the (costly) indicators: the attach below checks the same rule again
-    ctx.cases.policy.check(actor, Action.ASSESS, view.record)
-    area = select_area(
-        polygon=view.record.area_wkt,
-        name=f"case {case_id} area",
-        shared=ctx.settings.shared_data,
-    )
-    with ctx.session_factory() as s:
-        indicators = compute_indicators(
-            area,
-            policy=ctx.cases.policy.guardrails,
-            session=s,
-            now=ctx.clock.now(),
-            shared=ctx.settings.shared_data,
-        )
-    cia = start_assessment(indicators, case_id)
-    previous = latest_content(view)
-    if previous:
-        # keep what people already wrote; refresh only the automatic parts
-        merged = {**previous, "area_profile": cia.area_profile, "indicators": cia.indicators}
-        return ctx.cases.attach_impact_assessment(actor, case_id, merged)
-    return ctx.cases.attach_impact_assessment(actor, case_id, cia)
 
 
 @router.get("/{case_id}/impact-assessment", response_model=dict[str, Any])

@@ -21,9 +21,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from vigil.api.context import AppContext
-from vigil.api.deps import Principal, RequirePolicy, get_ctx
-from vigil.api.errors import NotFound
+from vigil.app.context import AppContext
 from vigil.cases.policy import Action
 from vigil.data.mapping import (
     MAX_MAPPING_BYTES,
@@ -34,6 +32,8 @@ from vigil.data.mapping import (
     uploaded_mappings,
 )
 from vigil.errors import DataError, VigilError
+from vigil.http.deps import Principal, RequirePolicy, get_ctx
+from vigil.http.errors import NotFound
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 

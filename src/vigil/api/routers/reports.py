@@ -10,9 +10,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
-from vigil.api.context import AppContext
-from vigil.api.deps import CaseId, Principal, RequirePolicy, get_ctx
+from vigil.app.context import AppContext
 from vigil.cases.policy import Action
+from vigil.http.deps import CaseId, Principal, RequirePolicy, get_ctx
 from vigil.reports.document import Report
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])

@@ -11,11 +11,11 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from vigil.api.context import AppContext
-from vigil.api.deps import Principal, RequirePolicy, get_ctx
+from vigil.app.context import AppContext
 from vigil.cases.policy import Action
 from vigil.clock import FixedClock, as_utc
 from vigil.errors import VigilError
+from vigil.http.deps import Principal, RequirePolicy, get_ctx
 
 router = APIRouter(prefix="/api/testing", tags=["testing"])
 

@@ -9,12 +9,12 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from vigil.api.context import AppContext
-from vigil.api.deps import Principal, RequirePolicy, get_ctx
-from vigil.api.errors import NotFound
 from vigil.api.routers.auth import UserOut
+from vigil.app.context import AppContext
 from vigil.cases.policy import Action
 from vigil.db.identity import Grant
+from vigil.http.deps import Principal, RequirePolicy, get_ctx
+from vigil.http.errors import NotFound
 from vigil.roles import Role
 
 router = APIRouter(prefix="/api/users", tags=["users"])

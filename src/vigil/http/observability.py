@@ -35,7 +35,7 @@ from prometheus_client import (
 )
 from sqlalchemy import Engine, event
 
-from vigil.api.middleware_limits import ASGIApp, Message, Receive, Scope, Send
+from vigil.http.middleware_limits import ASGIApp, Message, Receive, Scope, Send
 
 ACCESS_LOG = logging.getLogger("vigil.access")
 

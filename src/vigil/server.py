@@ -2,7 +2,7 @@
 app with a router per resource and the server-rendered pages.
 
 Routes stay thin: each checks the caller's role through a dependency, calls the same domain
-function the CLI calls and lets VigilErrors become 4xx responses in ``vigil.api.errors``.
+function the CLI calls and lets VigilErrors become 4xx responses in ``vigil.http.errors``.
 """
 
 from __future__ import annotations
@@ -15,20 +15,20 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
-from vigil.api import errors
-from vigil.api.background import sweeper
-from vigil.api.context import AppContext, HistorySource, SurfaceSource
-from vigil.api.history import store_history_source
-from vigil.api.surfaces import latest_surface_source
+from vigil.app.context import AppContext, HistorySource, SurfaceSource
+from vigil.app.history import store_history_source
+from vigil.app.surfaces import latest_surface_source
 from vigil.cases.policy import load_policy
 from vigil.clock import Clock, SystemClock
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.identity import IdentityProvider, IdentityStore, LocalIdentityProvider
+from vigil.http import errors
+from vigil.http.background import sweeper
 from vigil.identity.pool import HashPool
 from vigil.impact.case_service import case_service as case_service_for
 from vigil.settings import Settings, get_settings
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+WEB_DIR = Path(__file__).resolve().parent / "web"
 
 
 def _leaflet_dir() -> Path:
@@ -81,7 +81,7 @@ def create_app(
 
     app = FastAPI(
         # expiries, overdue debriefs and checkpoints, in one process at a time
-        # (vigil.api.background); a FixedClock (tests) moves only when told, so no sweeper
+        # (vigil.http.background); a FixedClock (tests) moves only when told, so no sweeper
         lifespan=sweeper(ctx, settings.sweep_seconds) if isinstance(clock, SystemClock) else None,
         # Swagger UI and ReDoc load their scripts from a CDN, which a force network cannot
         # reach: the schema itself is at /openapi.json
@@ -133,9 +133,9 @@ def create_app(
 def install_middleware(app: FastAPI, settings: Settings) -> None:
     """The layers every request passes through, outermost last: the body cap runs before
     anything reads the body; the security headers go on every answer, the cap's 413 too."""
-    from vigil.api.middleware_headers import SecurityHeadersMiddleware
-    from vigil.api.middleware_limits import BodyLimitMiddleware
-    from vigil.api.observability import ObservabilityMiddleware, count_audit_appends
+    from vigil.http.middleware_headers import SecurityHeadersMiddleware
+    from vigil.http.middleware_limits import BodyLimitMiddleware
+    from vigil.http.observability import ObservabilityMiddleware, count_audit_appends
 
     app.add_middleware(
         BodyLimitMiddleware,
@@ -150,7 +150,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
 def served_app() -> FastAPI:
     """The app as ``vigil serve`` runs it in each worker process: JSON request logs, settings
     from the environment (uvicorn imports this by name, ``factory=True``)."""
-    from vigil.api.observability import configure_logging
+    from vigil.http.observability import configure_logging
 
     configure_logging()
     return create_app()

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from vigil.api.context import SurfaceSource
+from vigil.app.context import SurfaceSource
 from vigil.errors import DataError
 from vigil.forecast.surface import RiskSurface
 

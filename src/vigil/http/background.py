@@ -23,12 +23,12 @@ from typing import Any
 
 from sqlalchemy import Engine, func, or_, select
 
-from vigil.api.context import AppContext
-from vigil.api.observability import EXPIRY_LAG, SWEEPS
+from vigil.app.context import AppContext
 from vigil.cases.service import CaseService
 from vigil.cases.states import LIVE
 from vigil.db.cases import Case
 from vigil.db.joblock import JobLock
+from vigil.http.observability import EXPIRY_LAG, SWEEPS
 
 log = logging.getLogger("vigil.jobs")
 
@@ -61,16 +61,13 @@ def expiry_lag(cases: CaseService, now: datetime) -> float:
 
 
 def _checkpoint_job() -> Callable[..., Any] | None:
-    """The audit log's ``write_checkpoint_if_due(session_factory, settings, now)``, once the
-    audit package provides it."""
-    for module in ("vigil.audit.checkpoints", "vigil.audit"):
-        try:
-            found = getattr(importlib.import_module(module), "write_checkpoint_if_due", None)
-        except ImportError:
-            continue
-        if found is not None:
-            return found  # type: ignore[no-any-return]
-    return None
+    """The audit log's ``write_checkpoint_from_settings(session_factory, settings, now)`` (sign
+    a checkpoint when due and export it to the witness), once the audit package provides it."""
+    try:
+        module = importlib.import_module("vigil.audit.checkpoint")
+    except ImportError:
+        return None
+    return getattr(module, "write_checkpoint_from_settings", None)
 
 
 def run_pass(

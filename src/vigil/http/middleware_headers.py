@@ -22,7 +22,7 @@ from typing import Any
 import secure
 from secure.middleware.asgi import SecureASGIMiddleware
 
-from vigil.api.middleware_limits import ASGIApp, Receive, Scope, Send
+from vigil.http.middleware_limits import ASGIApp, Receive, Scope, Send
 
 CSP = (
     secure.ContentSecurityPolicy()
@@ -68,4 +68,5 @@ class SecurityHeadersMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         chosen = self.static if path.startswith(STATIC_PREFIXES) else self.private
-        await chosen(scope, receive, send)
+        # secure's stubs type the ASGI callables loosely (object); ours are the ASGI spec's
+        await chosen(scope, receive, send)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from fastapi.routing import APIRoute
 
-from vigil.api.context import AppContext
+from vigil.app.context import AppContext
 from vigil.cases.policy import Action, Policy
 from vigil.db.identity import AuthenticationFailed, PasswordChangeRequired, User
 from vigil.errors import PermissionDenied

@@ -1,7 +1,7 @@
 """Everything a request handler needs, built once per app: settings, the clock, the database,
 the identity layer and the sources of the intelligence picture.
 
-Handlers reach these through dependencies (``vigil.api.deps``), never through globals, so a test
+Handlers reach these through dependencies (``vigil.http.deps``), never through globals, so a test
 can build an app over its own database and a FixedClock it advances.
 """
 

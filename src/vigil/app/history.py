@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from vigil.api.context import AppContext, HistorySource
+from vigil.app.context import AppContext, HistorySource
 from vigil.forecast.surface import RiskSurface
 from vigil.geo.projection import with_xy
 

@@ -109,7 +109,7 @@ def _content_length(scope: Scope) -> int | None:
 
 def _refuse(scope: Scope, exc: BodyTooLarge) -> Response:
     """The app's own 413: its HTML error page for browsers, JSON for the API."""
-    from vigil.api.errors import error_page, wants_html
+    from vigil.http.errors import error_page, wants_html
 
     request = Request(scope)
     headers = {"Connection": "close"}

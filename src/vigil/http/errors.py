@@ -16,12 +16,17 @@ from vigil.db.identity import (
     PasswordChangeRequired,
     SignInThrottled,
 )
-from vigil.errors import DataError, ModelInputError, PermissionDenied, PolicyViolation, VigilError
+from vigil.errors import (
+    DataError,
+    ModelInputError,
+    NotFound,
+    PermissionDenied,
+    PolicyViolation,
+    VigilError,
+)
 from vigil.identity.pool import SignInBusy
 
-
-class NotFound(VigilError):
-    """The thing asked for does not exist (or is not visible to this account)."""
+__all__ = ["NotFound", "status_for", "wants_html", "error_page", "install"]
 
 
 def status_for(exc: VigilError) -> int:
@@ -96,7 +101,7 @@ def database_unavailable(request: Request, exc: Exception) -> Response:
     """503 with ``Retry-After``: the app's own page for browsers, JSON for the API."""
     import logging
 
-    from vigil.api.observability import DB_UNAVAILABLE
+    from vigil.http.observability import DB_UNAVAILABLE
 
     DB_UNAVAILABLE.inc()
     logging.getLogger("vigil.database").warning(

@@ -1,0 +1,369 @@
+"""Load: many clients at once on PostgreSQL with several workers (issue 11).
+
+    python benchmarks/bench_load.py                      # 50 clients, 30 s, 2 workers, + baseline
+    python benchmarks/bench_load.py --clients 20 --seconds 15 --no-baseline
+
+Each run: a private PostgreSQL 15 server (tests/db/pg_server.py), the app served by
+``uvicorn --workers N`` over it (loopback only), a real forecast saved where the map finds it
+(NaiveCounts over London serious violence January-June 2022, tests/api/_fixtures), a few cases
+opened over the API, then an async httpx harness of C concurrent clients for S seconds on a mix
+of the case page (HTML, audited), the map layer (GeoJSON), the forecast's top areas and an area's
+detail, and a *bare route* added by this script that reads one case row and nothing else (no
+authentication, no audit): the floor the case page is compared with, in the same run.
+
+Baseline in the same script: the same harness against the code of commit 913bb19 (extracted with
+``git archive`` into a temporary folder), on its own fresh PostgreSQL database.
+
+Afterwards: errors (any status other than 200), the audit chain verified by ``vigil audit
+verify`` of the code measured, and audit entries written per audited request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+BASELINE = "913bb19"
+#: request mix: (kind, weight)
+MIX = [("case_page", 4), ("bare_case_row", 2), ("map_geojson", 1), ("top", 2), ("area", 1)]
+
+
+# ---------------------------------------------------------------------------- the served app
+def bench_app():  # type: ignore[no-untyped-def]
+    """The real app plus ``GET /bench/case-row/{case_id}``: one case row, no auth, no audit
+    (uvicorn ``--factory``; used for both the current code and the baseline)."""
+    from vigil.db.cases import Case
+
+    try:
+        from vigil.server import create_app
+    except ImportError:  # the baseline's code: the app lived in vigil.api then
+        from vigil.api import create_app  # type: ignore[attr-defined,no-redef]
+
+    app = create_app()
+    ctx = app.state.ctx
+
+    def case_row(case_id: int) -> dict[str, Any]:
+        with ctx.session_factory() as s:
+            case = s.get(Case, case_id)
+            return {"id": case.id, "status": case.status} if case else {}
+
+    app.add_api_route("/bench/case-row/{case_id}", case_row, methods=["GET"])
+    return app
+
+
+SETUP = """
+import json, sys
+from datetime import UTC, datetime
+from vigil.clock import SystemClock
+from vigil.db import migrate
+from vigil.db.engine import make_engine, make_sessionmaker
+from vigil.db.identity import IdentityStore
+url = sys.argv[1]
+migrate.upgrade(url)
+ids = IdentityStore(make_sessionmaker(make_engine(url)), SystemClock())
+out = {}
+for name, role in (("analyst", "analyst"), ("oversight", "oversight")):
+    user = ids.create_user(name, "correct horse battery staple", role)
+    out[name] = ids.issue_token(user, "bench")
+print(json.dumps(out))
+"""
+
+
+def _env(src: Path, url: str, data_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": f"{src}{os.pathsep}{ROOT}",
+        "VIGIL_DATABASE_URL": url,
+        "VIGIL_DATA_DIR": str(data_dir),
+        "VIGIL_SWEEP_SECONDS": "60",
+    }
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------------------- the harness
+async def _client(
+    base: str, tokens: dict[str, str], targets: dict[str, Any], until: float, rec: dict
+) -> None:
+    import httpx
+
+    kinds = [k for k, w in MIX for _ in range(w)]
+    auth = {"Authorization": f"Bearer {tokens['oversight']}"}
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        while time.monotonic() < until:
+            kind = random.choice(kinds)
+            case_id = random.choice(targets["cases"])
+            if kind == "case_page":
+                req = ("GET", f"/cases/{case_id}", {**auth, "Accept": "text/html"})
+            elif kind == "bare_case_row":
+                req = ("GET", f"/bench/case-row/{case_id}", {})
+            elif kind == "map_geojson":
+                req = ("GET", "/api/forecasts/current/geojson", auth)
+            elif kind == "top":
+                req = ("GET", "/api/forecasts/current/top?k=20", auth)
+            else:
+                req = (
+                    "GET",
+                    f"/api/forecasts/current/areas/{random.choice(targets['areas'])}",
+                    auth,
+                )
+            t0 = time.perf_counter()
+            try:
+                r = await client.request(req[0], req[1], headers=req[2])
+                status = r.status_code
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+            rec[kind].append(time.perf_counter() - t0)
+            if status != 200:
+                rec["errors"].append(f"{kind} {status}")
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
+def _audit_count(url: str) -> int:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar_one()
+    engine.dispose()
+    return int(n)
+
+
+def run_target(
+    label: str, src: Path, surface_file: Path, args: argparse.Namespace, pg: Any
+) -> dict[str, Any]:
+    import httpx
+
+    url = pg.url_for(pg.create_database())
+    data_dir = Path(tempfile.mkdtemp(prefix=f"vigil-load-{label}-"))
+    (data_dir / "forecasts").mkdir()
+    (data_dir / "forecasts" / surface_file.name).write_bytes(surface_file.read_bytes())
+    env = _env(src, url, data_dir)
+    tokens = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", SETUP, url], env=env, check=True, capture_output=True, text=True
+        ).stdout
+    )
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "uvicorn", "benchmarks.bench_load:bench_app", "--factory",
+            "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
+            "--log-level", "warning", "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(f"{base}/login", timeout=10).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{label}: the server did not start")
+            time.sleep(0.5)
+        analyst = {"Authorization": f"Bearer {tokens['analyst']}"}
+        top = httpx.get(f"{base}/api/forecasts/current/top?k=40", headers=analyst, timeout=60)
+        areas = [a["area_id"] for a in top.json()]
+        cases = []
+        for i in range(5):
+            now = time.time()
+            body = {
+                "cells": areas[i * 3 : i * 3 + 3],
+                "start": _iso(now + 3600),
+                "end": _iso(now + 8 * 3600),
+                "resources": "Officers on foot",
+                "objectives": "Prevent serious violence",
+                "success_measures": ["No knife injuries"],
+            }
+            r = httpx.post(f"{base}/api/cases", json=body, headers=analyst, timeout=60)
+            r.raise_for_status()
+            cases.append(r.json()["id"])
+        targets = {"cases": cases, "areas": areas}
+
+        async def everyone(seconds: float, rec: dict[str, list]) -> None:
+            until = time.monotonic() + seconds
+            await asyncio.gather(
+                *(_client(base, tokens, targets, until, rec) for _ in range(args.clients))
+            )
+
+        # warm-up, not recorded: each worker thread builds its caches on first use
+        asyncio.run(everyone(args.warmup, defaultdict(list)))
+        audit_before = _audit_count(url)
+        rec: dict[str, list] = defaultdict(list)
+        t0 = time.perf_counter()
+        asyncio.run(everyone(args.seconds, rec))
+        elapsed = time.perf_counter() - t0
+        audit_after = _audit_count(url)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    verify = subprocess.run(
+        [sys.executable, "-m", "vigil.cli", "audit", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    total = sum(len(v) for k, v in rec.items() if k != "errors")
+    audited = len(rec["case_page"])
+    return {
+        "label": label,
+        "requests": total,
+        "seconds": round(elapsed, 1),
+        "throughput": round(total / elapsed, 1),
+        "errors": len(rec["errors"]),
+        "error_examples": sorted(set(rec["errors"]))[:5],
+        "p50_ms": {k: round(_pct(rec[k], 0.5), 1) for k, _ in MIX},
+        "p95_ms": {k: round(_pct(rec[k], 0.95), 1) for k, _ in MIX},
+        "counts": {k: len(rec[k]) for k, _ in MIX},
+        "audit_entries_per_case_page": round((audit_after - audit_before) / max(audited, 1), 2),
+        "chain_ok": verify.returncode == 0,
+        "load_average_1min": round(os.getloadavg()[0], 1),
+        "verify_output": (verify.stdout + verify.stderr).strip()[-300:],
+    }
+
+
+def _iso(ts: float) -> str:
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
+
+
+def _save_surface(folder: Path) -> Path:
+    from tests.api import _fixtures
+
+    surface = _fixtures.surface()
+    return Path(surface.to_json(folder / "naive-bench.json"))
+
+
+def _baseline_src(commit: str) -> Path:
+    folder = Path(tempfile.mkdtemp(prefix=f"vigil-{commit}-"))
+    archive = folder / "src.tar"
+    subprocess.run(
+        ["git", "archive", "--format=tar", "-o", str(archive), commit, "src"], cwd=ROOT, check=True
+    )
+    with tarfile.open(archive) as tar:
+        tar.extractall(folder, filter="data")
+    return folder / "src"
+
+
+def _table(results: list[dict[str, Any]]) -> str:
+    rows = [
+        "| code | clients | req/s | case page p50 / p95 ms | bare case row p50 / p95 ms | "
+        "case p95 / bare p95 | map p95 ms | top p95 ms | area p95 ms | errors | "
+        "audit entries per case view | chain |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        p50, p95 = r["p50_ms"], r["p95_ms"]
+        ratio = p95["case_page"] / p95["bare_case_row"] if p95["bare_case_row"] else float("nan")
+        rows.append(
+            f"| {r['label']} | {r['clients']} | {r['throughput']} | "
+            f"{p50['case_page']} / {p95['case_page']} | "
+            f"{p50['bare_case_row']} / {p95['bare_case_row']} | {ratio:.1f}x | "
+            f"{p95['map_geojson']} | {p95['top']} | {p95['area']} | {r['errors']} | "
+            f"{r['audit_entries_per_case_page']} | {'verifies' if r['chain_ok'] else 'FAILS'} |"
+        )
+    return "\n".join(rows)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--warmup", type=float, default=10, help="seconds, not recorded")
+    parser.add_argument("--baseline", default=BASELINE)
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--no-readme", action="store_true")
+    args = parser.parse_args()
+
+    from readme_section import write_section
+    from tests.db.pg_server import start_server
+
+    work = Path(tempfile.mkdtemp(prefix="vigil-load-"))
+    surface_file = _save_surface(work)
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    targets = [(f"this commit ({head})", ROOT / "src")]
+    if not args.no_baseline:
+        targets.append((f"baseline {args.baseline}", _baseline_src(args.baseline)))
+    pg = start_server()
+    results = []
+    try:
+        for label, src in targets:
+            print(f"running {label} ...", flush=True)
+            result = run_target(label, src, surface_file, args, pg)
+            result["clients"] = args.clients
+            print(json.dumps(result, indent=2), flush=True)
+            results.append(result)
+    finally:
+        pg.stop()
+    if len(results) == 2 and results[1]["throughput"]:
+        speedup = results[0]["throughput"] / results[1]["throughput"]
+        print(f"throughput vs baseline: {speedup:.2f}x")
+    else:
+        speedup = None
+    if not args.no_readme:
+        cpus = os.cpu_count()
+        text = (
+            "## Load (issue 11): `benchmarks/bench_load.py`\n\n"
+            f"`python benchmarks/bench_load.py --clients {args.clients} --seconds "
+            f"{args.seconds:g} --workers {args.workers}` (after {args.warmup:g} s of unrecorded "
+            "warm-up): PostgreSQL 15 (private server), "
+            f"`uvicorn --workers {args.workers}`, an async httpx harness on loopback, "
+            f"{cpus} CPU cores shared with the server and the database. Mix (weights): "
+            + ", ".join(f"{k} {w}" for k, w in MIX)
+            + ". The bare case row is a route this script adds (one `SELECT` of a case, no "
+            "authentication, no audit): the floor for the case page in the same run.\n\n"
+            + _table(results)
+            + "\n\nLoad average (1 min) of the machine at the end of each run: "
+            + ", ".join(f"{r['label']} {r.get('load_average_1min', '?')}" for r in results)
+            + f" on {cpus} cores: numbers taken on a machine shared with other work are a "
+            "comparison within the run, not a capacity figure."
+            + (f"\n\nThroughput against the baseline: {speedup:.2f}x." if speedup else "")
+        )
+        write_section("bench_load", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
