@@ -55,6 +55,10 @@ def create_app(
     """
     settings = settings or get_settings()
     clock = clock or SystemClock()
+    if settings.mode == "production":
+        from vigil.audit.signing import signer_from_settings
+
+        signer_from_settings(settings)  # refuses to start without a real signing key
     if session_factory is None:
         from vigil.db import migrate
 

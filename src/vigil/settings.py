@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,26 @@ class Settings(BaseSettings):
         description="Threads that check passwords (0: half the CPU cores); sign-ins beyond "
         "these and a short queue are refused with 503 instead of starving other requests",
     )
+    mode: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses to start without the keys it needs (audit signing key)",
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 PEM key that signs audit checkpoints (`vigil audit keygen`); kept "
+        "outside the database. Development generates one under data_dir when unset",
+    )
+    audit_witness_dir: Path | None = Field(
+        default=None,
+        description="Append-only directory outside the database where signed checkpoints are "
+        "exported (oversight's copy); development defaults to data_dir/audit-witness",
+    )
+    audit_checkpoint_entries: int = Field(
+        default=1000, ge=1, description="Sign a checkpoint after this many new audit entries"
+    )
+    audit_checkpoint_minutes: float = Field(
+        default=10.0, gt=0, description="... or after this many minutes if the log grew at all"
+    )
     enable_test_clock: bool = Field(
         default=False,
         description="Expose POST /api/testing/clock to move a FixedClock (tests and demos only)",
@@ -67,6 +88,14 @@ class Settings(BaseSettings):
     @property
     def store_dir(self) -> Path:
         return self.data_dir / "store"
+
+    @property
+    def witness_dir(self) -> Path | None:
+        """Where checkpoints are exported: the setting, else (development only) a folder
+        under the data directory."""
+        if self.audit_witness_dir is not None:
+            return self.audit_witness_dir
+        return None if self.mode == "production" else self.data_dir / "audit-witness"
 
     @property
     def resolved_database_url(self) -> str:

@@ -352,14 +352,13 @@ def close_cmd(ctx: typer.Context, case_id: int, notes: str = typer.Option("")) -
 @app.command("sweep")
 def sweep_cmd() -> None:
     """The scheduler's job: write down expiries and flag overdue debriefs to oversight."""
-    from vigil.audit.verify import checkpoint_if_due
+    from vigil.audit.checkpoint import write_checkpoint_from_settings
     from vigil.settings import get_settings
 
     svc = _svc()
     expired = svc.sweep_expired()
     flagged = svc.flag_overdue_debriefs()
     console.print(f"expired: {expired or 'none'}; overdue debriefs flagged: {flagged or 'none'}")
-    with svc.session_factory() as s, s.begin():
-        cp = checkpoint_if_due(s, get_settings().secret_key, svc.clock.now())
+    cp = write_checkpoint_from_settings(svc.session_factory, get_settings(), svc.clock.now())
     if cp is not None:
         console.print(f"audit checkpoint signed at entry {cp.seq} ({cp.hash[:16]}...)")
