@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from vigil.api import create_app
 from vigil.audit.checkpoint import write_checkpoint
 from vigil.audit.merkle import (
     EMPTY_ROOT,
@@ -29,6 +28,7 @@ from vigil.cases.service import CaseService
 from vigil.clock import FixedClock
 from vigil.db.audit import AuditEntry
 from vigil.roles import Actor, Rank, Role
+from vigil.server import create_app
 from vigil.settings import Settings
 
 ANALYST = Actor("u-analyst-7", Role.ANALYST, Rank.NONE)

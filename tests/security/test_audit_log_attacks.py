@@ -29,11 +29,11 @@ from tests.cases.conftest import (  # noqa: F401  (fixtures)
     ready_case,
     service,
 )
-from vigil.audit.check import verify_log
 from vigil.audit.checkpoint import Checkpoint, witnessed, write_checkpoint
 from vigil.audit.log import GENESIS_HASH, entry_hash
 from vigil.audit.signing import Signer, generate
 from vigil.audit.verify import verify_chain
+from vigil.cases.audit_check import verify_log
 from vigil.cases.service import CaseService
 from vigil.clock import FixedClock
 from vigil.db.audit import AuditEntry

@@ -2,7 +2,7 @@
 
 Write with :func:`vigil.audit.log.append` inside the transaction that makes the change; sign
 checkpoints with :mod:`vigil.audit.checkpoint` (the background scheduler calls
-:func:`write_checkpoint_if_due`); verify with :func:`vigil.audit.check.verify_log` (chain,
+:func:`write_checkpoint_if_due`); verify with :func:`vigil.cases.audit_check.verify_log` (chain,
 Merkle consistency with the witness's checkpoints, replay of the case rows).
 """
 

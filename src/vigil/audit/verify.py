@@ -1,5 +1,5 @@
 """Verifying the audit log: the chain, the Merkle tree against signed checkpoints, and (in
-:mod:`vigil.audit.replay`) the case rows against what the log says happened.
+:mod:`vigil.cases.replay`) the case rows against what the log says happened.
 
 :func:`verify_chain` walks the log in sequence order and reports every break: a changed entry
 (its hash no longer matches its fields), a missing one (a gap in the sequence), a reordered or

@@ -56,7 +56,7 @@ def _verify(
     public_key: list[Path] | None,
     replay: bool,
 ) -> dict[str, object]:
-    from vigil.audit.check import verify_log
+    from vigil.cases.audit_check import verify_log
 
     extra = [Checkpoint.load(p) for p in checkpoint or []]
     if witness is not None and not witness.is_dir():

@@ -32,8 +32,8 @@ def verify(
     """Walk the whole hash chain; check every signed checkpoint (stored and witnessed) for its
     signature and Merkle consistency; replay the case rows against the log. ``ok`` when all
     hold. The verification reads every case, so it is itself logged."""
-    from vigil.audit.check import verify_log
     from vigil.audit.verify import report_dict
+    from vigil.cases.audit_check import verify_log
 
     with ctx.session_factory() as s:
         report = verify_log(s, ctx.settings)

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from vigil.audit.checkpoint import Checkpoint, stored_checkpoints, witnessed
-from vigil.audit.replay import replay_cases
 from vigil.audit.signing import Verifier, trusted_verifiers
 from vigil.audit.verify import VerifyReport, verify_chain
+from vigil.cases.replay import replay_cases
 from vigil.settings import Settings
 
 
