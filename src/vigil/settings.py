@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     audit_checkpoint_minutes: float = Field(
         default=10.0, gt=0, description="... or after this many minutes if the log grew at all"
     )
+    import_max_bytes: int = Field(
+        default=1024**3,
+        description="Decompressed CSV bytes one import may read (a zip bomb stops here)",
+    )
+    import_max_rows: int = Field(default=5_000_000, description="Data rows one import may hold")
+    import_max_line_bytes: int = Field(
+        default=64 * 1024, description="Longest line an incident CSV may have"
+    )
     enable_test_clock: bool = Field(
         default=False,
         description="Expose POST /api/testing/clock to move a FixedClock (tests and demos only)",
