@@ -88,6 +88,41 @@ class Settings(BaseSettings):
     import_max_line_bytes: int = Field(
         default=64 * 1024, description="Longest line an incident CSV may have"
     )
+    step_up_minutes: int = Field(
+        default=15,
+        ge=0,
+        le=24 * 60,
+        description="Authorise, extend, ratify, override and account grants need an "
+        "authentication this recent (0: off)",
+    )
+    step_up_tokens: bool = Field(
+        default=False,
+        description="Refuse those decisions to API tokens (which carry no authentication time)",
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OpenID Connect issuer URL; set it to sign in through the force's "
+        "identity provider (docs/oidc.md)",
+    )
+    oidc_client_id: str = Field(default="", description="Vigil's client id at the provider")
+    oidc_client_secret: str = Field(default="", description="Vigil's client secret")
+    oidc_redirect_uri: str = Field(
+        default="http://127.0.0.1:8000/auth/callback",
+        description="Where the provider sends the browser back (register it there)",
+    )
+    oidc_claims_map: Path | None = Field(
+        default=None,
+        description="YAML mapping from groups/claims to role, rank and borough "
+        "(vigil.identity.claims); validated at start-up, read again at every sign-in",
+    )
+    oidc_max_skew: int = Field(
+        default=120, ge=0, le=600, description="Clock skew tolerated on ID tokens, seconds"
+    )
+    break_glass: bool = Field(
+        default=True,
+        description="With OIDC on, whether local password sign-in stays open as break-glass "
+        "(each such sign-in is audited and shown to oversight)",
+    )
     enable_test_clock: bool = Field(
         default=False,
         description="Expose POST /api/testing/clock to move a FixedClock (tests and demos only)",

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from vigil.api.routers.auth import UserOut
 from vigil.app.context import AppContext
 from vigil.db.identity import Grant
-from vigil.http.deps import Principal, Require, get_ctx
+from vigil.http.deps import Principal, Require, check_step_up, get_ctx
 from vigil.http.errors import NotFound
 from vigil.roles import Role
 
@@ -138,7 +138,9 @@ def approve_grant(
     principal: Principal = Require(Role.ADMINISTRATOR),
     ctx: AppContext = Depends(get_ctx),
 ) -> GrantOut:
-    """The second administrator approves a grant of privilege (time-bound)."""
+    """The second administrator approves a grant of privilege (time-bound); it needs a recent
+    authentication (step-up) like any decision."""
+    check_step_up(ctx, principal, "grant", "/admin/users")
     reason = "" if body is None else body.reason
     grant = ctx.identity.decide_grant(principal.actor, grant_id, approve=True, reason=reason)
     return GrantOut.of(grant)
