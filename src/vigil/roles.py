@@ -7,6 +7,7 @@ public or a subject of policing. Ranks are ordered so policy can say "chief offi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import IntEnum, StrEnum
 
 
@@ -63,3 +64,6 @@ class Actor:
     rank: Rank = Rank.NONE
     display_name: str = ""
     borough: str | None = None
+    #: when the person last proved who they are (sign-in or step-up); None when unknown (API
+    #: tokens, the scheduler). Written into the audit entries this actor makes.
+    authenticated_at: datetime | None = None

@@ -37,6 +37,30 @@ def _leaflet_dir() -> Path:
     return Path(leaflet.BASE_DIR)
 
 
+def _oidc_client(settings: Settings, clock: Clock):  # type: ignore[no-untyped-def]
+    """The identity provider's client when ``oidc_issuer`` is set; its claims mapping is
+    validated now, so a bad file stops the start rather than the first sign-in."""
+    if not settings.oidc_issuer:
+        return None
+    from vigil.http.oidc import OidcClient, OidcConfig
+    from vigil.identity.claims import ClaimsMappingError, load_claims_mapping
+
+    if settings.oidc_claims_map is None or not settings.oidc_client_id:
+        raise ClaimsMappingError(
+            "VIGIL_OIDC_ISSUER is set: VIGIL_OIDC_CLIENT_ID and VIGIL_OIDC_CLAIMS_MAP are "
+            "needed too"
+        )
+    load_claims_mapping(settings.oidc_claims_map)
+    config = OidcConfig(
+        issuer=settings.oidc_issuer,
+        client_id=settings.oidc_client_id,
+        client_secret=settings.oidc_client_secret,
+        redirect_uri=settings.oidc_redirect_uri,
+        max_skew=settings.oidc_max_skew,
+    )
+    return OidcClient(config, clock)
+
+
 def create_app(
     settings: Settings | None = None,
     clock: Clock | None = None,
@@ -55,6 +79,10 @@ def create_app(
     """
     settings = settings or get_settings()
     clock = clock or SystemClock()
+    if settings.mode == "production":
+        from vigil.audit.signing import signer_from_settings
+
+        signer_from_settings(settings)  # refuses to start without a real signing key
     if session_factory is None:
         from vigil.db import migrate
 
@@ -67,6 +95,7 @@ def create_app(
         session_factory, clock, token_lifetime=timedelta(days=settings.token_days)
     )
     case_service = case_service_for(session_factory, clock, load_policy(settings.policy_file))
+    oidc = _oidc_client(settings, clock)
     ctx = AppContext(
         settings=settings,
         clock=clock,
@@ -77,6 +106,7 @@ def create_app(
         surface_source=surface_source or latest_surface_source(settings.data_dir),
         history_source=history_source or store_history_source(settings.store_dir),
         signin_pool=HashPool(settings.signin_workers or None),
+        oidc=oidc,
     )
 
     app = FastAPI(
@@ -121,6 +151,9 @@ def create_app(
     from vigil.web import pages
 
     app.include_router(health.router)
+    from vigil.web import oidc as oidc_routes
+
+    app.include_router(oidc_routes.router)
     for module in (auth, users, incidents, forecasts, cases, impact, audit, reports):
         app.include_router(module.router)
     if settings.enable_test_clock:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,69 @@ class Settings(BaseSettings):
         description="Threads that check passwords (0: half the CPU cores); sign-ins beyond "
         "these and a short queue are refused with 503 instead of starving other requests",
     )
+    mode: Literal["development", "production"] = Field(
+        default="development",
+        description="production refuses to start without the keys it needs (audit signing key)",
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 PEM key that signs audit checkpoints (`vigil audit keygen`); kept "
+        "outside the database. Development generates one under data_dir when unset",
+    )
+    audit_witness_dir: Path | None = Field(
+        default=None,
+        description="Append-only directory outside the database where signed checkpoints are "
+        "exported (oversight's copy); development defaults to data_dir/audit-witness",
+    )
+    audit_checkpoint_entries: int = Field(
+        default=1000, ge=1, description="Sign a checkpoint after this many new audit entries"
+    )
+    audit_checkpoint_minutes: float = Field(
+        default=10.0, gt=0, description="... or after this many minutes if the log grew at all"
+    )
+    import_max_bytes: int = Field(
+        default=1024**3,
+        description="Decompressed CSV bytes one import may read (a zip bomb stops here)",
+    )
+    import_max_rows: int = Field(default=5_000_000, description="Data rows one import may hold")
+    import_max_line_bytes: int = Field(
+        default=64 * 1024, description="Longest line an incident CSV may have"
+    )
+    step_up_minutes: int = Field(
+        default=15,
+        ge=0,
+        le=24 * 60,
+        description="Authorise, extend, ratify, override and account grants need an "
+        "authentication this recent (0: off)",
+    )
+    step_up_tokens: bool = Field(
+        default=False,
+        description="Refuse those decisions to API tokens (which carry no authentication time)",
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="OpenID Connect issuer URL; set it to sign in through the force's "
+        "identity provider (docs/oidc.md)",
+    )
+    oidc_client_id: str = Field(default="", description="Vigil's client id at the provider")
+    oidc_client_secret: str = Field(default="", description="Vigil's client secret")
+    oidc_redirect_uri: str = Field(
+        default="http://127.0.0.1:8000/auth/callback",
+        description="Where the provider sends the browser back (register it there)",
+    )
+    oidc_claims_map: Path | None = Field(
+        default=None,
+        description="YAML mapping from groups/claims to role, rank and borough "
+        "(vigil.identity.claims); validated at start-up, read again at every sign-in",
+    )
+    oidc_max_skew: int = Field(
+        default=120, ge=0, le=600, description="Clock skew tolerated on ID tokens, seconds"
+    )
+    break_glass: bool = Field(
+        default=True,
+        description="With OIDC on, whether local password sign-in stays open as break-glass "
+        "(each such sign-in is audited and shown to oversight)",
+    )
     enable_test_clock: bool = Field(
         default=False,
         description="Expose POST /api/testing/clock to move a FixedClock (tests and demos only)",
@@ -67,6 +131,14 @@ class Settings(BaseSettings):
     @property
     def store_dir(self) -> Path:
         return self.data_dir / "store"
+
+    @property
+    def witness_dir(self) -> Path | None:
+        """Where checkpoints are exported: the setting, else (development only) a folder
+        under the data directory."""
+        if self.audit_witness_dir is not None:
+            return self.audit_witness_dir
+        return None if self.mode == "production" else self.data_dir / "audit-witness"
 
     @property
     def resolved_database_url(self) -> str:

@@ -39,6 +39,8 @@ def build_app(
         enable_test_clock=enable_test_clock,
         shared_data=_fixtures.SHARED,
         policy_file=policy_file,
+        # these suites drive decisions over hours of FixedClock time; step-up has its own tests
+        step_up_minutes=0,
     )
     app = create_app(
         settings,

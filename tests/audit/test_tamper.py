@@ -16,7 +16,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from vigil.audit.verify import Checkpoint, create_checkpoint, verify_chain
+from vigil.audit.checkpoint import Checkpoint, write_checkpoint, write_checkpoint_if_due
+from vigil.audit.signing import Signer, generate
+from vigil.audit.verify import verify_chain
 from vigil.clock import FixedClock
 from vigil.db.engine import make_engine
 from vigil.impact.case_service import case_service
@@ -27,7 +29,11 @@ ANALYST = Actor("u-analyst-9", Role.ANALYST, Rank.NONE)
 OVERSIGHT = Actor("u-oversight-9", Role.OVERSIGHT, Rank.NONE)
 # a 400 m square in Peckham (Southwark), British National Grid
 AREA = "POLYGON((534200 176300,534600 176300,534600 176700,534200 176700,534200 176300))"
-KEY = "test-signing-key"
+
+
+@pytest.fixture(scope="module")
+def signer(tmp_path_factory: pytest.TempPathFactory) -> Signer:
+    return generate(tmp_path_factory.mktemp("key") / "audit.pem")
 
 
 @pytest.fixture
@@ -78,15 +84,24 @@ def _cut_tail(sf: sessionmaker[Session], url: str, keep: int) -> None:
     )
 
 
-def _problems(sf: sessionmaker[Session], checkpoints: list[Checkpoint] | None = None) -> list[str]:
+def _problems(
+    sf: sessionmaker[Session],
+    checkpoints: list[Checkpoint] | None = None,
+    signer: Signer | None = None,
+) -> list[str]:
     with sf() as s:
-        return verify_chain(s, checkpoints=checkpoints, key=KEY).problems
+        verifiers = None if signer is None else [signer.verifier]
+        return verify_chain(s, checkpoints=checkpoints, verifiers=verifiers).problems
 
 
 @pytest.fixture
-def cli_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def cli_env(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, signer: Signer, tmp_path: Path
+) -> Iterator[None]:
     monkeypatch.setenv("VIGIL_DATABASE_URL", db_url)
-    monkeypatch.setenv("VIGIL_SECRET_KEY", KEY)
+    monkeypatch.setenv("VIGIL_AUDIT_KEY_FILE", str(signer.path))
+    monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("VIGIL_AUDIT_WITNESS_DIR", str(tmp_path / "witness"))
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -104,6 +119,7 @@ def test_untouched_log_verifies(populated: sessionmaker[Session], cli_env: None)
     code, out = _cli("audit", "verify")
     assert code == 0, out
     assert "audit log OK: 9 entries" in out
+    assert "3 case row(s) match the log" in out
 
 
 def test_edited_entry_is_detected(
@@ -164,11 +180,14 @@ def test_cut_off_tail_is_caught_by_a_signed_checkpoint(
     assert code == 0, out
     witness = Checkpoint.load(tmp_path / "cp.json")
     assert witness.seq == 9
+    assert len(list((tmp_path / "witness" / "checkpoints").glob("*.json"))) == 1
     _cut_tail(populated, db_url, keep=7)  # the last two entries
     assert _problems(populated) == []  # the chain alone cannot tell
     problems = _problems(populated, [witness])
     assert any("covers entry 9, which is no longer in the log" in p for p in problems)
     code, out = _cli("audit", "verify", "--checkpoint", str(tmp_path / "cp.json"))
+    assert code == 1 and "tail was cut off" in out
+    code, out = _cli("audit", "verify", "--witness", str(tmp_path / "witness"))
     assert code == 1 and "tail was cut off" in out
 
 
@@ -180,31 +199,35 @@ def test_tail_cut_without_fixing_the_head_is_detected(
     assert any("head records entry 9" in p and "cut off" in p for p in problems)
 
 
-def test_forged_checkpoint_is_rejected(populated: sessionmaker[Session]) -> None:
+def test_forged_checkpoint_is_rejected(populated: sessionmaker[Session], signer: Signer) -> None:
     with populated() as s, s.begin():
-        cp = create_checkpoint(s, KEY, datetime(2022, 7, 2, tzinfo=UTC))
-    forged = Checkpoint(
-        seq=cp.seq, hash="f" * 64, at=cp.at, key_id=cp.key_id, signature=cp.signature
-    )
-    problems = _problems(populated, [forged])
+        cp = write_checkpoint(s, signer, datetime(2022, 7, 2, tzinfo=UTC))
+    forged = Checkpoint(**{**cp.__dict__, "hash": "f" * 64})
+    problems = _problems(populated, [forged], signer)
     assert any("bad signature" in p for p in problems)
     other_key = Checkpoint(**{**cp.__dict__, "key_id": "0" * 16})
-    assert any("another key" in p for p in _problems(populated, [other_key]))
-    assert _problems(populated, [cp]) == []
+    assert any("not a trusted audit key" in p for p in _problems(populated, [other_key], signer))
+    assert _problems(populated, [cp], signer) == []
 
 
 def test_periodic_checkpoints_are_stored_and_checked_by_verify(
-    populated: sessionmaker[Session], db_url: str, cli_env: None
+    populated: sessionmaker[Session], db_url: str, cli_env: None, signer: Signer, tmp_path: Path
 ) -> None:
-    from vigil.audit.verify import checkpoint_if_due
-
     t = datetime(2022, 7, 2, 0, 0, tzinfo=UTC)
-    with populated() as s, s.begin():
-        cp = checkpoint_if_due(s, KEY, t)
+    due = {"signer": signer, "witness_dir": tmp_path / "witness", "every_entries": 5}
+    cp = write_checkpoint_if_due(populated, t, **due)  # type: ignore[arg-type]
     assert cp is not None and cp.seq == 9
-    with populated() as s, s.begin():
-        assert checkpoint_if_due(s, KEY, t + timedelta(hours=1)) is None  # not due yet
-        assert checkpoint_if_due(s, KEY, t + timedelta(hours=30)) is None  # nothing new
-    _cut_tail(populated, db_url, keep=8)  # entry 9, the one the stored checkpoint covers
+    assert write_checkpoint_if_due(populated, t + timedelta(hours=1), **due) is None  # type: ignore[arg-type]
+    svc = case_service(populated, FixedClock(t), check=lambda *a: [])
+    svc.get_case(OVERSIGHT, 1)
+    # one new entry: not yet due by count (5), nor by time (10 minutes)
+    assert write_checkpoint_if_due(populated, t + timedelta(minutes=5), **due) is None  # type: ignore[arg-type]
+    cp2 = write_checkpoint_if_due(populated, t + timedelta(minutes=11), **due)  # type: ignore[arg-type]
+    assert cp2 is not None and cp2.seq == 10
+    for _ in range(5):
+        svc.get_case(OVERSIGHT, 1)
+    cp3 = write_checkpoint_if_due(populated, t + timedelta(minutes=12), **due)  # type: ignore[arg-type]
+    assert cp3 is not None and cp3.seq == 15  # due by count
+    _cut_tail(populated, db_url, keep=12)
     code, out = _cli("audit", "verify")
-    assert code == 1 and "covers entry 9" in out
+    assert code == 1 and "covers entry 15" in out

@@ -54,7 +54,7 @@ def test_readyz_refuses_an_unmigrated_database(tmp_path):
     assert r.status_code == 503 and r.headers["retry-after"] == "5"
     checks = r.json()["checks"]
     assert checks["database"] == "ok"
-    assert "not at head" in checks["migrations"] and "cases_0001" in checks["migrations"]
+    assert "not at head" in checks["migrations"] and "cases_0002" in checks["migrations"]
     assert TestClient(app).get("/healthz").status_code == 200
 
 

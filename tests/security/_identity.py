@@ -51,9 +51,14 @@ class Env:
             return list(s.scalars(query.order_by(AuditEntry.seq)))
 
 
-def build(db_url: str, clock: FixedClock, tmp: Path) -> Env:
+def build(db_url: str, clock: FixedClock, tmp: Path, **more: object) -> Env:
     sf = make_sessionmaker(make_engine(db_url))
-    settings = Settings(data_dir=tmp, database_url=db_url, shared_data=_find_shared_data())
+    settings = Settings(
+        data_dir=tmp,
+        database_url=db_url,
+        shared_data=_find_shared_data(),
+        **more,  # type: ignore[arg-type]
+    )
     app = create_app(settings, clock, sf, surface_source=lambda: None)
     ids: IdentityStore = app.state.ctx.identity
     tokens, user_ids = {}, {}

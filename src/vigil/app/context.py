@@ -39,6 +39,8 @@ class AppContext:
     history_source: HistorySource | None = None
     #: the few threads that check passwords, so failing sign-ins cannot starve other requests
     signin_pool: HashPool = field(default_factory=HashPool)
+    #: the OpenID Connect relying party, when an identity provider is configured
+    oidc: Any = None
     #: small per-process caches (borough outlines, map GeoJSON) keyed by name
     cache: dict[str, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)

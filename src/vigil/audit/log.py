@@ -66,6 +66,14 @@ def entry_hash(entry: Any) -> str:
     return sha256_hex(canonical_json(entry_payload(entry)))
 
 
+def _with_auth_time(detail: dict[str, Any] | None, actor: Actor) -> dict[str, Any]:
+    """The entry's detail with the time the actor last authenticated (step-up), when known."""
+    at = getattr(actor, "authenticated_at", None)
+    if at is None:
+        return detail or {}
+    return {**(detail or {}), "auth_time": as_utc(at).isoformat()}
+
+
 def append(
     session: Session,
     *,
@@ -105,7 +113,7 @@ def append(
         before_digest=None if before is None else digest(before),
         after_digest=None if after is None else digest(after),
         justification=justification or "",
-        detail=canonical_json(detail or {}),
+        detail=canonical_json(_with_auth_time(detail, actor)),
         prev_hash=head.hash,
     )
     entry.hash = entry_hash(entry)

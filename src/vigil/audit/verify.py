@@ -1,36 +1,42 @@
-"""Verifying the audit chain, and signed checkpoints for an outside witness.
+"""Verifying the audit log: the chain, the Merkle tree against signed checkpoints, and (in
+:mod:`vigil.cases.replay`) the case rows against what the log says happened.
 
 :func:`verify_chain` walks the log in sequence order and reports every break: a changed entry
 (its hash no longer matches its fields), a missing one (a gap in the sequence), a reordered or
 spliced one (its ``prev_hash`` is not its predecessor's hash), and a head row that disagrees
 with the last entry.
 
-A chain alone cannot show that its *tail* was cut off: delete the last entries and fix the head
-row, and what is left is a valid, shorter chain. Hence checkpoints: the head's sequence number
-and hash, signed (HMAC-SHA256 with a key the database does not hold) and handed to a witness
-outside the system (oversight). Verifying against a checkpoint requires that entry to still be
-there with that hash.
+A chain alone proves nothing to someone who does not trust the database: whoever can write to
+it can edit an entry and recompute every hash after it, or cut the tail and fix the head, and
+the chain is again self-consistent. What they cannot do is sign. So the walk also rebuilds the
+Merkle tree of RFC 6962 and, for every signed checkpoint (from the database, and above all from
+a witness outside it), checks the signature with a trusted public key and that the tree of the
+checkpoint's size still has the signed root: the current log *extends* the checkpoint
+(consistency). Any rewrite of an entry up to the latest witnessed checkpoint, any erased entry
+and any cut tail is then a reported problem, rehashed or not.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.audit.canonical import canonical_json
-from vigil.audit.log import GENESIS_HASH, AuditError, entry_hash
-from vigil.clock import as_utc
-from vigil.db.audit import AuditCheckpoint, AuditEntry, AuditHead
+from vigil.audit.checkpoint import Checkpoint, stored_checkpoints
+from vigil.audit.log import GENESIS_HASH, entry_hash
+from vigil.audit.merkle import CompactRange, leaf_hash
+from vigil.audit.signing import Verifier
+from vigil.db.audit import AuditEntry, AuditHead
 
-ALGORITHM = "HMAC-SHA256"
+__all__ = [
+    "Checkpoint",
+    "VerifyReport",
+    "report_dict",
+    "stored_checkpoints",
+    "verify_chain",
+]
 
 
 @dataclass
@@ -38,88 +44,40 @@ class VerifyReport:
     entries: int
     head_seq: int
     head_hash: str
+    root: str = ""
     problems: list[str] = field(default_factory=list)
+    #: facts worth telling that are not failures (e.g. signatures that could not be checked)
+    notes: list[str] = field(default_factory=list)
     checkpoints_checked: int = 0
+    #: the largest tree size a valid signed checkpoint covers: everything up to it is proven
+    proven_to: int = 0
+    cases_checked: int | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
 
-@dataclass(frozen=True)
-class Checkpoint:
-    seq: int
-    hash: str
-    at: str
-    key_id: str
-    signature: str
-    algorithm: str = ALGORITHM
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
-
-    @classmethod
-    def from_json(cls, text: str, source: str = "checkpoint") -> Checkpoint:
-        try:
-            data = json.loads(text)
-            return cls(**data)
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise AuditError(f"{source}: not a Vigil audit checkpoint ({exc})") from exc
-
-    @classmethod
-    def load(cls, path: str | Path) -> Checkpoint:
-        path = Path(path)
-        if not path.is_file():
-            raise AuditError(f"checkpoint file {path} does not exist")
-        return cls.from_json(path.read_text(), source=str(path))
-
-
-def key_id(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
-
-
-def _signed_message(seq: int, hash_: str, at: str) -> bytes:
-    return canonical_json({"seq": seq, "hash": hash_, "at": at}).encode()
-
-
-def sign(seq: int, hash_: str, at: str, key: str) -> str:
-    return hmac.new(key.encode(), _signed_message(seq, hash_, at), hashlib.sha256).hexdigest()
-
-
-def create_checkpoint(session: Session, key: str, now: datetime) -> Checkpoint:
-    """Sign the current head (in the caller's transaction) and record that it was signed."""
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one()
-    at = as_utc(now).isoformat()
-    cp = Checkpoint(
-        seq=head.seq,
-        hash=head.hash,
-        at=at,
-        key_id=key_id(key),
-        signature=sign(head.seq, head.hash, at, key),
-    )
-    session.add(
-        AuditCheckpoint(
-            seq=cp.seq, hash=cp.hash, at=as_utc(now), key_id=cp.key_id, signature=cp.signature
-        )
-    )
-    session.flush()
-    return cp
-
-
 def verify_chain(
     session: Session,
     *,
     checkpoints: list[Checkpoint] | None = None,
-    key: str | None = None,
+    verifiers: list[Verifier] | None = None,
 ) -> VerifyReport:
-    """Every break in the chain, and every checkpoint it fails; ``report.ok`` when none."""
+    """Every break in the chain, and every checkpoint it fails; ``report.ok`` when none.
+
+    With ``verifiers`` each checkpoint's signature is checked too (without, the report notes
+    that signatures were not checked)."""
+    checkpoints = list(checkpoints or [])
+    want = {cp.seq for cp in checkpoints}
     problems: list[str] = []
     expected_seq = 1
     prev_hash = GENESIS_HASH
     count = 0
-    by_seq: dict[int, str] = {}
+    by_seq: dict[int, tuple[str, str]] = {}  # checkpointed seq -> (entry hash, tree root)
+    tree = CompactRange()
+    if 0 in want:
+        by_seq[0] = (GENESIS_HASH, tree.root().hex())
     table = AuditEntry.__table__
     rows = session.execute(select(table).order_by(table.c.seq).execution_options(yield_per=5000))
     for entry in rows:
@@ -146,7 +104,9 @@ def verify_chain(
                 f"entry {entry.seq} ({entry.action}, case {entry.case_id}) was altered: "
                 f"its fields hash to {actual[:12]}..., the chain says {entry.hash[:12]}..."
             )
-        by_seq[entry.seq] = entry.hash
+        tree.append(leaf_hash(entry.hash))
+        if tree.size in want:
+            by_seq[tree.size] = (entry.hash, tree.root().hex())
         expected_seq = entry.seq + 1
         prev_hash = entry.hash
     last_seq = expected_seq - 1
@@ -161,60 +121,51 @@ def verify_chain(
                 f"the chain head records entry {head.seq} ({head.hash[:12]}...) but the log ends "
                 f"at entry {last_seq} ({prev_hash[:12]}...): the tail was cut off or altered"
             )
-    for cp in checkpoints or []:
-        if key is not None:
-            if cp.key_id != key_id(key):
-                problems.append(f"checkpoint of entry {cp.seq} was signed with another key")
-            elif not hmac.compare_digest(cp.signature, sign(cp.seq, cp.hash, cp.at, key)):
-                problems.append(f"checkpoint of entry {cp.seq} has a bad signature (forged)")
-        if cp.seq == 0:
-            continue
+    proven_to = 0
+    unsigned = 0
+    for cp in checkpoints:
+        signed_ok = True
+        if verifiers is not None:
+            bad = cp.verify(verifiers)
+            if bad is not None:
+                problems.append(bad)
+                signed_ok = False
+        else:
+            unsigned += 1
         found = by_seq.get(cp.seq)
         if found is None:
             problems.append(
                 f"checkpoint signed at {cp.at} covers entry {cp.seq}, which is no longer in the "
                 f"log (it ends at entry {last_seq}): the tail was cut off"
             )
-        elif found != cp.hash:
+            continue
+        entry_h, root = found
+        if entry_h != cp.hash or (cp.root and root != cp.root):
             problems.append(
-                f"entry {cp.seq} differs from the checkpoint signed at {cp.at}: the log was "
-                "rewritten"
+                f"the log's first {cp.seq} entries differ from the checkpoint signed at {cp.at} "
+                f"(Merkle root {root[:12]}..., signed {cp.root[:12] or cp.hash[:12]}...): the log "
+                "was rewritten up to that entry (edited, erased or reordered, then rehashed)"
             )
+        elif signed_ok and verifiers is not None and cp.root:
+            proven_to = max(proven_to, cp.seq)
+    notes = []
+    if unsigned:
+        notes.append(f"{unsigned} checkpoint signature(s) not checked: no public key given")
+    if checkpoints and proven_to < last_seq:
+        notes.append(
+            f"entries {proven_to + 1}-{last_seq} are after the latest valid signed checkpoint: "
+            "the chain links them, but only the next checkpoint will prove them"
+        )
     return VerifyReport(
         entries=count,
         head_seq=head_seq,
         head_hash=head_hash,
+        root=tree.root().hex(),
         problems=problems,
-        checkpoints_checked=len(checkpoints or []),
+        notes=notes,
+        checkpoints_checked=len(checkpoints),
+        proven_to=proven_to,
     )
-
-
-def checkpoint_if_due(
-    session: Session, key: str, now: datetime, every: timedelta = timedelta(hours=24)
-) -> Checkpoint | None:
-    """The scheduler's periodic checkpoint: signed when none was taken in ``every`` and the
-    chain has grown since the last one; None otherwise."""
-    last = session.execute(
-        select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
-    ).scalar_one_or_none()
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
-    if last is not None and (as_utc(now) - as_utc(last.at) < every or last.seq == head.seq):
-        return None
-    return create_checkpoint(session, key, now)
-
-
-def stored_checkpoints(session: Session) -> list[Checkpoint]:
-    rows = session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.id)).scalars()
-    return [
-        Checkpoint(
-            seq=r.seq,
-            hash=r.hash,
-            at=as_utc(r.at).isoformat(),
-            key_id=r.key_id,
-            signature=r.signature,
-        )
-        for r in rows
-    ]
 
 
 def report_dict(report: VerifyReport) -> dict[str, Any]:
@@ -223,6 +174,10 @@ def report_dict(report: VerifyReport) -> dict[str, Any]:
         "entries": report.entries,
         "head_seq": report.head_seq,
         "head_hash": report.head_hash,
+        "root": report.root,
         "checkpoints_checked": report.checkpoints_checked,
+        "proven_to": report.proven_to,
+        "cases_checked": report.cases_checked,
         "problems": report.problems,
+        "notes": report.notes,
     }

@@ -84,7 +84,9 @@ GuardrailCheck = Callable[..., Sequence[Any]]
 
 # ---------------------------------------------------------------------- helpers
 def case_state(case: Case) -> dict[str, Any]:
-    """The facts a transition changes; their digest goes in the audit entry."""
+    """The facts a transition changes; their digest goes in the audit entry, and
+    ``vigil audit verify`` recomputes it from the stored rows (the replay), so a case row,
+    authorisation, extension, consultation or debrief edited in the database is caught."""
     return {
         "id": case.id,
         "version": case.version,
@@ -101,6 +103,25 @@ def case_state(case: Case) -> dict[str, Any]:
         "evidence_digest": case.evidence_digest,
         "ended_at": case.ended_at,
         "end_reason": case.end_reason,
+        "authorisations": [
+            {
+                "kind": a.kind,
+                "start": a.start,
+                "end": a.end,
+                "conditions": a.conditions,
+                "override_reason": a.override_reason,
+                "overridden_rules": list(a.overridden_rules or []),
+                "decided_at": a.decided_at,
+                "actor": [a.actor_id, a.actor_role, a.actor_rank],
+            }
+            for a in case.authorisations
+        ],
+        "extensions": [[e.number, e.hours, e.previous_end, e.new_end] for e in case.extensions],
+        "consultations": [
+            [c.consultee, c.position, c.reasons, c.recorded_at, c.actor_id]
+            for c in case.consultations
+        ],
+        "debriefs": [[d.incidents, d.complaints, d.recorded_at, d.actor_id] for d in case.debriefs],
     }
 
 

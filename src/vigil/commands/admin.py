@@ -63,7 +63,7 @@ def migrate_cmd() -> None:
 @app.command("sweep")
 def sweep_cmd() -> None:
     """The scheduler's job: write down expiries and flag overdue debriefs to oversight."""
-    from vigil.audit.verify import checkpoint_if_due
+    from vigil.audit.checkpoint import write_checkpoint_from_settings
     from vigil.commands._context import case_service
     from vigil.settings import get_settings
 
@@ -73,7 +73,6 @@ def sweep_cmd() -> None:
     now = svc.clock.now()
     _audit(svc.session_factory, "sweep", now, {"expired": expired, "flagged": flagged})
     console.print(f"expired: {expired or 'none'}; overdue debriefs flagged: {flagged or 'none'}")
-    with svc.session_factory() as s, s.begin():
-        cp = checkpoint_if_due(s, get_settings().secret_key, now)
+    cp = write_checkpoint_from_settings(svc.session_factory, get_settings(), now)
     if cp is not None:
         console.print(f"audit checkpoint signed at entry {cp.seq} ({cp.hash[:16]}...)")

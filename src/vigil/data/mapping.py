@@ -62,6 +62,10 @@ class TimeSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     column: str
+    #: a separate column holding the time of day (e.g. "14:05"): its text is appended to the
+    #: date column's after one space, and ``format`` describes the combined text
+    #: (e.g. "%m/%d/%Y %H:%M"); a blank time leaves the date alone, for a date-only alternative
+    time_column: str | None = None
     #: strptime format; "ISO8601" accepts ISO date-times with an offset (converted to local time)
     format: str
     #: what the format pins down; the record's time is the start of that period
@@ -123,6 +127,10 @@ class ColumnMapping(BaseModel):
     location_type: str | None = None
     #: column holding the source's own record id (police.uk Crime ID); blank values fall back
     source_key: str | None = None
+    #: columns that identify one incident in a file with one row per victim (or per offence):
+    #: the first row of each key is kept, later rows with the same key (in any file of the
+    #: import, or already stored) are left out and counted as duplicates; the id is the key's
+    incident_key: list[str] | None = None
     coordinates_required: bool = True
     region: RegionSpec | None = None
 
@@ -132,6 +140,10 @@ class ColumnMapping(BaseModel):
         xy = self.x is not None and self.y is not None
         if lonlat == xy:
             raise ValueError("give either lon and lat, or x, y and crs")
+        if self.incident_key is not None and not self.incident_key:
+            raise ValueError("incident_key needs at least one column")
+        if self.incident_key and self.source_key:
+            raise ValueError("give a source_key or an incident_key, not both")
         if xy and not self.crs:
             raise ValueError("x/y coordinates need a crs")
         for raw, code in self.categories.items():
@@ -151,6 +163,7 @@ class ColumnMapping(BaseModel):
         """Every source column the mapping reads; each must be in the file's header."""
         cols = [
             self.time.column,
+            self.time.time_column,
             self.lon,
             self.lat,
             self.x,
@@ -160,6 +173,7 @@ class ColumnMapping(BaseModel):
             self.location_type,
             self.source_key,
             self.region.drop_if_blank if self.region else None,
+            *(self.incident_key or []),
         ]
         out: list[str] = []
         for c in cols:

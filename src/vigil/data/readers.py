@@ -11,7 +11,8 @@ skip bad rows, in which case the rejects come back with their reasons.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vigil.data.csvio import CsvSource, ProgressFn, RawTable, csv_sources, read_text_table
+from vigil.data.csvio import (
+    CHUNK_ROWS,
+    Budget,
+    CsvSource,
+    ProgressFn,
+    RawTable,
+    csv_sources,
+    iter_text_chunks,
+)
 from vigil.data.mapping import ColumnMapping, RegionSpec, load_mapping
 from vigil.data.schema import INCIDENT_COLUMNS, Precision, empty_incidents
 from vigil.errors import DataError
@@ -39,6 +48,8 @@ class ReadResult:
     rejects: pd.DataFrame  # REJECT_COLUMNS + raw columns, one line per problem
     rows_read: int  # data rows in the file, malformed ones included
     dropped_outside_region: int  # removed by the mapping's documented region filter
+    #: later rows of an incident already read (the mapping's incident_key)
+    duplicate_key_rows: int = 0
 
     @property
     def rows_rejected(self) -> int:
@@ -278,8 +289,39 @@ def _column_hashes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return table[codes]
 
 
+@dataclass
+class Occurrences:
+    """How often each row hash has been met in the earlier chunks of a file (sorted keys), so a
+    file read in chunks gets the same ids as one read whole. 16 bytes per distinct row."""
+
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def before(self, h: np.ndarray) -> np.ndarray:
+        """Times each hash of ``h`` was met before this chunk."""
+        if not len(self.keys):
+            return np.zeros(len(h), dtype=np.int64)
+        idx = np.searchsorted(self.keys, h)
+        ok = idx < len(self.keys)
+        found = np.zeros(len(h), dtype=bool)
+        found[ok] = self.keys[idx[ok]] == h[ok]
+        return np.where(found, self.counts[np.minimum(idx, len(self.keys) - 1)], 0)
+
+    def add(self, h: np.ndarray) -> None:
+        keys = np.concatenate([self.keys, h])
+        counts = np.concatenate([self.counts, np.ones(len(h), dtype=np.int64)])
+        self.keys, inverse = np.unique(keys, return_inverse=True)
+        self.counts = np.bincount(inverse, weights=counts, minlength=len(self.keys)).astype(
+            np.int64
+        )
+
+
 def stable_ids(
-    df: pd.DataFrame, dataset: str, source: CsvSource, key_column: str | None = None
+    df: pd.DataFrame,
+    dataset: str,
+    source: CsvSource,
+    key_column: str | None = None,
+    seen: Occurrences | None = None,
 ) -> pd.Series:
     """Stable ids: dataset + source key when present, else file name + row content; each with
     its occurrence number, so identical rows stay distinct and re-imports land on the same id.
@@ -307,6 +349,9 @@ def stable_ids(
     starts = np.where(np.r_[True, hs[1:] != hs[:-1]], idx, 0)
     occ = np.empty(n, dtype=np.uint64)
     occ[order] = (idx - np.maximum.accumulate(starts)).astype(np.uint64)
+    if seen is not None:  # rows met in earlier chunks of the same file come first
+        occ += seen.before(h).astype(np.uint64)
+        seen.add(h)
     rep = occ > 0
     if rep.any():
         h[rep] = _mix((h[rep] * _PRIME) ^ _mix(occ[rep]))
@@ -316,6 +361,29 @@ def stable_ids(
     return arr.to_pandas().astype("string")
 
 
+def key_ids(
+    df: pd.DataFrame, dataset: str, key: list[str], seen: Occurrences
+) -> tuple[pd.Series, np.ndarray]:
+    """Ids from an incident key (the same key gives the same id in any file, so the store
+    drops it as a duplicate), and which rows repeat a key met earlier in the file."""
+    n = len(df)
+    table = pa.Table.from_pandas(df[key], preserve_index=False)
+    h = np.full(n, _md5_64(f"{dataset}\x1fincident"), dtype=np.uint64)
+    for col in table.columns:
+        h = _mix((h * _PRIME) ^ _column_hashes(pc.utf8_trim_whitespace(col)))
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    first = np.r_[True, hs[1:] != hs[:-1]]
+    repeat = np.empty(n, dtype=bool)
+    repeat[order] = ~first
+    repeat |= seen.before(h) > 0
+    seen.add(np.unique(h))
+    hexed = h.astype(">u8").tobytes().hex().encode()
+    offsets = np.arange(0, 16 * (n + 1), 16, dtype=np.int32)
+    arr = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(hexed))
+    return arr.to_pandas().astype("string"), repeat
+
+
 def read_mapped(
     source: CsvSource | Path | str,
     mapping: ColumnMapping | str | Path,
@@ -323,18 +391,87 @@ def read_mapped(
     *,
     skip_bad_rows: bool = False,
     progress: ProgressFn | None = None,
+    budget: Budget | None = None,
 ) -> ReadResult:
-    """Read one CSV into the canonical incident table through ``mapping``.
+    """Read one CSV into the canonical incident table through ``mapping``, whole.
 
     Raises DataError (file, row, field) on the first bad row unless ``skip_bad_rows``; then the
-    bad rows are left out and returned in ``rejects`` with their reasons.
+    bad rows are left out and returned in ``rejects`` with their reasons. For files of any size
+    use :func:`iter_mapped`, which hands the same rows out chunk by chunk.
+    """
+    parts = list(
+        iter_mapped(
+            source,
+            mapping,
+            dataset,
+            skip_bad_rows=skip_bad_rows,
+            progress=progress,
+            budget=budget,
+        )
+    )
+    first = parts[0]
+    if len(parts) == 1:
+        return first
+    frames = [p.incidents for p in parts if len(p.incidents)]
+    rejects = [p.rejects for p in parts if len(p.rejects)]
+    return ReadResult(
+        first.source,
+        pd.concat(frames, ignore_index=True) if frames else empty_incidents(),
+        pd.concat(rejects, ignore_index=True) if rejects else first.rejects,
+        sum(p.rows_read for p in parts),
+        sum(p.dropped_outside_region for p in parts),
+        sum(p.duplicate_key_rows for p in parts),
+    )
+
+
+def iter_mapped(
+    source: CsvSource | Path | str,
+    mapping: ColumnMapping | str | Path,
+    dataset: str | None = None,
+    *,
+    skip_bad_rows: bool = False,
+    progress: ProgressFn | None = None,
+    budget: Budget | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> Iterator[ReadResult]:
+    """Read one CSV through ``mapping`` chunk by chunk (memory bounded by ``chunk_rows``).
+
+    Every chunk is a :class:`ReadResult` of its own rows; ids and row numbers are those of the
+    whole file. Without ``skip_bad_rows``, the first bad row raises DataError after the rest of
+    the file has been checked (to say how many rows are bad in all); the chunks handed out
+    before it must then be thrown away by the caller, as the store does.
     """
     if not isinstance(source, CsvSource):
         source = CsvSource(Path(source))
     if not isinstance(mapping, ColumnMapping):
         mapping = load_mapping(mapping)
     dataset = dataset or mapping.name
-    raw = read_text_table(source, progress)
+    seen = Occurrences()
+    failed: pd.DataFrame | None = None
+    bad_rows = 0
+    for raw in iter_text_chunks(source, budget or Budget(), progress, chunk_rows):
+        res, problems = _read_chunk(raw, mapping, dataset, skip_bad_rows, progress, seen)
+        if not skip_bad_rows and len(problems):
+            bad_rows += int(problems["row"].nunique())
+            if failed is None:
+                failed = problems
+            continue
+        if failed is None:
+            yield res
+    if failed is not None:
+        raise_first(failed, source, bad_rows)
+
+
+def _read_chunk(
+    raw: RawTable,
+    mapping: ColumnMapping,
+    dataset: str,
+    skip_bad_rows: bool,
+    progress: ProgressFn | None,
+    seen: Occurrences,
+) -> tuple[ReadResult, pd.DataFrame]:
+    """One chunk through the mapping: the result, and its problems (row, field, reason)."""
+    source = raw.source
     _check_header(raw, mapping)
     df_all = raw.frame
     rows_read = len(df_all) + len(raw.malformed)
@@ -354,14 +491,19 @@ def read_mapped(
     stage(0)
     bad = np.zeros(len(df), dtype=bool)
 
-    # time
+    # time (a separate time-of-day column is appended to the date's text)
     tcol = mapping.time.column
-    times, precisions = _parse_time(df[tcol], mapping)
+    ttext = df[tcol]
+    if mapping.time.time_column:
+        clock = df[mapping.time.time_column].str.strip()
+        ttext = (ttext.str.strip() + " " + clock).str.strip()
+    times, precisions = _parse_time(ttext, mapping)
     tblank = blank_mask(df[tcol])
     probs.add(tblank, tcol, "missing date", df[tcol])
     tbad = times.isna().to_numpy() & ~tblank
     formats = " or ".join([mapping.time.format] + [a.format for a in mapping.time.alternatives])
-    probs.add(tbad, tcol, f"unparseable date (expected {formats})", df[tcol])
+    where = f"{tcol} + {mapping.time.time_column}" if mapping.time.time_column else tcol
+    probs.add(tbad, where, f"unparseable date (expected {formats})", ttext)
     bad |= tblank | tbad
 
     stage(1)
@@ -403,23 +545,31 @@ def read_mapped(
         raw_category = pd.Series(value, index=df.index, dtype="str")
 
     problems = probs.frame()
-    if not skip_bad_rows:
-        raise_first(problems, source)
+    # ids over every row of the file, so a row's id depends on the file alone, not on the checks
+    if mapping.incident_key:
+        ids, repeat = key_ids(df, dataset, mapping.incident_key, seen)
+    else:
+        ids = stable_ids(df, dataset, source, mapping.source_key, seen)
+        repeat = np.zeros(len(df), dtype=bool)
+    if not skip_bad_rows and len(problems):
+        return ReadResult(source, empty_incidents(), df_all.iloc[:0], rows_read, 0), problems
 
     rejects = rejects_frame(problems, df_all, source)
     bad &= ~drop
     dropped = int(drop.sum())
-    good = ~bad & ~drop
+    # a later row of an incident already read (one row per victim): left out, counted
+    repeat &= ~bad & ~drop
+    good = ~bad & ~drop & ~repeat
     any_out = bool((~good).any())
 
     def pick(s: pd.Series) -> pd.Series:
         return (s[good] if any_out else s).reset_index(drop=True)
 
+    n_repeat = int(repeat.sum())
     if not good.any():
-        return ReadResult(source, empty_incidents(), rejects, rows_read, dropped)
+        empty = ReadResult(source, empty_incidents(), rejects, rows_read, dropped, n_repeat)
+        return empty, problems
     stage(3)
-    # ids over every row of the file, so a row's id depends on the file alone, not on the checks
-    ids = stable_ids(df, dataset, source, mapping.source_key)
     out = pd.DataFrame(
         {
             "incident_id": pick(ids),
@@ -438,15 +588,16 @@ def read_mapped(
     )
     out = out.astype(INCIDENT_COLUMNS)
     stage(4)
-    return ReadResult(source, out, rejects, rows_read, dropped)
+    return ReadResult(source, out, rejects, rows_read, dropped, n_repeat), problems
 
 
-def raise_first(problems: pd.DataFrame, source: CsvSource) -> None:
-    """Raise DataError for the first problem (by row), saying how many rows are bad in all."""
+def raise_first(problems: pd.DataFrame, source: CsvSource, n_rows: int | None = None) -> None:
+    """Raise DataError for the first problem (by row), saying how many rows are bad in all
+    (``n_rows`` when the file was checked in chunks, else counted in ``problems``)."""
     if not len(problems):
         return
     first = problems.iloc[0]
-    n_rows = problems["row"].nunique()
+    n_rows = problems["row"].nunique() if n_rows is None else n_rows
     more = f" ({n_rows} bad rows in all; --skip-bad-rows sets them aside)" if n_rows > 1 else ""
     value = str(first["value"])
     text = f"{first['reason']}: {value!r}{more}" if value else f"{first['reason']}{more}"

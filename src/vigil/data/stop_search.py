@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vigil.data.csvio import CsvSource, ProgressFn, csv_sources, read_text_table
+from vigil.data.csvio import Budget, CsvSource, ProgressFn, csv_sources, read_text_table
 from vigil.data.mapping import RegionSpec
 from vigil.data.readers import (
     Problems,
@@ -140,11 +140,13 @@ def read_stop_search_file(
     *,
     skip_bad_rows: bool = False,
     progress: ProgressFn | None = None,
+    budget: Budget | None = None,
 ) -> ReadResult:
-    """One police.uk stop-and-search CSV as the canonical stop-and-search table."""
+    """One police.uk stop-and-search CSV as the canonical stop-and-search table (whole: a
+    force's monthly file is a few thousand rows; ``budget`` still caps what is read)."""
     if not isinstance(source, CsvSource):
         source = CsvSource(Path(source))
-    raw = read_text_table(source, progress)
+    raw = read_text_table(source, progress, budget)
     header = set(raw.columns)
     for col in raw.columns:
         if col not in STOP_SEARCH_SOURCE_COLUMNS:

@@ -2,15 +2,22 @@
 
 Layout (under ``root``, by default ``settings.store_dir``)::
 
-    incidents/<dataset>/<part>.parquet     one part per imported source file
-    incidents/<dataset>/<part>.json        what was imported: file, mapping, counts, when
-    stop_search/<dataset>/<part>.parquet   (and .json) police.uk stop and search
+    incidents/<dataset>/MANIFEST.json            the parts that make up the dataset, and for
+                                                 each what was imported: file, mapping, counts
+    incidents/<dataset>/<part>-<import>.parquet  one part per imported source file
+    stop_search/<dataset>/...                    the same for police.uk stop and search
 
 A part is named by a hash of (dataset, source file name), so importing the same file again
 replaces its part instead of adding rows; rows whose stable id is already stored from another
-file of the dataset are left out and counted as duplicates. Each part is written to a temporary
-file and renamed into place, so a failed import never leaves half a file in the store: a file's
-rows are either all stored (less the rejects, when asked to skip them) or not at all.
+file of the dataset are left out and counted as duplicates.
+
+**An import is one unit.** All of its files are read in chunks (memory does not grow with the
+files) and staged as new Parquet parts that no reader sees, under an exclusive lock on the
+dataset; then one atomic rename of the manifest makes all of them visible at once and retires
+the parts they replace. Killed at any point, the dataset shows the old manifest or the new one,
+never a mix; staged parts of an import that died are removed by the next one. A dataset written
+before manifests existed (``<part>.parquet`` + ``<part>.json``) is read as it is, and gets a
+manifest before its first new import stages anything.
 
 What ``summary`` counts: stored rows, i.e. rows read less the rows a mapping's documented region
 filter dropped (``dropped_outside_region``), less rejected bad rows, less duplicates.
@@ -18,28 +25,37 @@ filter dropped (``dropped_outside_region``), less rejected bad rows, less duplic
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import hashlib
 import json
 import os
 import re
 import time
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vigil.clock import Clock, SystemClock
-from vigil.data.csvio import CsvSource, ProgressFn, csv_sources
+from vigil.data.csvio import (
+    Budget,
+    CsvSource,
+    ImportLimits,
+    ProgressFn,
+    check_declared_sizes,
+    csv_sources,
+)
 from vigil.data.mapping import ColumnMapping, load_mapping
-from vigil.data.readers import REJECT_COLUMNS, ReadResult, read_mapped
+from vigil.data.readers import REJECT_COLUMNS, ReadResult, iter_mapped
 from vigil.data.schema import INCIDENT_COLUMNS, empty_incidents
 from vigil.data.stop_search import (
     STOP_SEARCH_COLUMNS,
@@ -51,10 +67,66 @@ from vigil.data.taxonomy import CATEGORIES
 from vigil.errors import DataError
 from vigil.settings import get_settings
 
+if TYPE_CHECKING:
+    import duckdb
+
 #: --format values and what they stand for
 FORMATS = ("police-uk", "police-uk-stop-search")
 _POLICE_UK_STREET = "police-uk-street"
 _DATASET_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+MANIFEST = "MANIFEST.json"
+_LOCK = ".lock"
+_HEX = np.full(256, 255, dtype=np.uint8)
+_HEX[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
+_HEX[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint8)
+
+
+def ids_to_u64(ids: Any) -> np.ndarray:
+    """Stable ids (16 hex digits) as uint64, vectorised: the key for duplicate checks."""
+    raw = np.asarray(ids, dtype="S16")
+    if not len(raw):
+        return np.zeros(0, dtype=np.uint64)
+    nib = _HEX[raw.view(np.uint8).reshape(len(raw), 16)].astype(np.uint64)
+    if (nib == 255).any():
+        raise DataError("stored ids are not 16 hex digits: the store is damaged")
+    out = np.zeros(len(raw), dtype=np.uint64)
+    for i in range(16):
+        out = (out << np.uint64(4)) | nib[:, i]
+    return out
+
+
+class IdSet:
+    """A set of uint64 ids as a few sorted arrays merged like a log-structured tree: adding a
+    file's ids and testing a chunk against everything stored cost O(n log n) overall."""
+
+    def __init__(self) -> None:
+        self.levels: list[np.ndarray] = []
+
+    def add(self, ids: np.ndarray) -> None:
+        if not len(ids):
+            return
+        self.levels.append(np.sort(ids))
+        while len(self.levels) > 1 and len(self.levels[-2]) <= 2 * len(self.levels[-1]):
+            top = self.levels.pop()
+            self.levels[-1] = np.sort(np.concatenate([self.levels[-1], top]), kind="mergesort")
+
+    def contains(self, ids: np.ndarray) -> np.ndarray:
+        found = np.zeros(len(ids), dtype=bool)
+        for level in self.levels:
+            idx = np.minimum(np.searchsorted(level, ids), len(level) - 1)
+            found |= level[idx] == ids
+        return found
+
+    def __len__(self) -> int:
+        return sum(len(x) for x in self.levels)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @dataclass
@@ -120,11 +192,22 @@ class IncidentStore:
         return self.root / kind / dataset
 
     def _parts(self, kind: str, dataset: str | None = None) -> list[Path]:
+        """The Parquet parts readers see: those the manifest names (legacy: all of them)."""
         base = self.root / kind
         if not base.is_dir():
             return []
-        pattern = f"{dataset}/*.parquet" if dataset else "*/*.parquet"
-        return sorted(base.glob(pattern))
+        folders = [base / dataset] if dataset else sorted(base.iterdir())
+        out: list[Path] = []
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            manifest = folder / MANIFEST
+            if manifest.is_file():
+                names = json.loads(manifest.read_text())["parts"]
+                out.extend(folder / n for n in sorted(names))
+            else:
+                out.extend(sorted(folder.glob("*.parquet")))
+        return out
 
     @staticmethod
     def _part_name(dataset: str, source: CsvSource) -> str:
@@ -141,14 +224,17 @@ class IncidentStore:
         skip_bad_rows: bool = False,
         rejects_path: Path | str | None = None,
         progress: ProgressFn | None = None,
+        limits: ImportLimits | None = None,
     ) -> ImportResult:
-        """Import a CSV (plain, .gz), a folder of them or a police.uk zip.
+        """Import a CSV (plain, .gz), a folder of them or a police.uk zip, as one unit.
 
         ``mapping`` (a ColumnMapping, a shipped mapping name or a YAML path) or ``format``
         ("police-uk", "police-uk-stop-search") says how to read it; with neither, a police.uk
-        header is recognised. Every file is validated before anything is written.
+        header is recognised. Every file is validated and staged before any becomes visible;
+        ``limits`` (default: the settings) caps decompressed bytes, rows and line length.
         """
         path = Path(path)
+        limits = limits or ImportLimits.from_settings()
         if mapping is not None and format is not None:
             raise DataError("give a mapping or a format, not both", field="format")
         if format is not None and format not in FORMATS:
@@ -169,6 +255,7 @@ class IncidentStore:
                 skip_bad_rows=skip_bad_rows,
                 rejects_path=rejects_path,
                 progress=progress,
+                limits=limits,
             )
         if format == "police-uk":
             mapping = _POLICE_UK_STREET
@@ -179,14 +266,21 @@ class IncidentStore:
         cmap = mapping if isinstance(mapping, ColumnMapping) else load_mapping(mapping)
         name = _check_dataset(dataset or (path.stem if format == "police-uk" else cmap.name))
         t0 = time.perf_counter()
-        results = [
-            read_mapped(s, cmap, name, skip_bad_rows=skip_bad_rows, progress=progress)
+        check_declared_sizes(sources, limits)
+        budget = Budget(limits)
+        groups = (
+            (
+                s,
+                iter_mapped(
+                    s, cmap, name, skip_bad_rows=skip_bad_rows, progress=progress, budget=budget
+                ),
+            )
             for s in sources
-        ]
-        res = self._write(
-            "incidents", name, results, INCIDENT_COLUMNS, "incident_id", cmap.name, progress
         )
-        return self._finish(res, results, rejects_path, skip_bad_rows, t0)
+        res, rejects = self._write(
+            "incidents", name, sources, groups, INCIDENT_COLUMNS, "incident_id", cmap.name, progress
+        )
+        return self._finish(res, rejects, rejects_path, skip_bad_rows, t0)
 
     def import_stop_search(
         self,
@@ -196,36 +290,50 @@ class IncidentStore:
         skip_bad_rows: bool = False,
         rejects_path: Path | str | None = None,
         progress: ProgressFn | None = None,
+        limits: ImportLimits | None = None,
     ) -> ImportResult:
-        """Import police.uk stop-and-search CSVs (file, folder or zip) into ``stop_search``."""
+        """Import police.uk stop-and-search CSVs (file, folder or zip) into ``stop_search``,
+        as one unit like :meth:`import_file`."""
         path = Path(path)
+        limits = limits or ImportLimits.from_settings()
         name = _check_dataset(dataset or "stop-search")
         t0 = time.perf_counter()
-        results = [
-            read_stop_search_file(s, name, skip_bad_rows=skip_bad_rows, progress=progress)
-            for s in csv_sources(path, "*stop-and-search.csv")
-        ]
-        res = self._write(
+        sources = csv_sources(path, "*stop-and-search.csv")
+        check_declared_sizes(sources, limits)
+        budget = Budget(limits)
+        groups = (
+            (
+                s,
+                iter(
+                    [
+                        read_stop_search_file(
+                            s, name, skip_bad_rows=skip_bad_rows, progress=progress, budget=budget
+                        )
+                    ]
+                ),
+            )
+            for s in sources
+        )
+        res, rejects = self._write(
             "stop_search",
             name,
-            results,
+            sources,
+            groups,
             STOP_SEARCH_COLUMNS,
             "search_id",
             "police-uk-stop-search",
             progress,
         )
-        return self._finish(res, results, rejects_path, skip_bad_rows, t0)
+        return self._finish(res, rejects, rejects_path, skip_bad_rows, t0)
 
     def _finish(
         self,
         res: ImportResult,
-        results: list[ReadResult],
+        rejects: list[pd.DataFrame],
         rejects_path: Path | str | None,
         skip_bad_rows: bool,
         t0: float,
     ) -> ImportResult:
-        rejects = [r.rejects for r in results if len(r.rejects)]
-        res.rows_rejected = sum(r.rows_rejected for r in results)
         if skip_bad_rows and rejects:
             target = (
                 Path(rejects_path)
@@ -241,70 +349,175 @@ class IncidentStore:
         res.seconds = time.perf_counter() - t0
         return res
 
+    @contextmanager
+    def _locked(self, kind: str, dataset: str) -> Iterator[Path]:
+        """The dataset's folder, held under an exclusive lock: one import at a time."""
+        folder = self._dir(kind, dataset)
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / _LOCK, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield folder
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _current(self, folder: Path) -> dict[str, dict[str, Any]]:
+        """The dataset's parts and what each holds: the manifest, or a legacy folder's files."""
+        manifest = folder / MANIFEST
+        if manifest.is_file():
+            parts: dict[str, dict[str, Any]] = json.loads(manifest.read_text())["parts"]
+            return parts
+        out = {}
+        for p in sorted(folder.glob("*.parquet")):
+            meta = p.with_suffix(".json")
+            out[p.name] = json.loads(meta.read_text()) if meta.is_file() else {}
+        return out
+
+    @staticmethod
+    def _swap_manifest(folder: Path, parts: dict[str, dict[str, Any]]) -> None:
+        """Make ``parts`` the dataset, atomically (write, fsync, rename, fsync the folder)."""
+        tmp = folder / f".{MANIFEST}.{uuid.uuid4().hex[:8]}.tmp"
+        tmp.write_text(json.dumps({"parts": parts}, indent=1))
+        _fsync(tmp)
+        os.replace(tmp, folder / MANIFEST)
+        _fsync(folder)
+
+    @staticmethod
+    def _sweep(folder: Path, parts: dict[str, dict[str, Any]]) -> None:
+        """Remove every file the manifest does not name (replaced parts, legacy metadata, what
+        an import that died had staged). Runs under the dataset's lock."""
+        for p in folder.iterdir():
+            if p.name in parts or p.name in (MANIFEST, _LOCK) or not p.is_file():
+                continue
+            p.unlink(missing_ok=True)
+
+    def _stored_ids(self, folder: Path, names: list[str], id_col: str) -> IdSet:
+        """The ids stored in ``names`` (parts of ``folder``), streamed in batches."""
+        ids = IdSet()
+        if not names:
+            return ids
+        with self._connect() as con:
+            reader = con.sql(
+                f"SELECT {id_col} FROM read_parquet({_sql_list([folder / n for n in names])})"
+            ).to_arrow_reader(1_000_000)
+            for batch in reader:
+                ids.add(ids_to_u64(batch.column(0).to_numpy(zero_copy_only=False)))
+        return ids
+
     def _write(
         self,
         kind: str,
         dataset: str,
-        results: list[ReadResult],
+        sources: list[CsvSource],
+        groups: Iterable[tuple[CsvSource, Iterator[ReadResult]]],
         columns: dict[str, str],
         id_col: str,
         mapping_name: str,
         progress: ProgressFn | None,
-    ) -> ImportResult:
+    ) -> tuple[ImportResult, list[pd.DataFrame]]:
+        """Stage every file's chunks as new parts, then swap the manifest once (see module)."""
         res = ImportResult(dataset=dataset, kind=kind)
-        folder = self._dir(kind, dataset)
-        folder.mkdir(parents=True, exist_ok=True)
-        total = len(results)
-        for i, r in enumerate(results):
-            part = self._part_name(dataset, r.source)
-            target = folder / f"{part}.parquet"
-            frame = r.incidents
-            others = [p for p in self._parts(kind, dataset) if p != target]
-            dup = 0
-            if others and len(frame):
-                with self._connect() as con:
-                    con.register("new_ids", pa.table({"id": frame[id_col].astype(str).to_numpy()}))
-                    stored = con.execute(
-                        f"SELECT {id_col} FROM read_parquet({_sql_list(others)}) "
-                        f"WHERE {id_col} IN (SELECT id FROM new_ids)"
-                    ).fetchall()
-                if stored:
-                    seen = {s[0] for s in stored}
-                    keep = ~frame[id_col].isin(seen)
-                    dup = int((~keep).sum())
-                    frame = frame[keep]
-            table = pa.Table.from_pandas(frame.reset_index(drop=True), preserve_index=False)
-            tmp = folder / f".{part}.parquet.tmp"
-            pq.write_table(table, tmp, compression="zstd", row_group_size=256_000)
-            meta = {
-                "dataset": dataset,
-                "kind": kind,
-                "source_file": r.source.name,
-                "source_path": r.source.display,
-                "mapping": mapping_name,
-                "rows_read": r.rows_read,
-                "rows_stored": len(frame),
-                "rows_rejected": r.rows_rejected,
-                "rows_dropped_outside_region": r.dropped_outside_region,
-                "rows_duplicate": dup,
-                "imported_at": self.clock.now().astimezone(UTC).isoformat(),
-            }
-            mtmp = folder / f".{part}.json.tmp"
-            mtmp.write_text(json.dumps(meta, indent=1))
-            os.replace(tmp, target)
-            os.replace(mtmp, folder / f"{part}.json")
-            res.files.append(r.source.display)
-            res.rows_read += r.rows_read
-            res.rows_imported += len(frame)
-            res.rows_dropped_outside_region += r.dropped_outside_region
-            res.rows_duplicate += dup
-            if progress:
-                progress(f"write:{r.source.name}", float(i + 1), float(total))
-        return res
+        rejects: list[pd.DataFrame] = []
+        schema = pa.Schema.from_pandas(
+            pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()}),
+            preserve_index=False,
+        )
+        token = uuid.uuid4().hex[:12]
+        with self._locked(kind, dataset) as folder:
+            current = self._current(folder)
+            if not (folder / MANIFEST).is_file():
+                # a legacy folder: pin what it holds before anything is staged beside it
+                self._swap_manifest(folder, current)
+            new_parts = {self._part_name(dataset, s) for s in sources}
+            # a part's name starts with the 16 hex digits of (dataset, source file name)
+            kept = {n: m for n, m in current.items() if n[:16] not in new_parts}
+            seen = self._stored_ids(folder, sorted(kept), id_col)
+            staged: dict[str, dict[str, Any]] = {}
+            try:
+                for i, (source, chunks) in enumerate(groups):
+                    name = f"{self._part_name(dataset, source)}-{token}.parquet"
+                    meta = self._stage(folder / name, chunks, schema, id_col, seen, rejects)
+                    meta.update(
+                        dataset=dataset,
+                        kind=kind,
+                        source_file=source.name,
+                        source_path=source.display,
+                        mapping=mapping_name,
+                        import_id=token,
+                        imported_at=self.clock.now().astimezone(UTC).isoformat(),
+                    )
+                    staged[name] = meta
+                    res.files.append(source.display)
+                    res.rows_read += meta["rows_read"]
+                    res.rows_imported += meta["rows_stored"]
+                    res.rows_rejected += meta["rows_rejected"]
+                    res.rows_dropped_outside_region += meta["rows_dropped_outside_region"]
+                    res.rows_duplicate += meta["rows_duplicate"]
+                    if progress:
+                        progress(f"write:{source.name}", float(i + 1), float(len(sources)))
+                for name in staged:
+                    _fsync(folder / name)
+            except BaseException:
+                for name in staged:
+                    (folder / name).unlink(missing_ok=True)
+                self._sweep(folder, current)
+                raise
+            self._swap_manifest(folder, kept | staged)
+            self._sweep(folder, kept | staged)
+        return res, rejects
+
+    def _stage(
+        self,
+        target: Path,
+        chunks: Iterator[ReadResult],
+        schema: pa.Schema,
+        id_col: str,
+        seen: IdSet,
+        rejects: list[pd.DataFrame],
+    ) -> dict[str, Any]:
+        """Write one source file's chunks to ``target`` (not yet in the manifest), leaving out
+        ids already stored or staged; returns the part's counts."""
+        meta = {
+            "rows_read": 0,
+            "rows_stored": 0,
+            "rows_rejected": 0,
+            "rows_dropped_outside_region": 0,
+            "rows_duplicate": 0,
+        }
+        mine: list[np.ndarray] = []
+        with pq.ParquetWriter(target, schema, compression="zstd") as writer:
+            for r in chunks:
+                frame = r.incidents
+                ids = ids_to_u64(frame[id_col].astype(str).to_numpy()) if len(frame) else None
+                if ids is not None and len(seen):
+                    dup = seen.contains(ids)
+                    if dup.any():
+                        meta["rows_duplicate"] += int(dup.sum())
+                        frame, ids = frame[~dup], ids[~dup]
+                if len(frame):
+                    table = pa.Table.from_pandas(
+                        frame.reset_index(drop=True), schema=schema, preserve_index=False
+                    )
+                    writer.write_table(table, row_group_size=256_000)
+                if ids is not None:
+                    mine.append(ids)
+                pa.default_memory_pool().release_unused()  # keep the peak at one chunk
+                if len(r.rejects):
+                    rejects.append(r.rejects)
+                meta["rows_read"] += r.rows_read
+                meta["rows_stored"] += len(frame)
+                meta["rows_rejected"] += r.rows_rejected
+                meta["rows_dropped_outside_region"] += r.dropped_outside_region
+                meta["rows_duplicate"] += r.duplicate_key_rows
+        if mine:
+            seen.add(np.concatenate(mine))  # later files of this import dedupe against it
+        return meta
 
     # ------------------------------------------------------------------ reading back
     @contextmanager
     def _connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        import duckdb  # here, not at import: an import that never queries stays lighter
+
         con = duckdb.connect(":memory:")
         try:
             yield con
@@ -318,10 +531,10 @@ class IncidentStore:
     def imports(self, kind: str = "incidents") -> pd.DataFrame:
         """One row per stored part: what was imported, from where, with what counts."""
         base = self.root / kind
-        rows = []
-        for p in sorted(base.glob("*/*.json")) if base.is_dir() else []:
-            if p.with_suffix(".parquet").exists():
-                rows.append(json.loads(p.read_text()))
+        rows: list[dict[str, Any]] = []
+        for folder in sorted(base.iterdir()) if base.is_dir() else []:
+            if folder.is_dir():
+                rows.extend(m for _, m in sorted(self._current(folder).items()) if m)
         return pd.DataFrame(rows)
 
     def _select(

@@ -46,11 +46,21 @@ class AuditHead(Base):
 
 
 class AuditCheckpoint(Base):
+    """A signed tree head (see :mod:`vigil.audit.checkpoint`); the witness holds the copies
+    that count, these rows let the server extend the tree incrementally."""
+
     __tablename__ = "audit_checkpoints"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: tree size: the checkpoint covers entries 1..seq
     seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    #: chain hash of entry ``seq``
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    #: RFC 6962 Merkle root of entries 1..seq (NULL on old HMAC checkpoints)
+    root: Mapped[str | None] = mapped_column(String(64))
+    #: JSON compact range ([[leaf count, subtree root hex], ...]) to extend the tree from here
+    frontier: Mapped[str | None] = mapped_column(Text)
+    algorithm: Mapped[str | None] = mapped_column(String(16))
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     key_id: Mapped[str] = mapped_column(String(64), nullable=False)
     signature: Mapped[str] = mapped_column(String(128), nullable=False)

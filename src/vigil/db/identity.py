@@ -71,6 +71,8 @@ GRANT_LIFETIME = timedelta(days=365)
 #: how long a grant request waits for the second administrator before it lapses
 REQUEST_LIFETIME = timedelta(days=3)
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+#: how long a sign-in sent to the identity provider may take to come back
+OIDC_REQUEST_LIFETIME = timedelta(minutes=10)
 #: roles whose grant needs a second administrator (as does any police rank, or a higher one)
 PRIVILEGED_ROLES = frozenset({Role.AUTHORISING_OFFICER, Role.ADMINISTRATOR})
 
@@ -119,6 +121,8 @@ class UserRow(Base):
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: when the approved grant of privilege lapses (None: not a time-bound grant)
     grant_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: "issuer|sub" of an account that signs in through an OpenID Connect provider
+    oidc_subject: Mapped[str | None] = mapped_column(String(300), unique=True)
 
 
 class SessionRow(Base):
@@ -193,12 +197,43 @@ class ThrottleRow(Base):
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class OidcRequestRow(Base):
+    """A sign-in sent to the identity provider and not yet come back: single use, bound to the
+    browser that started it."""
+
+    __tablename__ = "identity_oidc_requests"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    browser_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    nonce: Mapped[str] = mapped_column(String(128), nullable=False)
+    code_verifier: Mapped[str] = mapped_column(String(128), nullable=False)
+    next: Mapped[str] = mapped_column(String(500), nullable=False)
+    #: for a step-up: the session whose authentication time it renews
+    session_hash: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class NoticeRow(Base):
+    """Something about accounts that oversight must see: a break-glass sign-in, an identity
+    provider granting authorising powers."""
+
+    __tablename__ = "identity_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    user_id: Mapped[str | None] = mapped_column(String(36))
+    message: Mapped[str] = mapped_column(String(500), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
 IDENTITY_TABLES: list[Table] = [
     UserRow.__table__,  # type: ignore[list-item]
     SessionRow.__table__,  # type: ignore[list-item]
     ApiTokenRow.__table__,  # type: ignore[list-item]
     GrantRow.__table__,  # type: ignore[list-item]
     ThrottleRow.__table__,  # type: ignore[list-item]
+    OidcRequestRow.__table__,  # type: ignore[list-item]
+    NoticeRow.__table__,  # type: ignore[list-item]
 ]
 
 
@@ -250,6 +285,29 @@ class TokenInfo:
 
     def live(self, now: datetime) -> bool:
         return not self.revoked and self.expires_at is not None and now < self.expires_at
+
+
+@dataclass(frozen=True)
+class ExternalRequest:
+    """A pending sign-in at the identity provider, as the callback needs it."""
+
+    nonce: str
+    code_verifier: str
+    next: str
+    session_hash: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An account event oversight must see (break-glass sign-in, authorising powers granted
+    by the identity provider)."""
+
+    id: int
+    kind: str
+    user_id: str | None
+    message: str
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -838,10 +896,19 @@ class IdentityStore:
         return None
 
     # ------------------------------------------------------------------ sessions
-    def start_session(self, user: User, *, auth_method: str = "password") -> BrowserSession:
+    def start_session(
+        self,
+        user: User,
+        *,
+        auth_method: str = "password",
+        authenticated_at: datetime | None = None,
+    ) -> BrowserSession:
+        """A new browser session; ``authenticated_at`` is when the person proved who they are
+        (the identity provider's ``auth_time``), default now."""
         token = secrets.token_urlsafe(32)
         secret = secrets.token_hex(32)
         now = self._clock.now()
+        authenticated_at = authenticated_at or now
         with self._sf.begin() as s:
             s.add(
                 SessionRow(
@@ -850,7 +917,7 @@ class IdentityStore:
                     csrf_secret=secret,
                     created_at=now,
                     expires_at=now + SESSION_IDLE,
-                    authenticated_at=now,
+                    authenticated_at=authenticated_at,
                     auth_method=auth_method,
                 )
             )
@@ -858,7 +925,7 @@ class IdentityStore:
             token=token,
             csrf_token=csrf_for(secret),
             user=user,
-            authenticated_at=now,
+            authenticated_at=authenticated_at,
             auth_method=auth_method,
         )
 
@@ -1054,6 +1121,190 @@ class IdentityStore:
                     actor = CONSOLE if owner is None else _user(owner).actor()
                 _audit(s, actor, "token.revoke", now, {"user": row.user_id, "token": row.id or ""})
             return True
+
+    # ------------------------------------------------------------------ identity provider
+    def begin_external(
+        self, next_path: str, *, session_token: str | None = None
+    ) -> tuple[str, str, str, str]:
+        """A new sign-in at the identity provider: (state, nonce, PKCE code verifier, browser
+        secret). Only digests of the state and browser secret are stored; the request is
+        single use and lasts ``OIDC_REQUEST_LIFETIME``. With ``session_token`` it is a step-up
+        of that session."""
+        state, nonce, browser = (secrets.token_urlsafe(32) for _ in range(3))
+        verifier = secrets.token_urlsafe(64)
+        now = self._clock.now()
+        with self._sf.begin() as s:
+            s.execute(
+                delete(OidcRequestRow).where(
+                    OidcRequestRow.created_at < now - OIDC_REQUEST_LIFETIME
+                )
+            )
+            s.add(
+                OidcRequestRow(
+                    state_hash=_digest(state),
+                    browser_hash=_digest(browser),
+                    nonce=nonce,
+                    code_verifier=verifier,
+                    next=next_path[:500],
+                    session_hash=None if session_token is None else _digest(session_token),
+                    created_at=now,
+                )
+            )
+        return state, nonce, verifier, browser
+
+    def take_external(self, state: str, browser: str) -> ExternalRequest:
+        """The pending sign-in of ``state``, removed so it cannot be used twice; refused if
+        unknown, used, expired or started in another browser."""
+        now = self._clock.now()
+        with self._sf.begin() as s:
+            row = s.get(OidcRequestRow, _digest(state or "-"), with_for_update=True)
+            if row is None:
+                raise AuthenticationFailed(
+                    "unknown, expired or already used sign-in (state): start the sign-in again"
+                )
+            s.delete(row)
+            request = ExternalRequest(
+                nonce=row.nonce,
+                code_verifier=row.code_verifier,
+                next=row.next,
+                session_hash=row.session_hash,
+                created_at=as_utc(row.created_at),
+            )
+        if now - request.created_at > OIDC_REQUEST_LIFETIME:
+            raise AuthenticationFailed("the sign-in took too long: start it again")
+        if not hmac.compare_digest(row.browser_hash, _digest(browser or "-")):
+            raise AuthenticationFailed("this sign-in was started in another browser")
+        return request
+
+    def sign_in_external(
+        self,
+        subject: str,
+        username: str,
+        grant: tuple[Role, Rank, str | None] | None,
+        *,
+        display_name: str = "",
+    ) -> User:
+        """The account of an identity-provider ``subject`` with the role, rank and borough its
+        claims map to now (``grant``), created on first sign-in. No mapped role: the account is
+        disabled (its sessions and tokens end) and the sign-in refused. A change that grants
+        authorising powers is audited and shown to oversight."""
+        now = self._clock.now()
+        with self._sf.begin() as s:
+            row = s.scalar(select(UserRow).where(UserRow.oidc_subject == subject))
+            if grant is None:
+                if row is not None and row.active:
+                    row.active = False
+                    _end_everything(s, row.id, now)
+                    _audit(s, _user(row).actor(), "account.idp_removed", now, {"user": row.id})
+            else:
+                role, rank, borough = grant
+                old = None if row is None else (Role(row.role), Rank(row.rank))
+                if row is None:
+                    row = UserRow(
+                        id=str(uuid.uuid4()),
+                        username=_free_username(s, username),
+                        password_hash="",
+                        role=role.value,
+                        rank=int(rank),
+                        borough=borough,
+                        display_name=display_name[:128],
+                        active=True,
+                        created_at=now,
+                        must_change_password=False,
+                        oidc_subject=subject,
+                    )
+                    s.add(row)
+                    s.flush()
+                    detail = {"user": row.id, "source": "identity provider", **_grant_detail(row)}
+                    _audit(s, _user(row).actor(), "account.create", now, detail)
+                elif (row.role, row.rank, row.borough, row.active) != (
+                    role.value,
+                    int(rank),
+                    borough,
+                    True,
+                ):
+                    before = _grant_detail(row)
+                    row.role, row.rank, row.borough, row.active = (
+                        role.value,
+                        int(rank),
+                        borough,
+                        True,
+                    )
+                    detail = {"user": row.id, "before": before, "after": _grant_detail(row)}
+                    _audit(s, _user(row).actor(), "account.idp_sync", now, detail)
+                if role is Role.AUTHORISING_OFFICER and needs_second_approval(old, (role, rank)):
+                    message = (
+                        f"the identity provider gave {row.username} authorising powers "
+                        f"({Rank(rank).name.lower().replace('_', ' ')})"
+                    )
+                    _audit(s, _user(row).actor(), "account.idp_grant", now, _grant_detail(row))
+                    s.add(
+                        NoticeRow(kind="idp_grant", user_id=row.id, message=message, created_at=now)
+                    )
+                _audit(s, _user(row).actor(), "signin.success", now, {"method": "oidc"})
+            user = None if row is None else _user(row, now)
+        if grant is None or user is None:
+            raise AuthenticationFailed(
+                "your identity provider account holds no Vigil role: ask for the group that "
+                "gives one"
+            )
+        return user
+
+    def step_up_external(self, session_hash: str, subject: str, auth_time: datetime) -> None:
+        """A step-up through the identity provider: the session's authentication time becomes
+        ``auth_time``, if the provider signed in the session's own account."""
+        now = self._clock.now()
+        with self._sf.begin() as s:
+            row = s.get(SessionRow, session_hash)
+            user_row = None if row is None else s.get(UserRow, row.user_id)
+            if row is None or user_row is None or user_row.oidc_subject != subject:
+                raise AuthenticationFailed("the step-up signed in another account")
+            row.authenticated_at = auth_time
+            _audit(s, _user(user_row).actor(), "session.step_up", now, {"method": "oidc"})
+
+    def record_break_glass(self, user: User, address: str | None) -> None:
+        """A local password sign-in while the identity provider is the way in: audited, and
+        oversight is told."""
+        now = self._clock.now()
+        with self._sf.begin() as s:
+            message = f"break-glass sign-in with a local password by {user.username}"
+            s.add(NoticeRow(kind="break_glass", user_id=user.id, message=message, created_at=now))
+            _audit(s, user.actor(), "signin.break_glass", now, {"address": address})
+
+    def end_external_sessions(self, subject: str) -> int:
+        """The provider says ``subject`` signed out (back-channel logout): end its sessions and
+        the tokens issued from them; how many sessions ended."""
+        now = self._clock.now()
+        with self._sf.begin() as s:
+            row = s.scalar(select(UserRow).where(UserRow.oidc_subject == subject))
+            if row is None:
+                return 0
+            hashes = list(
+                s.scalars(select(SessionRow.token_hash).where(SessionRow.user_id == row.id))
+            )
+            s.execute(delete(SessionRow).where(SessionRow.user_id == row.id))
+            if hashes:
+                s.execute(
+                    update(ApiTokenRow)
+                    .where(ApiTokenRow.session_hash.in_(hashes), ApiTokenRow.revoked.is_(False))
+                    .values(revoked=True, revoked_at=now)
+                )
+            _audit(s, _user(row).actor(), "session.idp_logout", now, {"sessions": len(hashes)})
+            return len(hashes)
+
+    def list_notices(self) -> list[Notice]:
+        with self._sf() as s:
+            rows = s.scalars(select(NoticeRow).order_by(NoticeRow.id.desc()))
+            return [Notice(r.id, r.kind, r.user_id, r.message, as_utc(r.created_at)) for r in rows]
+
+
+def _free_username(s: Session, wanted: str) -> str:
+    """``wanted``, or it with the first free numeric suffix."""
+    name, n = wanted[:60], 1
+    while s.scalar(select(UserRow.id).where(UserRow.username == name)) is not None:
+        n += 1
+        name = f"{wanted[:56]}-{n}"
+    return name
 
 
 def _end_everything(s: Session, user_id: str, now: datetime) -> int:

@@ -10,10 +10,11 @@ requests need none because a browser never attaches them by itself.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -43,6 +44,45 @@ class NotAuthenticated(AuthenticationFailed):
     """No valid session or token came with the request."""
 
 
+class StepUpRequired(PermissionDenied):
+    """A decision needs a recent authentication: confirm the password (or sign in again with
+    the identity provider) first."""
+
+    def __init__(self, message: str, next_path: str = "/") -> None:
+        super().__init__(message)
+        self.next_path = next_path
+
+
+#: decisions that need a recent authentication (step-up) before they are made
+STEP_UP_ACTIONS = frozenset(
+    {"authorise", "authorise_urgent", "extend", "ratify", "ratify_urgent", "override", "grant"}
+)
+
+
+def check_step_up(ctx: AppContext, principal: Principal, action: str, next_path: str = "/") -> None:
+    """Refuse ``action`` unless the caller authenticated within ``settings.step_up_minutes``.
+
+    Browser sessions carry the time of their last sign-in or step-up; an API token carries
+    none, so a token may make these decisions only while ``settings.step_up_tokens`` is off."""
+    window = ctx.settings.step_up_minutes
+    if action not in STEP_UP_ACTIONS or window <= 0:
+        return
+    if principal.via != "session":
+        if ctx.settings.step_up_tokens:
+            raise StepUpRequired(
+                f"'{action}' needs a recent sign-in: make it in the browser, not with an API token"
+            )
+        return
+    at = principal.authenticated_at
+    if at is None or ctx.clock.now() - at > timedelta(minutes=window):
+        raise StepUpRequired(
+            f"'{action}' needs a recent authentication (within {window} minutes): confirm "
+            "your password at /account/reauthenticate (or sign in again with your identity "
+            "provider), then try again",
+            next_path,
+        )
+
+
 class CsrfFailed(PermissionDenied):
     """A cookie-authenticated change came without the session's CSRF token."""
 
@@ -59,7 +99,7 @@ class Principal:
 
     @property
     def actor(self) -> Actor:
-        return self.user.actor()
+        return dataclasses.replace(self.user.actor(), authenticated_at=self.authenticated_at)
 
 
 def get_ctx(request: Request) -> AppContext:
@@ -123,6 +163,7 @@ async def _admit(request: Request, allowed: frozenset[Role], what: str) -> Princ
             f"role '{principal.user.role.value}' may not {what}; allowed: {names}"
         )
     await _check_csrf(request, principal)
+    check_step_up(get_ctx(request), principal, what.replace(" ", "_"))
     request.state.principal = principal
     if principal.user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
         raise PasswordChangeRequired(

@@ -138,6 +138,11 @@ def install(app: FastAPI) -> None:
                 return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
             if isinstance(exc, PasswordChangeRequired):
                 return RedirectResponse("/account/password", status_code=303)
+            next_path = getattr(exc, "next_path", None)
+            if next_path is not None:  # a decision that needs a step-up first
+                return RedirectResponse(
+                    f"/account/reauthenticate?next={next_path}", status_code=303
+                )
             page = _html(request, status, TITLES.get(status, "Error"), str(exc))
             page.headers.update(_retry_after(exc) or {})
             return page

@@ -27,6 +27,7 @@ from vigil.http.deps import (
     Principal,
     Require,
     RequirePolicy,
+    check_step_up,
     client_address,
     get_ctx,
     optional_principal,
@@ -89,8 +90,17 @@ def home_for(role: Role, policy: Policy) -> str:
 def login_page(request: Request, next: str = "/") -> Response:
     if optional_principal(request) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
+    ctx: AppContext = request.app.state.ctx
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", None, login_csrf=token, next=_safe_next(next))
+    response = render(
+        request,
+        "login.html",
+        None,
+        login_csrf=token,
+        next=_safe_next(next),
+        oidc=ctx.oidc is not None,
+        break_glass=ctx.settings.break_glass,
+    )
     _set_cookie(request, response, LOGIN_CSRF_COOKIE, token, max_age=3600)
     return response
 
@@ -122,6 +132,10 @@ async def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         raise PermissionDenied("the sign-in form expired: reload the page and try again")
+    if ctx.oidc is not None and not ctx.settings.break_glass:
+        raise PermissionDenied(
+            "local password sign-in is switched off: sign in with the force's identity provider"
+        )
     try:
         user = await ctx.signin_pool.run(
             ctx.provider.authenticate, username, password, client_address(request)
@@ -142,6 +156,8 @@ async def login(
             refused.headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
         _set_cookie(request, refused, LOGIN_CSRF_COOKIE, token, max_age=3600)
         return refused
+    if ctx.oidc is not None:  # the identity provider is the way in: this is break-glass
+        await run_in_threadpool(ctx.identity.record_break_glass, user, client_address(request))
     session = await run_in_threadpool(ctx.identity.start_session, user)
     target = _safe_next(next)
     if user.must_change_password:
@@ -160,9 +176,16 @@ def logout(
     principal: Principal = Require(*ANY_ROLE),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    """End the session; the API tokens issued from it are revoked with it."""
-    ctx.identity.end_session(request.cookies.get(SESSION_COOKIE, ""))
-    response = RedirectResponse("/login", status_code=303)
+    """End the session; the API tokens issued from it are revoked with it. A session from the
+    identity provider also signs out there (RP-initiated logout)."""
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    session = ctx.identity.resolve_session(cookie)
+    ctx.identity.end_session(cookie)
+    target = "/login"
+    if ctx.oidc is not None and session is not None and session.auth_method == "oidc":
+        back = str(request.url_for("login_page"))
+        target = ctx.oidc.logout_url(back) or target
+    response = RedirectResponse(target, status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -206,6 +229,43 @@ async def change_password(
     response = RedirectResponse(home_for(principal.user.role, ctx.cases.policy), status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, session.token, int(SESSION_IDLE.total_seconds()))
     return response
+
+
+@router.get("/account/reauthenticate")
+def reauthenticate_page(
+    request: Request,
+    next: str = "/",
+    principal: Principal = Require(*ANY_ROLE),
+) -> Response:
+    """Step-up: confirm the password before a decision (authorise, extend, ratify, override,
+    account grants)."""
+    ctx: AppContext = request.app.state.ctx
+    return render(
+        request, "reauthenticate.html", principal, next=_safe_next(next), oidc=ctx.oidc is not None
+    )
+
+
+@router.post("/account/reauthenticate")
+async def reauthenticate(
+    request: Request,
+    principal: Principal = Require(*ANY_ROLE),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    form = await request.form()
+    target = _safe_next(forms.text(form, "next"))
+    try:
+        await ctx.signin_pool.run(
+            ctx.identity.reauthenticate,
+            request.cookies.get(SESSION_COOKIE, ""),
+            str(form.get("password") or ""),
+            client_address(request),
+        )
+    except AuthenticationFailed as exc:
+        status = 429 if isinstance(exc, SignInThrottled) else 401
+        return render(
+            request, "reauthenticate.html", principal, status, next=target, error=str(exc)
+        )
+    return RedirectResponse(target, status_code=303)
 
 
 # ---------------------------------------------------------------------- the map
@@ -421,6 +481,7 @@ async def case_action(
             flash_kind="error",
             status=404,
         )
+    check_step_up(ctx, principal, action, f"/cases/{case_id}")
     try:
         # the role gate of the API route; rank, scope and state are the workflow's
         ctx.cases.policy.check(principal.actor, ACTION_OF[action])
@@ -695,6 +756,8 @@ async def decide_grant_page(
 
     form = await request.form()
     approve = forms.text(form, "decision") == "approve"
+    if approve:
+        check_step_up(ctx, principal, "grant", "/admin/users")
     try:
         await run_in_threadpool(
             ctx.identity.decide_grant,

@@ -1,4 +1,4 @@
-"""The audit trail of a case (itself an audited read) and verification of the whole chain."""
+"""The audit trail of a case (itself an audited read) and verification of the whole log."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 
 from vigil.app.audit import trail
 from vigil.app.context import AppContext
+from vigil.audit.log import Category, append
 from vigil.cases.policy import Action
 from vigil.http.deps import CaseId, Principal, RequirePolicy, get_ctx
 
@@ -25,12 +26,24 @@ def case_audit(
 
 @router.get("/audit/verify", response_model=dict[str, Any])
 def verify(
-    _: Principal = RequirePolicy(Action.VERIFY_AUDIT),
+    principal: Principal = RequirePolicy(Action.VERIFY_AUDIT),
     ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
-    """Walk the whole hash chain and the stored signed checkpoints; ``ok`` when unbroken."""
-    from vigil.audit.verify import report_dict, stored_checkpoints, verify_chain
+    """Walk the whole hash chain; check every signed checkpoint (stored and witnessed) for its
+    signature and Merkle consistency; replay the case rows against the log. ``ok`` when all
+    hold. The verification reads every case, so it is itself logged."""
+    from vigil.audit.verify import report_dict
+    from vigil.cases.audit_check import verify_log
 
     with ctx.session_factory() as s:
-        report = verify_chain(s, checkpoints=stored_checkpoints(s))
+        report = verify_log(s, ctx.settings)
+    with ctx.session_factory() as s, s.begin():
+        append(
+            s,
+            actor=principal.actor,
+            action="audit.verify",
+            category=Category.CONSULTATION,
+            at=ctx.clock.now(),
+            detail={"ok": report.ok, "entries": report.entries, "problems": len(report.problems)},
+        )
     return report_dict(report)

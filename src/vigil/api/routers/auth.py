@@ -11,8 +11,16 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from vigil.app.context import AppContext
-from vigil.db.identity import TOKEN_MAX_LIFETIME, TokenInfo, User
-from vigil.http.deps import ANY_ROLE, SESSION_COOKIE, Principal, Require, get_ctx
+from vigil.db.identity import TOKEN_MAX_LIFETIME, IdentityError, TokenInfo, User
+from vigil.http.deps import (
+    ANY_ROLE,
+    SESSION_COOKIE,
+    Principal,
+    Require,
+    client_address,
+    get_ctx,
+)
+from vigil.roles import Role
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -99,6 +107,33 @@ async def change_password(
     await ctx.signin_pool.run(ctx.identity.change_password, principal.user, body.current, body.new)
 
 
+class ReauthIn(BaseModel):
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class ReauthOut(BaseModel):
+    authenticated_at: datetime
+
+
+@router.post("/me/reauthenticate", response_model=ReauthOut)
+async def reauthenticate(
+    body: ReauthIn,
+    request: Request,
+    principal: Principal = Require(*ANY_ROLE),
+    ctx: AppContext = Depends(get_ctx),
+) -> ReauthOut:
+    """Step-up for a browser session: prove the password again before a decision."""
+    if principal.via != "session":
+        raise IdentityError("step-up is for browser sessions; an API token cannot step up")
+    at = await ctx.signin_pool.run(
+        ctx.identity.reauthenticate,
+        request.cookies.get(SESSION_COOKIE, ""),
+        body.password,
+        client_address(request),
+    )
+    return ReauthOut(authenticated_at=at)
+
+
 @router.post("/tokens", response_model=TokenOut, status_code=201)
 def issue_token(
     body: TokenIn,
@@ -151,3 +186,26 @@ async def logout(
         await run_in_threadpool(ctx.identity.revoke_token, raw, by=principal.actor)
     else:
         await run_in_threadpool(ctx.identity.end_session, request.cookies.get(SESSION_COOKIE, ""))
+
+
+class NoticeOut(BaseModel):
+    id: int
+    kind: str
+    user_id: str | None
+    message: str
+    created_at: datetime
+
+
+@router.get("/identity/notices", response_model=list[NoticeOut])
+def identity_notices(
+    _: Principal = Require(Role.OVERSIGHT, Role.ADMINISTRATOR),
+    ctx: AppContext = Depends(get_ctx),
+) -> list[NoticeOut]:
+    """Account events oversight must see: break-glass sign-ins with a local password, and
+    authorising powers granted through the identity provider."""
+    return [
+        NoticeOut(
+            id=n.id, kind=n.kind, user_id=n.user_id, message=n.message, created_at=n.created_at
+        )
+        for n in ctx.identity.list_notices()
+    ]

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from vigil.app.context import AppContext
 from vigil.cases.policy import Action
+from vigil.data.csvio import ImportLimits
 from vigil.data.mapping import (
     MAX_MAPPING_BYTES,
     ColumnMapping,
@@ -87,7 +88,12 @@ def _run_import(
     job.state = "importing"
     try:
         result = _store(ctx).import_file(
-            path, mapping, format=fmt, dataset=job.dataset, progress=progress
+            path,
+            mapping,
+            format=fmt,
+            dataset=job.dataset,
+            progress=progress,
+            limits=ImportLimits.from_settings(ctx.settings),
         )
         job.result = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(result).items()}
         job.state = "done"

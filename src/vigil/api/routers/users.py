@@ -13,7 +13,7 @@ from vigil.api.routers.auth import UserOut
 from vigil.app.context import AppContext
 from vigil.cases.policy import Action
 from vigil.db.identity import Grant
-from vigil.http.deps import Principal, RequirePolicy, get_ctx
+from vigil.http.deps import Principal, RequirePolicy, check_step_up, get_ctx
 from vigil.http.errors import NotFound
 from vigil.roles import Role
 
@@ -139,7 +139,9 @@ def approve_grant(
     principal: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> GrantOut:
-    """The second administrator approves a grant of privilege (time-bound)."""
+    """The second administrator approves a grant of privilege (time-bound); it needs a recent
+    authentication (step-up) like any decision."""
+    check_step_up(ctx, principal, "grant", "/admin/users")
     reason = "" if body is None else body.reason
     grant = ctx.identity.decide_grant(principal.actor, grant_id, approve=True, reason=reason)
     return GrantOut.of(grant)

@@ -1,0 +1,216 @@
+"""National scale, simulated (issue 11): police.uk-shaped street files for the 43 forces of
+England and Wales, imported at growing sizes, with wall time and peak memory of each import.
+
+    python benchmarks/bench_scale.py --base-rows 20000 --sizes 1 4 16     # writes "Scale"
+    python benchmarks/bench_scale.py --base-rows 500000 --sizes 1 4 16 --no-write
+    python benchmarks/bench_scale.py --generate-only /tmp/national --rows 30000000
+
+The generator writes ``<YYYY-MM>/<YYYY-MM>-<force>-street.csv`` (the published schema) into a
+temporary folder, never into the repository: each force has hotspots (a Gaussian mixture of
+0.3-2 km spreads, 60 % of its crime) over a diffuse background, a volume in proportion to its
+size, a seasonal month profile (summer +15 %) and a slow trend; a share of rows has no location
+(as police.uk publishes anti-social behaviour and some crimes).
+
+Each size is imported by ``vigil.data.store.IncidentStore.import_file`` in a fresh process
+(one import of the whole folder: one unit), measured by wall time and the process's own peak
+RSS (VmHWM). The baseline, in the same run and the same way: ``pandas.read_csv`` of every file
+(type inference, no validation, nothing stored). Growth is linear when seconds per million rows
+and peak RSS stay flat across sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from readme_section import write_section  # noqa: E402
+
+HEADER = (
+    "Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+    "Crime type,Last outcome category,Context\n"
+)
+#: the 43 territorial forces of England and Wales: (file slug, lon, lat, relative volume)
+FORCES = [
+    ("avon-and-somerset", -2.7, 51.4, 3.0), ("bedfordshire", -0.45, 52.1, 1.2),
+    ("cambridgeshire", 0.05, 52.3, 1.6), ("cheshire", -2.6, 53.2, 1.9),
+    ("city-of-london", -0.09, 51.515, 0.15), ("cleveland", -1.2, 54.57, 1.4),
+    ("cumbria", -2.9, 54.6, 0.8), ("derbyshire", -1.5, 53.0, 1.8),
+    ("devon-and-cornwall", -4.0, 50.5, 2.8), ("dorset", -2.2, 50.75, 1.1),
+    ("durham", -1.6, 54.75, 1.1), ("dyfed-powys", -4.0, 52.1, 0.8),
+    ("essex", 0.5, 51.75, 3.0), ("gloucestershire", -2.2, 51.85, 0.9),
+    ("greater-manchester", -2.25, 53.48, 6.5), ("gwent", -3.0, 51.6, 1.0),
+    ("hampshire", -1.3, 51.0, 3.2), ("hertfordshire", -0.2, 51.8, 1.6),
+    ("humberside", -0.4, 53.75, 2.0), ("kent", 0.8, 51.25, 3.2),
+    ("lancashire", -2.6, 53.8, 2.7), ("leicestershire", -1.1, 52.65, 1.9),
+    ("lincolnshire", -0.3, 53.1, 1.0), ("merseyside", -2.95, 53.42, 2.8),
+    ("metropolitan", -0.12, 51.5, 17.0), ("norfolk", 1.1, 52.65, 1.2),
+    ("north-wales", -3.6, 53.15, 1.0), ("north-yorkshire", -1.1, 54.0, 0.9),
+    ("northamptonshire", -0.9, 52.25, 1.2), ("northumbria", -1.6, 55.0, 2.4),
+    ("nottinghamshire", -1.15, 52.95, 2.0), ("south-wales", -3.4, 51.55, 2.4),
+    ("south-yorkshire", -1.4, 53.45, 2.9), ("staffordshire", -2.0, 52.85, 1.7),
+    ("suffolk", 1.0, 52.2, 1.0), ("surrey", -0.45, 51.3, 1.4),
+    ("sussex", -0.2, 50.9, 2.4), ("thames-valley", -1.0, 51.6, 3.5),
+    ("warwickshire", -1.55, 52.3, 0.9), ("west-mercia", -2.5, 52.3, 1.9),
+    ("west-midlands", -1.9, 52.48, 6.0), ("west-yorkshire", -1.6, 53.8, 6.0),
+    ("wiltshire", -1.9, 51.35, 0.9),
+]  # fmt: skip
+CRIME_TYPES = [
+    ("Violence and sexual offences", 0.32), ("Anti-social behaviour", 0.20),
+    ("Public order", 0.09), ("Shoplifting", 0.07), ("Criminal damage and arson", 0.08),
+    ("Other theft", 0.06), ("Vehicle crime", 0.06), ("Burglary", 0.04), ("Drugs", 0.03),
+    ("Robbery", 0.01), ("Theft from the person", 0.01), ("Bicycle theft", 0.01),
+    ("Possession of weapons", 0.01), ("Other crime", 0.01),
+]  # fmt: skip
+
+
+def generate(out: Path, rows: int, years: int = 5, seed: int = 2022) -> int:
+    """Write about ``rows`` police.uk street rows for 43 forces x ``years`` x 12 months."""
+    rng = np.random.default_rng(seed)
+    months = [f"{2019 + y}-{m:02d}" for y in range(years) for m in range(1, 13)]
+    weights = np.array([f[3] for f in FORCES])
+    season = np.array([1 + 0.15 * np.sin((m - 4) / 12 * 2 * np.pi) for m in range(1, 13)])
+    per_month = np.tile(season, years) * np.linspace(0.95, 1.05, len(months))
+    share = np.outer(per_month / per_month.sum(), weights / weights.sum())
+    counts = rng.poisson(share * rows)
+    types = np.array([t for t, _ in CRIME_TYPES])
+    tp = np.array([p for _, p in CRIME_TYPES])
+    tp /= tp.sum()
+    hotspots = {
+        f[0]: (
+            rng.normal(0, 0.12, (12, 2)) + [f[1], f[2]],
+            rng.uniform(0.003, 0.02, 12),
+            rng.dirichlet(np.ones(12)),
+        )
+        for f in FORCES
+    }
+    written = 0
+    for mi, month in enumerate(months):
+        (out / month).mkdir(parents=True, exist_ok=True)
+        for fi, (slug, lon0, lat0, _) in enumerate(FORCES):
+            n = int(counts[mi, fi])
+            centres, spread, w = hotspots[slug]
+            hot = rng.random(n) < 0.6
+            k = rng.choice(12, n, p=w)
+            lon = np.where(hot, centres[k, 0] + rng.normal(0, 1, n) * spread[k] * 1.6, 0.0)
+            lat = np.where(hot, centres[k, 1] + rng.normal(0, 1, n) * spread[k], 0.0)
+            lon = np.where(hot, lon, lon0 + rng.normal(0, 0.2, n))
+            lat = np.where(hot, lat, lat0 + rng.normal(0, 0.13, n))
+            crime = rng.choice(types, n, p=tp)
+            asb = crime == "Anti-social behaviour"
+            located = rng.random(n) > 0.015
+            lsoa = (np.floor((lon + 8) * 40) * 1000 + np.floor((lat - 49) * 60)).astype(int)
+            ids = rng.integers(0, 2**63, n)
+            name = f"{slug.replace('-', ' ').title()} Police"
+            with open(out / month / f"{month}-{slug}-street.csv", "w", encoding="utf-8") as fh:
+                fh.write(HEADER)
+                for i in range(n):
+                    cid = "" if asb[i] else f"{ids[i]:016x}{mi:02d}{fi:02d}"
+                    if located[i]:
+                        where = (
+                            f"{lon[i]:.6f},{lat[i]:.6f},On or near Street {lsoa[i] % 997},"
+                            f"E0{lsoa[i] % 10**7:07d},{slug} {lsoa[i] % 400:03d}A"
+                        )
+                    else:
+                        where = ",,No Location,,"
+                    fh.write(f"{cid},{month},{name},{name},{where},{crime[i]},,\n")
+            written += n
+    return written
+
+
+_IMPORT = """
+import sys, time
+from vigil.data.csvio import ImportLimits
+from vigil.data.store import IncidentStore
+t0 = time.perf_counter()
+res = IncidentStore(sys.argv[2]).import_file(sys.argv[1], format="police-uk", dataset="national",
+    limits=ImportLimits(max_bytes=1 << 40, max_rows=10**9))
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+print(res.rows_read, res.rows_imported, time.perf_counter() - t0, int(hwm.split()[1]) // 1024)
+"""
+_PANDAS = """
+import sys, time
+from pathlib import Path
+import pandas as pd
+t0 = time.perf_counter()
+n = 0
+for p in sorted(Path(sys.argv[1]).rglob("*-street.csv")):
+    n += len(pd.read_csv(p))
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+print(n, n, time.perf_counter() - t0, int(hwm.split()[1]) // 1024)
+"""
+
+
+def _run(code: str, *args: str) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    ).stdout.split()
+    read, stored, seconds, peak = out[-4:]
+    return {"rows": int(read), "stored": int(stored), "seconds": float(seconds), "peak": int(peak)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--base-rows", type=int, default=20_000, help="rows at size 1x")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16])
+    ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--generate-only", type=Path, default=None)
+    ap.add_argument("--rows", type=int, default=30_000_000)
+    args = ap.parse_args()
+    if args.generate_only:
+        print(f"{generate(args.generate_only, args.rows):,} rows in {args.generate_only}")
+        return
+    results = []
+    for size in args.sizes:
+        tmp = Path(tempfile.mkdtemp(prefix="vigil-scale-"))
+        try:
+            t0 = time.perf_counter()
+            rows = generate(tmp / "files", args.base_rows * size)
+            gen = time.perf_counter() - t0
+            base = _run(_PANDAS, str(tmp / "files"))
+            imp = _run(_IMPORT, str(tmp / "files"), str(tmp / "store"))
+            results.append({"size": size, "rows": rows, "generate_s": gen, "pandas": base,
+                            "import": imp})  # fmt: skip
+            print(json.dumps(results[-1]))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    first = results[0]["import"]
+    lines = [
+        "## Scale: national police.uk-shaped import (issue 11)",
+        "",
+        f"`python benchmarks/bench_scale.py --base-rows {args.base_rows} --sizes "
+        f"{' '.join(map(str, args.sizes))}` on {platform.machine()}, {os.cpu_count()} cores "
+        "(shared with other work: absolute times are noisy, ratios are the point). 43 forces x "
+        "60 months of generated files per size, one import each in a fresh process.",
+        "",
+        "| size | rows | files | import s | s per M rows | import peak RSS MiB | time ratio "
+        "| pandas.read_csv s | read_csv peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        imp, base = r["import"], r["pandas"]
+        lines.append(
+            f"| {r['size']}x | {r['rows']:,} | {43 * 60} | {imp['seconds']:.1f} | "
+            f"{imp['seconds'] / r['rows'] * 1e6:.1f} | {imp['peak']} | "
+            f"{imp['seconds'] / first['seconds']:.2f} | {base['seconds']:.1f} | {base['peak']} |"
+        )
+    text = "\n".join(lines)
+    print(text)
+    if not args.no_write:
+        write_section("scale", text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Through Chromium (Playwright): a person whose provider groups map to authorising officer
+clicks "Sign in with your force account", signs in at the real provider process and lands in
+Vigil with that role; removed from the group, the next sign-in is refused."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.oidc.conftest import Provider, oidc_app
+from tests.web.conftest import ARGS, CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.browser
+def test_sign_in_in_the_browser_and_lose_access_when_removed(
+    tmp_path: Path, provider: Provider
+) -> None:
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    o = oidc_app(tmp_path, provider, oidc_redirect_uri=f"{base}/auth/callback")
+    server = uvicorn.Server(
+        uvicorn.Config(o.env.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    provider.set_user("duty-ao", ["vigil-authorisers-ac"], username="duty.ao")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: run scripts/setup.sh --test (Debian chromium)")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page()
+            page.goto(f"{base}/login")
+            page.click("#signin-oidc")
+            page.fill("input[name=sub][type=text]", "duty-ao")
+            page.click("button:has-text('Authorize')")
+            page.wait_for_url(f"{base}/**")
+            me = page.request.get(f"{base}/api/me").json()
+            assert (me["role"], me["rank"], me["username"]) == (
+                "authorising_officer",
+                "assistant_commissioner",
+                "idp.duty.ao",
+            )
+            # removed from the group at the provider: the next sign-in has no access
+            provider.set_user("duty-ao", ["staff"], username="duty.ao")
+            fresh = browser.new_page()
+            fresh.goto(f"{base}/login")
+            fresh.click("#signin-oidc")
+            fresh.fill("input[name=sub][type=text]", "duty-ao")
+            fresh.click("button:has-text('Authorize')")
+            fresh.wait_for_url(f"{base}/auth/callback**")
+            assert "no Vigil role" in fresh.content()
+            assert fresh.request.get(f"{base}/api/me").status == 401
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(10)
