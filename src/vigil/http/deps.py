@@ -153,7 +153,9 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
         raise CsrfFailed("missing or wrong CSRF token: reload the page and try again")
 
 
-async def _admit(request: Request, allowed: frozenset[Role], what: str) -> Principal:
+async def _admit(
+    request: Request, allowed: frozenset[Role], what: str, step_up: tuple[str, ...] = ()
+) -> Principal:
     principal = optional_principal(request)
     if principal is None:
         raise NotAuthenticated("sign in first (session cookie or Bearer token required)")
@@ -163,7 +165,8 @@ async def _admit(request: Request, allowed: frozenset[Role], what: str) -> Princ
             f"role '{principal.user.role.value}' may not {what}; allowed: {names}"
         )
     await _check_csrf(request, principal)
-    check_step_up(get_ctx(request), principal, what.replace(" ", "_"))
+    for name in step_up or (what.replace(" ", "_"),):
+        check_step_up(get_ctx(request), principal, name)
     request.state.principal = principal
     if principal.user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
         raise PasswordChangeRequired(
@@ -198,7 +201,8 @@ def require_policy(*actions: Action) -> Callable[..., object]:
 
     async def dependency(request: Request) -> Principal:
         policy = get_ctx(request).cases.policy
-        return await _admit(request, roles_of(policy), what)
+        # step-up is decided by the action's name (authorise, extend, ratify ...)
+        return await _admit(request, roles_of(policy), what, tuple(a.value for a in actions))
 
     dependency.__name__ = f"require_policy_{'_'.join(a.value for a in actions)}"
     dependency.allowed_roles = roles_of  # type: ignore[attr-defined]
