@@ -106,7 +106,7 @@ async def oidc_callback(
     session = await run_in_threadpool(
         ctx.identity.start_session, user, auth_method="oidc", authenticated_at=auth_time
     )
-    target = pending.next if pending.next != "/" else home_for(user.role)
+    target = pending.next if pending.next != "/" else home_for(user.role, ctx.cases.policy)
     response = RedirectResponse(target, status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, session.token, int(SESSION_IDLE.total_seconds()))
     response.delete_cookie(OIDC_COOKIE, path="/")

@@ -11,16 +11,17 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from vigil.app.context import AppContext
+from vigil.cases.policy import Action
 from vigil.db.identity import TOKEN_MAX_LIFETIME, IdentityError, TokenInfo, User
 from vigil.http.deps import (
     ANY_ROLE,
     SESSION_COOKIE,
     Principal,
     Require,
+    RequirePolicy,
     client_address,
     get_ctx,
 )
-from vigil.roles import Role
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -198,7 +199,8 @@ class NoticeOut(BaseModel):
 
 @router.get("/identity/notices", response_model=list[NoticeOut])
 def identity_notices(
-    _: Principal = Require(Role.OVERSIGHT, Role.ADMINISTRATOR),
+    # the audit readers (oversight, administrators) see the account events oversight must see
+    _: Principal = RequirePolicy(Action.VERIFY_AUDIT),
     ctx: AppContext = Depends(get_ctx),
 ) -> list[NoticeOut]:
     """Account events oversight must see: break-glass sign-ins with a local password, and
