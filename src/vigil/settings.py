@@ -134,11 +134,14 @@ class Settings(BaseSettings):
 
     @property
     def witness_dir(self) -> Path | None:
-        """Where checkpoints are exported: the setting, else (development only) a folder
-        under the data directory."""
+        """Where checkpoints are exported: the setting, else (development only, and only for the
+        default database under the data directory) a folder beside it. A database named by URL
+        gets no default witness, so two databases never write checkpoints into one folder."""
         if self.audit_witness_dir is not None:
             return self.audit_witness_dir
-        return None if self.mode == "production" else self.data_dir / "audit-witness"
+        if self.mode == "production" or self.database_url:
+            return None
+        return self.data_dir / "audit-witness"
 
     @property
     def resolved_database_url(self) -> str:

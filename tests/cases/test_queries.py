@@ -33,7 +33,7 @@ def test_windows_active_cases_and_overdue_debriefs(
     service.authorise(AUTHORISER, planned, conditions="x")  # 10:00-16:00
     cancelled = ready_case(hours=10)
     service.authorise(AUTHORISER, cancelled, conditions="x")  # 10:00-20:00
-    urgent = open_case(trigger="reactive", hours=8)
+    urgent = open_case(trigger="reactive", hours=8, start_in=timedelta(0))  # from now
     service.submit(ANALYST, urgent)
     service.authorise_urgent(
         SUPERINTENDENT, urgent, conditions="x", window=(t0, t0 + timedelta(hours=8))
