@@ -4,15 +4,13 @@ FixedClock the test moves directly. Headless Chromium is Debian's, driven by Pla
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.api import _fixtures
 from tests.api.conftest import build_app
+from tests.ops._live import serve
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -28,34 +26,14 @@ ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """(base_url, clock) of a running server."""
-    import uvicorn
-
     app, clock, _ = build_app(
         tmp_path_factory.mktemp("web"), _fixtures.surface(), enable_test_clock=False
     )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start in 30 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", clock
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(app) as (host, port):
+        yield f"http://{host}:{port}", clock
 
 
 @pytest.fixture(scope="module")
