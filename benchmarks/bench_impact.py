@@ -34,8 +34,9 @@ from readme_section import write_section  # noqa: E402
 from vigil.cases.guardrail_policy import GuardrailPolicy  # noqa: E402
 from vigil.forecast.surface import RiskSurface  # noqa: E402
 from vigil.geo.grid import Grid  # noqa: E402
+from vigil.impact.area import select_area  # noqa: E402
 from vigil.impact.guardrails import Window, evaluate, evidence_test  # noqa: E402
-from vigil.impact.indicators import compute_indicators, select_area  # noqa: E402
+from vigil.impact.indicators import compute_indicators  # noqa: E402
 from vigil.settings import get_settings  # noqa: E402
 
 LSOA, WARD = "E01003023", "E05000420"

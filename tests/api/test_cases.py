@@ -62,6 +62,9 @@ def test_full_case_life_through_the_api(app_env, client, tokens, hotspot):
         "content"
     ]
     assert base["area_profile"]["population"] > 0
+    # the draft carries the case's own evidence forecast, as the CLI's `--case` does
+    standing = base["indicators"]["forecast"]
+    assert standing is not None and standing["model"] == "naive"
     ao = client.get("/api/me", headers=bearer(tokens, "ao")).json()
     done = post_as(
         client,

@@ -18,12 +18,9 @@ import pytest
 import shapely
 from scipy.stats import percentileofscore
 
-from vigil.impact.indicators import (
-    AreaIndicators,
-    AreaNotFound,
-    compute_indicators,
-    select_area,
-)
+from vigil.impact.area import AreaNotFound, select_area
+from vigil.impact.indicators import compute_indicators
+from vigil.impact.models import AreaIndicators
 
 LSOA = "E01003023"
 WARD = "E05000420"
@@ -117,6 +114,40 @@ def test_serious_violence_trend_matches_street_file(
     earlier = sum(by_month[f"2022-{m:02d}"] for m in range(1, 10)) / 9
     assert t.recent_monthly_mean == pytest.approx(recent)
     assert t.change_ratio == pytest.approx(recent / earlier)
+
+
+def test_now_is_the_datas_last_month_not_a_constant(
+    lsoa_ind: AreaIndicators, street_rows: list[dict], shared_data: Path
+) -> None:
+    # no month named: the street-crime data's own last month is "now"
+    last = max(r["month"] for r in street_rows)
+    assert lsoa_ind.violence_trend.recent_months[-1] == last
+    # a month named: the trend and the city rank stop there, counted from the file by hand
+    june = compute_indicators(
+        select_area(lsoa=LSOA, shared=shared_data), as_of_month="2022-06", shared=shared_data
+    )
+    by_month = Counter(r["month"] for r in street_rows if r["lsoa11cd_pip"] == LSOA)
+    t = june.violence_trend
+    assert t.monthly == {f"2022-{m:02d}": by_month.get(f"2022-{m:02d}", 0) for m in range(1, 7)}
+    assert t.recent_months == ["2022-04", "2022-05", "2022-06"]
+    assert t.source.startswith("police.uk street crimes 2022-01..2022-06")
+    assert "2022-04..2022-06" in june.city.method
+    recent = sum(by_month[f"2022-{m:02d}"] for m in (4, 5, 6))
+    assert june.city.recent_per_km2 == pytest.approx(recent / june.area_km2)
+    # a month after the data: the latest figures, and a note that says so
+    later = compute_indicators(
+        select_area(lsoa=LSOA, shared=shared_data), as_of_month="2031-01", shared=shared_data
+    )
+    assert later.violence_trend.recent_months[-1] == last
+    assert any(f"end in {last}, before 2031-01" in n for n in later.notes)
+
+
+def test_too_few_months_is_a_clear_error(shared_data: Path) -> None:
+    from vigil.errors import DataError
+
+    area = select_area(lsoa=LSOA, shared=shared_data)
+    with pytest.raises(DataError, match="as_of.*more than 3 months.*up to 2022-02"):
+        compute_indicators(area, as_of_month="2022-02", shared=shared_data)
 
 
 def test_city_comparison_by_hand(
@@ -217,7 +248,7 @@ def test_polygon_area_weights_residents(shared_data: Path) -> None:
     area = select_area(polygon=half.wkt, shared=shared_data)
     share = half.area / geom.area
     assert area.lsoa_weights[LSOA] == pytest.approx(share)
-    from vigil.impact.indicators import area_profile
+    from vigil.impact.computations import area_profile
 
     assert area_profile(area, shared_data).population == pytest.approx(2665 * share, abs=0.1)
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.impact.test_assessment import complete_cia
+from vigil.impact.area import select_area
 from vigil.impact.assessment import CommunityImpactAssessment, Consultation, Position
-from vigil.impact.indicators import compute_indicators, select_area, start_assessment
+from vigil.impact.indicators import compute_indicators, start_assessment
 from vigil.impact.render import render_html, render_pdf
 
 WHEN = datetime(2022, 7, 1, 9, 0)

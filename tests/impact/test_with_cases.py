@@ -16,9 +16,10 @@ from tests.impact.conftest import AUTHORISER, EXCEPTIONAL, FAR, relaxed
 from vigil.cli import app
 from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
+from vigil.impact.area import select_area
 from vigil.impact.fairness import fairness_from_cases
 from vigil.impact.guardrails import percentile_of
-from vigil.impact.indicators import compute_indicators, select_area
+from vigil.impact.indicators import compute_indicators
 
 
 @pytest.fixture
@@ -101,6 +102,12 @@ def test_cli_indicators_for_a_case_and_fairness(
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["area_kind"] == "polygon" and data["forecast"]["verdict"].startswith("exceptional")
+    # the case's "now" is the last whole month before its window (1 July 2022), not the data's
+    assert data["violence_trend"]["recent_months"] == ["2022-04", "2022-05", "2022-06"]
+    month = CliRunner().invoke(
+        app, ["impact", "indicators", "--case", str(a), "--as-of", "2022-12"]
+    )
+    assert month.exit_code != 0 and "--as-of is for an area" in str(month.exception)
     assert data["deployments"] is not None  # computed against the database (wall-clock now)
     result = CliRunner().invoke(
         app, ["impact", "fairness", "--since", "2022-06-01", "--until", "2022-08-01", "--json"]

@@ -18,22 +18,19 @@ def latest_content(view: CaseView) -> dict[str, Any] | None:
 def draft_assessment(ctx: AppContext, actor: Actor, case_id: int) -> CaseView:
     """Version 1 (or a refreshed version) of the CIA with the area profile and the automatic
     indicators computed for the case's area; people complete the rest."""
-    from vigil.impact.indicators import compute_indicators, select_area, start_assessment
+    from vigil.impact.indicators import indicators_for_record, start_assessment
 
     view = ctx.cases.get_case(actor, case_id, purpose="draft impact assessment")
     # refuse before the (costly) indicators: the attach below checks the same rule again
     ctx.cases.policy.check(actor, Action.ASSESS, view.record)
-    area = select_area(
-        polygon=view.record.area_wkt,
-        name=f"case {case_id} area",
-        shared=ctx.settings.shared_data,
-    )
     with ctx.session_factory() as s:
-        indicators = compute_indicators(
-            area,
+        # the same figures as `vigil impact indicators --case`: the case's month, its frozen
+        # evidence forecast and the deployments on record
+        indicators = indicators_for_record(
+            view.record,
+            s,
+            ctx.clock.now(),
             policy=ctx.cases.policy.guardrails,
-            session=s,
-            now=ctx.clock.now(),
             shared=ctx.settings.shared_data,
         )
     cia = start_assessment(indicators, case_id)

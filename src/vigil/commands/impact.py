@@ -17,6 +17,8 @@ from vigil.errors import VigilError
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from vigil.impact.models import AreaIndicators
+
 app = typer.Typer(
     help="Community impact: indicators for an area, the CIA document, the fairness view.",
     no_args_is_help=True,
@@ -39,19 +41,26 @@ def indicators(
     lsoa: str | None = typer.Option(None, help="LSOA-2011 code, e.g. E01003023"),
     ward: str | None = typer.Option(None, help="ward code (2014 scheme), e.g. E05000420"),
     polygon: str | None = typer.Option(None, help="polygon WKT in British National Grid"),
-    as_of: str = typer.Option("2022-12", help="last month (YYYY-MM) of the violence trend"),
+    as_of: str | None = typer.Option(
+        None,
+        help="last month (YYYY-MM) of the violence trend for an area; default: the data's last "
+        "(a case's is the month before its requested window)",
+    ),
     case: int | None = typer.Option(
         None, "--case", help="a case: its area, evidence forecast and the deployments on record"
     ),
     as_json: bool = typer.Option(False, "--json", help="print the indicators as JSON"),
 ) -> None:
     """Print the automatic CIA indicators for one area, computed from the real London files."""
-    from vigil.impact.indicators import compute_indicators, select_area
+    from vigil.impact.area import select_area
+    from vigil.impact.indicators import compute_indicators
 
     if sum(v is not None for v in (lsoa, ward, polygon, case)) != 1:
         raise VigilError("give exactly one of --lsoa, --ward, --polygon or --case")
     if case is not None:
-        ind = _case_indicators(case, as_of)
+        if as_of is not None:
+            raise VigilError("--as-of is for an area: a case's month is the one before its window")
+        ind = _case_indicators(case)
     else:
         area = select_area(lsoa=lsoa, ward=ward, polygon=polygon)
         ind = compute_indicators(area, as_of_month=as_of)
@@ -134,7 +143,7 @@ def _session_scope() -> Iterator[Session]:
         engine.dispose()
 
 
-def _case_indicators(case_id: int, as_of: str):  # type: ignore[no-untyped-def]
+def _case_indicators(case_id: int) -> AreaIndicators:
     from vigil.cases.policy import load_policy
     from vigil.clock import SystemClock
     from vigil.impact.indicators import indicators_for_case
@@ -142,9 +151,7 @@ def _case_indicators(case_id: int, as_of: str):  # type: ignore[no-untyped-def]
 
     policy = load_policy(get_settings().policy_file).guardrails
     with _session_scope() as session:
-        return indicators_for_case(
-            session, case_id, SystemClock().now(), policy=policy, as_of_month=as_of
-        )
+        return indicators_for_case(session, case_id, SystemClock().now(), policy=policy)
 
 
 @app.command("fairness")

@@ -30,7 +30,12 @@ from pydantic import BaseModel, ConfigDict
 from vigil.clock import as_utc
 from vigil.forecast.surface import RiskSurface
 from vigil.impact.guardrails import NOT_DEPLOYED
-from vigil.impact.indicators import GROUPS, _lsoas, _residents, _street_sv
+from vigil.impact.sources import (
+    GROUPS,
+    lsoa_boundaries,
+    residents,
+    street_serious_violence,
+)
 from vigil.settings import shared_data_dir
 
 #: a forecast is "mainly police-generated" above this share of its training incidents
@@ -94,7 +99,7 @@ def deployment_hours_by_lsoa(
 ) -> pd.Series:
     """Hours deployed per LSOA (windows: ``area_wkt`` in BNG, ``start``, ``end``, ``status``),
     split by the share of each deployment's area in each LSOA; cut at ``until`` if given."""
-    lsoas = _lsoas(shared_data_dir(shared))
+    lsoas = lsoa_boundaries(shared_data_dir(shared))
     out = pd.Series(0.0, index=lsoas.index)
     for w in windows:
         if str(getattr(w, "status", "")).lower() in NOT_DEPLOYED:
@@ -122,7 +127,7 @@ def flagged_by_lsoa(
         raise ValueError(
             f"the fairness view needs a London surface in EPSG:27700, not {surface.crs}"
         )
-    lsoas = _lsoas(shared_data_dir(shared))
+    lsoas = lsoa_boundaries(shared_data_dir(shared))
     k = max(1, int(round(top_fraction * len(surface))))
     top = surface.ranking()[:k]
     pts = shapely.points(np.asarray(surface.x)[top], np.asarray(surface.y)[top])
@@ -134,7 +139,7 @@ def flagged_by_lsoa(
 
 def lsoa_groups(shared: Path | None = None) -> pd.DataFrame:
     """Per LSOA: IMD 2019 decile, largest 2011-census ethnic group, residents (mid-2020)."""
-    res = _residents(shared_data_dir(shared))
+    res = residents(shared_data_dir(shared))
     eth = res[[f"eth_{g}" for g in GROUPS]]
     largest = eth.idxmax(axis=1).map(lambda c: str(c).removeprefix("eth_"))
     return pd.DataFrame(
@@ -148,7 +153,7 @@ def lsoa_groups(shared: Path | None = None) -> pd.DataFrame:
 
 def ethnic_shares(shared: Path | None = None) -> pd.DataFrame:
     """Per LSOA, each 2011-census group's share of its residents (columns: GROUPS)."""
-    res = _residents(shared_data_dir(shared))
+    res = residents(shared_data_dir(shared))
     eth = res[[f"eth_{g}" for g in GROUPS]].astype(float)
     eth.columns = list(GROUPS)
     return eth.div(eth.sum(axis=1), axis=0)
@@ -254,7 +259,7 @@ def fairness_view(
     """The view over every deployment window and every (labelled) forecast surface."""
     root = shared_data_dir(shared)
     groups = lsoa_groups(root)
-    sv = _street_sv(root)
+    sv = street_serious_violence(root)
     table = groups.assign(
         violence=sv["lsoa"].value_counts().reindex(groups.index, fill_value=0).astype(float),
         hours=deployment_hours_by_lsoa(windows, until, root).reindex(groups.index, fill_value=0.0),

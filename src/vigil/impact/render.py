@@ -75,7 +75,7 @@ def _indicators(cia: CommunityImpactAssessment) -> tuple[object | None, dict[str
         return None, None
     from pydantic import ValidationError
 
-    from vigil.impact.indicators import AreaIndicators
+    from vigil.impact.models import AreaIndicators
 
     try:
         return AreaIndicators.model_validate(cia.indicators), None
