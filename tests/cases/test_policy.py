@@ -88,3 +88,20 @@ def test_missing_and_unparsable_files(tmp_path: Path) -> None:
     bad.write_text("version: [unclosed")
     with pytest.raises(PolicyFileError, match="not valid YAML"):
         load_policy(bad)
+
+
+def test_every_window_limit_has_the_same_float_tolerance() -> None:
+    """Hours computed from datetimes carry float error: the initial, extension and total limits
+    (and the guardrails' area hours) all allow the same hair's breadth, and no more."""
+    from datetime import datetime, timedelta
+
+    from vigil.cases.policy import WindowRules
+
+    w = WindowRules()
+    t0 = datetime(2022, 7, 1, 9, 0, 0, 1)
+    # 15 h from datetimes a microsecond off, summed the way the workflow sums them
+    hours = (t0 + timedelta(hours=15) - t0).total_seconds() / 3600 + 1e-12
+    assert not w.initial_too_long(hours) and w.initial_too_long(15.001)
+    assert not w.extension_too_long(0, 9 + 1e-12) and w.extension_too_long(0, 9.001)
+    assert not w.extension_too_long(1, 15 + 1e-12) and w.extension_too_long(1, 15.001)
+    assert not w.total_too_long(39 + 1e-12) and w.total_too_long(39.001)

@@ -520,3 +520,40 @@ def test_a_decision_on_a_case_changed_since_it_was_read_is_refused(
         service.authorise(AUTHORISER, case_id, conditions="x", expected_version=shown)
     v = service.authorise(AUTHORISER, case_id, conditions="x", expected_version=shown + 1)
     assert v.status is Status.AUTHORISED
+
+
+@pytest.mark.parametrize("action", ["activate", "extend", "ratify"])
+def test_a_live_case_without_its_window_is_refused_by_a_domain_error(
+    action: str,
+    service: CaseService,
+    ready_case: Callable[..., int],
+    clock: FixedClock,
+    session_factory: sessionmaker[Session],
+) -> None:
+    """An invariant broken outside the workflow (the window wiped by raw SQL) is a named domain
+    error, also under ``python -O`` (which strips ``assert``), never an AssertionError."""
+    from sqlalchemy import update
+
+    from vigil.cases.states import CaseIntegrityError
+    from vigil.db.cases import Case
+
+    if action == "ratify":
+        case_id = ready_case(trigger="reactive")
+        service.authorise_urgent(SUPERINTENDENT, case_id, conditions="x")
+    else:
+        case_id = ready_case()
+        service.authorise(AUTHORISER, case_id, conditions="x")
+    service.notify_oversight(AUTHORISER, case_id, "authorised")
+    clock.advance(timedelta(hours=1))
+    if action == "extend":
+        service.activate(COMMANDER_LAMBETH, case_id)
+        service.review_impact_assessment(AUTHORISER_2, case_id, "re-reviewed")
+    with session_factory() as s, s.begin():
+        s.execute(update(Case).where(Case.id == case_id).values(start=None))
+    calls = {
+        "activate": lambda: service.activate(COMMANDER_LAMBETH, case_id),
+        "extend": lambda: service.extend(AUTHORISER_2, case_id, 2, "more"),
+        "ratify": lambda: service.ratify_urgent(AUTHORISER, case_id, "ratified"),
+    }
+    with pytest.raises(CaseIntegrityError, match=f"case {case_id} is .* no authorised window"):
+        calls[action]()

@@ -138,17 +138,16 @@ def build_area(
     outside it would put the case in the wrong commander's hands).
     """
     cells = tuple(str(c) for c in (cells or ()))
-    if wkt is None and not cells:
-        raise AreaError("field 'area': give a polygon (WKT, EPSG:27700) or a set of cells")
     if cells and evidence is None:
         raise AreaError("field 'cells': cells need an evidence surface to resolve them")
     if wkt is not None:
         geom = parse_polygon(wkt)
-    else:
-        assert evidence is not None
+    elif cells and evidence is not None:
         geom = cells_polygon(cells, evidence)
         if evidence.crs.upper() not in ("EPSG:27700",):
             raise AreaError(f"field 'cells': the evidence surface is in {evidence.crs}, not 27700")
+    else:
+        raise AreaError("field 'area': give a polygon (WKT, EPSG:27700) or a set of cells")
     found = boroughs_of(geom)
     if borough is not None:
         if (found or _borough_shapes()) and borough not in found:

@@ -47,6 +47,15 @@ class AuthorisationRules(_Strict):
     start_tolerance_minutes: float = Field(default=10, ge=0)
 
 
+#: hours computed from datetimes carry float error: a window this close to a limit is within it
+HOURS_TOLERANCE = 1e-9
+
+
+def over_limit(hours: float, limit: float) -> bool:
+    """Whether ``hours`` exceeds ``limit`` by more than float error: every window limit's test."""
+    return hours > limit + HOURS_TOLERANCE
+
+
 class WindowRules(_Strict):
     initial_max_hours: float = Field(default=15, gt=0)
     extensions_max_hours: tuple[float, ...] = (9, 15)
@@ -54,8 +63,16 @@ class WindowRules(_Strict):
 
     def initial_too_long(self, hours: float) -> bool:
         """Whether a first window of ``hours`` breaks ``initial_max_hours`` (the one test used
-        when a case is submitted and when it is authorised; a float hair's breadth allowed)."""
-        return hours > self.initial_max_hours + 1e-9
+        when a case is submitted and when it is authorised)."""
+        return over_limit(hours, self.initial_max_hours)
+
+    def extension_too_long(self, number: int, hours: float) -> bool:
+        """Whether extension ``number`` (0 = the first) of ``hours`` breaks its limit."""
+        return over_limit(hours, self.extensions_max_hours[number])
+
+    def total_too_long(self, hours: float) -> bool:
+        """Whether a window of ``hours`` in all, extensions included, breaks ``total_max_hours``."""
+        return over_limit(hours, self.total_max_hours)
 
     @model_validator(mode="after")
     def _consistent(self) -> WindowRules:

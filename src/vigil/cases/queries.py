@@ -14,7 +14,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from vigil.cases.policy import Policy, default_policy
-from vigil.cases.states import ENDED, LIVE, Status, effective_status, lapse
+from vigil.cases.states import (
+    ENDED,
+    LIVE,
+    Status,
+    authorised_window,
+    effective_status,
+    lapse,
+)
 from vigil.clock import as_utc
 from vigil.db.cases import Case
 
@@ -52,8 +59,7 @@ class DeploymentWindow:
 
 
 def _window_end(case: Case, now: datetime | None) -> datetime:
-    assert case.end is not None
-    end = as_utc(case.end)
+    _, end = authorised_window(case)
     if case.ended_at is not None:
         end = min(end, as_utc(case.ended_at))
     if now is not None:
@@ -79,7 +85,7 @@ def deployment_windows(
     ).scalars()
     out = []
     for case in rows:
-        assert case.start is not None
+        start, _ = authorised_window(case)
         end = _window_end(case, now)
         if end <= since:
             continue
@@ -89,7 +95,7 @@ def deployment_windows(
                 case_id=case.id,
                 area_wkt=case.area_wkt,
                 borough=case.borough,
-                start=as_utc(case.start),
+                start=start,
                 end=end,
                 status=status.value,
             )

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from vigil.clock import as_utc
+from vigil.errors import VigilError
 
 
 class Status(StrEnum):
@@ -28,6 +29,12 @@ class Status(StrEnum):
     CLOSED = "closed"
     REFUSED = "refused"
     WITHDRAWN = "withdrawn"
+
+
+class CaseIntegrityError(VigilError):
+    """A stored case breaks an invariant the workflow keeps (for example a live case with no
+    authorised window): the row was changed outside the workflow. ``vigil audit verify``
+    replays the log against the row and names the change."""
 
 
 #: authorised and not yet ended: officers may be (or are about to be) deployed
@@ -66,3 +73,15 @@ def effective_status(case: Any, now: datetime) -> Status:
     """The stored status, except that a live case past its end (or its ratification deadline)
     reads as expired."""
     return Status.EXPIRED if lapse(case, now) is not None else Status(case.status)
+
+
+def authorised_window(case: Any) -> tuple[datetime, datetime]:
+    """(start, end) of the window in force, UTC. Every case the workflow authorised has one;
+    one without it was changed outside the workflow, which is refused, never assumed away."""
+    if case.start is None or case.end is None:
+        raise CaseIntegrityError(
+            f"case {case.id} is {case.status} but has no authorised window (start "
+            f"{case.start}, end {case.end}): it was changed outside the workflow; run "
+            "`vigil audit verify` to find the change"
+        )
+    return as_utc(case.start), as_utc(case.end)

@@ -10,8 +10,9 @@ without its change.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,15 @@ from sqlalchemy.orm import Session
 from vigil.audit.log import Category, append
 from vigil.cases.area import AreaError, known_boroughs
 from vigil.cases.policy import TRIGGERS, Action, Policy
-from vigil.cases.states import ENDED, LIVE, PENDING, Status, effective_status, lapse
+from vigil.cases.states import (
+    ENDED,
+    LIVE,
+    PENDING,
+    Status,
+    authorised_window,
+    effective_status,
+    lapse,
+)
 from vigil.clock import as_utc
 from vigil.db.cases import (
     Authorisation,
@@ -187,9 +196,70 @@ def _record(
     )
 
 
+@dataclass
+class _Step:
+    """A transition under way: the case's facts before it, the state it started from, and what
+    its audit entry will say (the body sets ``justification`` and ``detail``)."""
+
+    before: dict[str, Any]
+    status: Status | None = None
+    justification: str = ""
+    detail: dict[str, Any] | None = field(default=None)
+
+
+@contextmanager
+def _recorded(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    name: str,
+    *,
+    category: Category = Category.ALTERATION,
+) -> Iterator[_Step]:
+    """The facts before, then, once the body has changed the case without raising, one version
+    bump and the audit entry ``case.<name>`` in the caller's transaction. A body that raises
+    leaves no entry (and the caller's transaction rolls its change back)."""
+    step = _Step(before=case_state(case))
+    yield step
+    case.version += 1
+    _record(
+        session,
+        case,
+        actor,
+        now,
+        name,
+        step.before,
+        category=category,
+        justification=step.justification,
+        detail=step.detail,
+    )
+
+
+@contextmanager
+def _transition(
+    session: Session,
+    case: Case,
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    action: Action,
+    *,
+    category: Category = Category.ALTERATION,
+) -> Iterator[_Step]:
+    """The ceremony of every transition an account makes, done once: the permission table's
+    check of ``action`` on this case, the state it may start from (``ALLOWED_FROM``, by the
+    clock), then :func:`_recorded`. The body checks the action's own rules and makes the
+    change."""
+    policy.check(actor, action, case)
+    status = require_state(case, action, now)
+    with _recorded(session, case, actor, now, action.value, category=category) as step:
+        step.status = status
+        yield step
+
+
 def _move(case: Case, to: Status) -> None:
     case.status = to.value
-    case.version += 1
 
 
 def _signed(actor: Actor) -> dict[str, Any]:
@@ -450,38 +520,31 @@ def new_case(
 
 def submit(session: Session, case: Case, actor: Actor, now: datetime, policy: Policy) -> None:
     """Submit for consultation; freezes the evidence and the declared success measures."""
-    policy.check(actor, Action.SUBMIT, case)
-    require_state(case, "submit", now)
-    if policy.success_measures_required and not case.success_measures:
-        raise MissingRequirement(
-            f"case {case.id}: submit refused: declare the success measures up front "
-            "(field 'success_measures')"
-        )
-    if case.trigger in policy.evidence_required_for and case.evidence_json is None:
-        raise MissingRequirement(
-            f"case {case.id}: submit refused: a {case.trigger} case needs a frozen evidence "
-            "snapshot (a forecast surface)"
-        )
-    hours = _hours(case.requested_start, case.requested_end)
-    if policy.window.initial_too_long(hours):
-        raise PolicyViolation(
-            f"case {case.id}: submit refused: the requested window is {hours:g} h; the policy "
-            f"allows at most {policy.window.initial_max_hours:g} h initially"
-        )
-    before = case_state(case)
-    case.submitted_at = now
-    if case.evidence_json is not None:
-        case.evidence_frozen_at = now
-    _move(case, Status.SUBMITTED)
-    _record(
-        session,
-        case,
-        actor,
-        now,
-        "submit",
-        before,
-        detail={"evidence_digest": case.evidence_digest, "success_measures": case.success_measures},
-    )
+    with _transition(session, case, actor, now, policy, Action.SUBMIT) as step:
+        if policy.success_measures_required and not case.success_measures:
+            raise MissingRequirement(
+                f"case {case.id}: submit refused: declare the success measures up front "
+                "(field 'success_measures')"
+            )
+        if case.trigger in policy.evidence_required_for and case.evidence_json is None:
+            raise MissingRequirement(
+                f"case {case.id}: submit refused: a {case.trigger} case needs a frozen evidence "
+                "snapshot (a forecast surface)"
+            )
+        hours = _hours(case.requested_start, case.requested_end)
+        if policy.window.initial_too_long(hours):
+            raise PolicyViolation(
+                f"case {case.id}: submit refused: the requested window is {hours:g} h; the "
+                f"policy allows at most {policy.window.initial_max_hours:g} h initially"
+            )
+        case.submitted_at = now
+        if case.evidence_json is not None:
+            case.evidence_frozen_at = now
+        _move(case, Status.SUBMITTED)
+        step.detail = {
+            "evidence_digest": case.evidence_digest,
+            "success_measures": case.success_measures,
+        }
 
 
 def consult(
@@ -495,45 +558,33 @@ def consult(
     position: str,
     reasons: str,
 ) -> Consultation:
-    policy.check(actor, Action.CONSULT, case)
-    status = require_state(case, "consult", now)
-    recorders = policy.consultations.recorded_by.get(consultee)
-    if recorders is None:
-        known = ", ".join(policy.consultations.recorded_by)
-        raise PolicyViolation(f"field 'consultee': '{consultee}' is not one of: {known}")
-    if actor.role not in recorders:
-        raise PermissionDenied(
-            f"case {case.id}: the {consultee} consultation is recorded by "
-            f"{', '.join(r.value for r in recorders)}, not by role '{actor.role.value}'"
+    with _transition(session, case, actor, now, policy, Action.CONSULT) as step:
+        recorders = policy.consultations.recorded_by.get(consultee)
+        if recorders is None:
+            known = ", ".join(policy.consultations.recorded_by)
+            raise PolicyViolation(f"field 'consultee': '{consultee}' is not one of: {known}")
+        if actor.role not in recorders:
+            raise PermissionDenied(
+                f"case {case.id}: the {consultee} consultation is recorded by "
+                f"{', '.join(r.value for r in recorders)}, not by role '{actor.role.value}'"
+            )
+        if position not in POSITIONS:
+            raise PolicyViolation(f"field 'position': '{position}' is not one of {list(POSITIONS)}")
+        _require_text("reasons", reasons, "a consultation records its reasons")
+        row = Consultation(
+            case_id=case.id,
+            consultee=consultee,
+            position=position,
+            reasons=reasons.strip(),
+            recorded_at=now,
+            **_signed(actor),
         )
-    if position not in POSITIONS:
-        raise PolicyViolation(f"field 'position': '{position}' is not one of {list(POSITIONS)}")
-    _require_text("reasons", reasons, "a consultation records its reasons")
-    before = case_state(case)
-    row = Consultation(
-        case_id=case.id,
-        consultee=consultee,
-        position=position,
-        reasons=reasons.strip(),
-        recorded_at=now,
-        **_signed(actor),
-    )
-    session.add(row)
-    case.consultations.append(row)
-    if status is Status.SUBMITTED:
-        _move(case, Status.CONSULTATION)
-    else:
-        case.version += 1
-    _record(
-        session,
-        case,
-        actor,
-        now,
-        "consult",
-        before,
-        justification=reasons,
-        detail={"consultee": consultee, "position": position},
-    )
+        session.add(row)
+        case.consultations.append(row)
+        if step.status is Status.SUBMITTED:
+            _move(case, Status.CONSULTATION)
+        step.justification = reasons
+        step.detail = {"consultee": consultee, "position": position}
     return row
 
 
@@ -548,31 +599,20 @@ def attach_assessment(
     missing: list[str],
 ) -> ImpactAssessmentRecord:
     """A new version of the CIA; ``missing`` is what the assessment model says is absent."""
-    policy.check(actor, Action.ASSESS, case)
-    require_state(case, "assess", now)
-    before = case_state(case)
-    version = 1 + max((a.version for a in case.assessments), default=0)
-    row = ImpactAssessmentRecord(
-        case_id=case.id,
-        version=version,
-        content=content,
-        missing=list(missing),
-        status="incomplete" if missing else "complete",
-        created_at=now,
-        **_signed(actor),
-    )
-    session.add(row)
-    case.assessments.append(row)
-    case.version += 1
-    _record(
-        session,
-        case,
-        actor,
-        now,
-        "assess",
-        before,
-        detail={"version": version, "missing": list(missing)},
-    )
+    with _transition(session, case, actor, now, policy, Action.ASSESS) as step:
+        version = 1 + max((a.version for a in case.assessments), default=0)
+        row = ImpactAssessmentRecord(
+            case_id=case.id,
+            version=version,
+            content=content,
+            missing=list(missing),
+            status="incomplete" if missing else "complete",
+            created_at=now,
+            **_signed(actor),
+        )
+        session.add(row)
+        case.assessments.append(row)
+        step.detail = {"version": version, "missing": list(missing)}
     return row
 
 
@@ -585,38 +625,27 @@ def review_assessment(
     *,
     notes: str,
 ) -> ImpactAssessmentRecord:
-    policy.check(actor, Action.REVIEW_ASSESSMENT, case)
-    require_state(case, "review_assessment", now)
-    cia = latest_assessment(case)
-    if cia is None:
-        raise MissingRequirement(f"case {case.id}: no impact assessment to review")
-    if cia.missing:
-        raise MissingRequirement(
-            f"case {case.id}: impact assessment v{cia.version} is incomplete (missing "
-            f"{', '.join(cia.missing)}); it cannot be reviewed as sufficient"
-        )
-    if cia.actor_id == actor.user_id:
-        raise PolicyViolation(
-            f"case {case.id}: the author of impact assessment v{cia.version} cannot review it"
-        )
-    before = case_state(case)
-    cia.status = "reviewed"
-    cia.reviewer_id = actor.user_id
-    cia.reviewer_role = str(actor.role)
-    cia.reviewer_rank = int(actor.rank)
-    cia.reviewed_at = now
-    cia.review_notes = notes
-    case.version += 1
-    _record(
-        session,
-        case,
-        actor,
-        now,
-        "review_assessment",
-        before,
-        justification=notes,
-        detail={"version": cia.version},
-    )
+    with _transition(session, case, actor, now, policy, Action.REVIEW_ASSESSMENT) as step:
+        cia = latest_assessment(case)
+        if cia is None:
+            raise MissingRequirement(f"case {case.id}: no impact assessment to review")
+        if cia.missing:
+            raise MissingRequirement(
+                f"case {case.id}: impact assessment v{cia.version} is incomplete (missing "
+                f"{', '.join(cia.missing)}); it cannot be reviewed as sufficient"
+            )
+        if cia.actor_id == actor.user_id:
+            raise PolicyViolation(
+                f"case {case.id}: the author of impact assessment v{cia.version} cannot review it"
+            )
+        cia.status = "reviewed"
+        cia.reviewer_id = actor.user_id
+        cia.reviewer_role = str(actor.role)
+        cia.reviewer_rank = int(actor.rank)
+        cia.reviewed_at = now
+        cia.review_notes = notes
+        step.justification = notes
+        step.detail = {"version": cia.version}
     return cia
 
 
@@ -624,12 +653,9 @@ def request_authorisation(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy
 ) -> None:
     """Consultation complete: put the case before an authorising officer."""
-    policy.check(actor, Action.REQUEST_AUTHORISATION, case)
-    require_state(case, "request_authorisation", now)
-    _require_consultations(case, policy, "request for authorisation")
-    before = case_state(case)
-    _move(case, Status.AWAITING_AUTHORISATION)
-    _record(session, case, actor, now, "request_authorisation", before)
+    with _transition(session, case, actor, now, policy, Action.REQUEST_AUTHORISATION):
+        _require_consultations(case, policy, "request for authorisation")
+        _move(case, Status.AWAITING_AUTHORISATION)
 
 
 def _check_window(
@@ -679,60 +705,53 @@ def authorise(
 ) -> Authorisation:
     """Authorise the window. Urgent: a reactive case, lower rank, to be ratified in time."""
     start, end = as_utc(start), as_utc(end)
-    action = "urgent authorisation" if urgent else "authorisation"
-    policy.check(actor, Action.AUTHORISE_URGENT if urgent else Action.AUTHORISE, case)
-    require_state(case, "authorise_urgent" if urgent else "authorise", now)
-    if urgent and case.trigger not in policy.urgent.triggers:
-        raise PolicyViolation(
-            f"case {case.id}: urgent authorisation is only for "
-            f"{', '.join(policy.urgent.triggers)} cases; this one is {case.trigger}"
+    what = "urgent authorisation" if urgent else "authorisation"
+    action = Action.AUTHORISE_URGENT if urgent else Action.AUTHORISE
+    with _transition(session, case, actor, now, policy, action) as step:
+        if urgent and case.trigger not in policy.urgent.triggers:
+            raise PolicyViolation(
+                f"case {case.id}: urgent authorisation is only for "
+                f"{', '.join(policy.urgent.triggers)} cases; this one is {case.trigger}"
+            )
+        require_not_requester(case, actor, policy, what)
+        _check_window(case, policy, now, start, end, what)
+        if policy.success_measures_required and not case.success_measures:
+            raise MissingRequirement(
+                f"case {case.id}: {what} refused: no success measures declared"
+            )
+        cia = None
+        if not urgent:
+            _require_consultations(case, policy, what)
+            cia = _require_reviewed_assessment(case, what)
+        overridden = _guardrails(
+            session, case, actor, policy, now, start, end, override_reason, guardrail_check, what
         )
-    require_not_requester(case, actor, policy, action)
-    _check_window(case, policy, now, start, end, action)
-    if policy.success_measures_required and not case.success_measures:
-        raise MissingRequirement(f"case {case.id}: {action} refused: no success measures declared")
-    cia = None
-    if not urgent:
-        _require_consultations(case, policy, action)
-        cia = _require_reviewed_assessment(case, action)
-    overridden = _guardrails(
-        session, case, actor, policy, now, start, end, override_reason, guardrail_check, action
-    )
-    before = case_state(case)
-    row = _decide(
-        session,
-        case,
-        actor,
-        now,
-        kind="urgent" if urgent else "initial",
-        start=start,
-        end=end,
-        conditions=conditions,
-        assessment_id=None if cia is None else cia.id,
-        overridden=overridden,
-        override_reason=override_reason,
-    )
-    case.start, case.end, case.conditions = start, end, conditions
-    case.urgent = urgent
-    if urgent:
-        case.ratify_by = now + timedelta(hours=policy.urgent.ratify_within_hours)
-    _move(case, Status.AUTHORISED)
-    _record(
-        session,
-        case,
-        actor,
-        now,
-        "authorise_urgent" if urgent else "authorise",
-        before,
-        justification=conditions,
-        detail={
+        row = _decide(
+            session,
+            case,
+            actor,
+            now,
+            kind="urgent" if urgent else "initial",
+            start=start,
+            end=end,
+            conditions=conditions,
+            assessment_id=None if cia is None else cia.id,
+            overridden=overridden,
+            override_reason=override_reason,
+        )
+        case.start, case.end, case.conditions = start, end, conditions
+        case.urgent = urgent
+        if urgent:
+            case.ratify_by = now + timedelta(hours=policy.urgent.ratify_within_hours)
+        _move(case, Status.AUTHORISED)
+        step.justification = conditions
+        step.detail = {
             "start": start,
             "end": end,
             "overridden": overridden,
             "override_reason": override_reason if overridden else None,
             "ratify_by": case.ratify_by,
-        },
-    )
+        }
     return row
 
 
@@ -745,86 +764,70 @@ def ratify(
     *,
     reasons: str,
 ) -> Authorisation:
-    policy.check(actor, Action.RATIFY, case)
-    require_state(case, "ratify", now)
-    if not case.urgent or case.ratified_at is not None:
-        raise InvalidTransition(f"case {case.id}: there is no unratified urgent authorisation")
-    require_not_requester(case, actor, policy, "ratification")
-    urgent_row = case.authorisations[-1]
-    if urgent_row.actor_id == actor.user_id:
-        raise PolicyViolation(
-            f"case {case.id}: ratification refused: account {actor.user_id} gave the urgent "
-            "authorisation and cannot ratify it"
+    with _transition(session, case, actor, now, policy, Action.RATIFY) as step:
+        if not case.urgent or case.ratified_at is not None:
+            raise InvalidTransition(f"case {case.id}: there is no unratified urgent authorisation")
+        require_not_requester(case, actor, policy, "ratification")
+        urgent_row = case.authorisations[-1]
+        if urgent_row.actor_id == actor.user_id:
+            raise PolicyViolation(
+                f"case {case.id}: ratification refused: account {actor.user_id} gave the urgent "
+                "authorisation and cannot ratify it"
+            )
+        _require_consultations(case, policy, "ratification")
+        cia = _require_reviewed_assessment(case, "ratification")
+        start, end = authorised_window(case)
+        row = _decide(
+            session,
+            case,
+            actor,
+            now,
+            kind="ratification",
+            start=start,
+            end=end,
+            conditions=reasons,
+            assessment_id=cia.id,
+            overridden=[],
         )
-    _require_consultations(case, policy, "ratification")
-    cia = _require_reviewed_assessment(case, "ratification")
-    assert case.start is not None and case.end is not None
-    before = case_state(case)
-    row = _decide(
-        session,
-        case,
-        actor,
-        now,
-        kind="ratification",
-        start=case.start,
-        end=case.end,
-        conditions=reasons,
-        assessment_id=cia.id,
-        overridden=[],
-    )
-    case.ratified_at = now
-    case.version += 1
-    _record(session, case, actor, now, "ratify", before, justification=reasons)
+        case.ratified_at = now
+        step.justification = reasons
     return row
 
 
 def notify_oversight(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, message: str
 ) -> Notification:
-    policy.check(actor, Action.NOTIFY_OVERSIGHT, case)
-    require_state(case, "notify_oversight", now)
-    row = _notify(session, case, now, "authorisation_notice", message, actor.user_id)
-    before = case_state(case)
-    case.version += 1
-    _record(
-        session,
-        case,
-        actor,
-        now,
-        "notify_oversight",
-        before,
-        category=Category.DISCLOSURE,
-        justification=message,
-    )
+    with _transition(
+        session, case, actor, now, policy, Action.NOTIFY_OVERSIGHT, category=Category.DISCLOSURE
+    ) as step:
+        row = _notify(session, case, now, "authorisation_notice", message, actor.user_id)
+        step.justification = message
     return row
 
 
 def activate(session: Session, case: Case, actor: Actor, now: datetime, policy: Policy) -> None:
-    policy.check(actor, Action.ACTIVATE, case)
-    require_state(case, "activate", now)
-    assert case.start is not None and case.end is not None
-    if now < as_utc(case.start):
-        raise PolicyViolation(
-            f"case {case.id}: activation refused: the authorised window opens at {_fmt(case.start)}"
-        )
-    if not case.urgent:
-        _require_consultations(case, policy, "activation")
-    if policy.oversight_notification_required:
-        last_decision = _last_decision(case)
-        notified = [
-            n
-            for n in case.notifications
-            if n.kind == "authorisation_notice" and as_utc(n.created_at) >= last_decision
-        ]
-        if not notified:
-            raise MissingRequirement(
-                f"case {case.id}: activation refused: oversight has not been notified of the "
-                f"authorisation of {_fmt(last_decision)}"
+    with _transition(session, case, actor, now, policy, Action.ACTIVATE):
+        start, _ = authorised_window(case)
+        if now < start:
+            raise PolicyViolation(
+                f"case {case.id}: activation refused: the authorised window opens at {_fmt(start)}"
             )
-    before = case_state(case)
-    case.activated_at = now
-    _move(case, Status.ACTIVE)
-    _record(session, case, actor, now, "activate", before)
+        if not case.urgent:
+            _require_consultations(case, policy, "activation")
+        if policy.oversight_notification_required:
+            last_decision = _last_decision(case)
+            notified = [
+                n
+                for n in case.notifications
+                if n.kind == "authorisation_notice" and as_utc(n.created_at) >= last_decision
+            ]
+            if not notified:
+                raise MissingRequirement(
+                    f"case {case.id}: activation refused: oversight has not been notified of "
+                    f"the authorisation of {_fmt(last_decision)}"
+                )
+        case.activated_at = now
+        _move(case, Status.ACTIVE)
 
 
 def extend(
@@ -840,85 +843,80 @@ def extend(
     guardrail_check: GuardrailCheck,
 ) -> Extension:
     """Add ``hours`` to the live window: re-authorised, on a freshly reviewed assessment."""
-    policy.check(actor, Action.EXTEND, case)
-    require_state(case, "extend", now)
-    require_not_requester(case, actor, policy, "extension")
-    if case.urgent and case.ratified_at is None:
-        raise PolicyViolation(
-            f"case {case.id}: extension refused: ratify the urgent authorisation first"
+    with _transition(session, case, actor, now, policy, Action.EXTEND) as step:
+        require_not_requester(case, actor, policy, "extension")
+        if case.urgent and case.ratified_at is None:
+            raise PolicyViolation(
+                f"case {case.id}: extension refused: ratify the urgent authorisation first"
+            )
+        start, end = authorised_window(case)
+        number = len(case.extensions)
+        limits = policy.window.extensions_max_hours
+        if number >= len(limits):
+            raise PolicyViolation(
+                f"case {case.id}: extension refused: {number} extension(s) already granted, "
+                f"the policy allows {len(limits)}; a longer deployment is a new case"
+            )
+        if hours <= 0:
+            raise PolicyViolation(f"field 'hours': must be positive, got {hours:g}")
+        if policy.window.extension_too_long(number, hours):
+            raise PolicyViolation(
+                f"case {case.id}: extension refused: window too long: extension {number + 1} "
+                f"may add at most {limits[number]:g} h, {hours:g} h requested"
+            )
+        new_end = end + timedelta(hours=hours)
+        total = _hours(start, new_end)
+        if policy.window.total_too_long(total):
+            raise PolicyViolation(
+                f"case {case.id}: extension refused: window too long: {total:g} h in all, the "
+                f"policy allows {policy.window.total_max_hours:g} h; a longer deployment is a "
+                "new case"
+            )
+        cia = _require_reviewed_assessment(case, "extension", reviewed_after=_last_decision(case))
+        overridden = _guardrails(
+            session,
+            case,
+            actor,
+            policy,
+            now,
+            start,
+            new_end,
+            override_reason,
+            guardrail_check,
+            "extension",
         )
-    assert case.start is not None and case.end is not None
-    number = len(case.extensions)
-    limits = policy.window.extensions_max_hours
-    if number >= len(limits):
-        raise PolicyViolation(
-            f"case {case.id}: extension refused: {number} extension(s) already granted, the "
-            f"policy allows {len(limits)}; a longer deployment is a new case"
+        auth = _decide(
+            session,
+            case,
+            actor,
+            now,
+            kind="extension",
+            start=end,
+            end=new_end,
+            conditions=reasons,
+            assessment_id=cia.id,
+            overridden=overridden,
+            override_reason=override_reason,
         )
-    if hours <= 0:
-        raise PolicyViolation(f"field 'hours': must be positive, got {hours:g}")
-    if hours > limits[number] + 1e-9:
-        raise PolicyViolation(
-            f"case {case.id}: extension refused: window too long: extension {number + 1} may "
-            f"add at most {limits[number]:g} h, {hours:g} h requested"
+        session.flush()
+        ext = Extension(
+            case_id=case.id,
+            number=number + 1,
+            hours=hours,
+            previous_end=end,
+            new_end=new_end,
+            authorisation_id=auth.id,
         )
-    new_end = as_utc(case.end) + timedelta(hours=hours)
-    total = _hours(case.start, new_end)
-    if total > policy.window.total_max_hours + 1e-9:
-        raise PolicyViolation(
-            f"case {case.id}: extension refused: window too long: {total:g} h in all, the "
-            f"policy allows {policy.window.total_max_hours:g} h; a longer deployment is a new case"
-        )
-    cia = _require_reviewed_assessment(case, "extension", reviewed_after=_last_decision(case))
-    overridden = _guardrails(
-        session,
-        case,
-        actor,
-        policy,
-        now,
-        as_utc(case.start),
-        new_end,
-        override_reason,
-        guardrail_check,
-        "extension",
-    )
-    before = case_state(case)
-    auth = _decide(
-        session,
-        case,
-        actor,
-        now,
-        kind="extension",
-        start=as_utc(case.end),
-        end=new_end,
-        conditions=reasons,
-        assessment_id=cia.id,
-        overridden=overridden,
-        override_reason=override_reason,
-    )
-    session.flush()
-    ext = Extension(
-        case_id=case.id,
-        number=number + 1,
-        hours=hours,
-        previous_end=as_utc(case.end),
-        new_end=new_end,
-        authorisation_id=auth.id,
-    )
-    session.add(ext)
-    case.extensions.append(ext)
-    case.end = new_end
-    case.version += 1
-    _record(
-        session,
-        case,
-        actor,
-        now,
-        "extend",
-        before,
-        justification=reasons,
-        detail={"number": number + 1, "hours": hours, "new_end": new_end, "overridden": overridden},
-    )
+        session.add(ext)
+        case.extensions.append(ext)
+        case.end = new_end
+        step.justification = reasons
+        step.detail = {
+            "number": number + 1,
+            "hours": hours,
+            "new_end": new_end,
+            "overridden": overridden,
+        }
     return ext
 
 
@@ -935,12 +933,10 @@ def cancel(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, reasons: str
 ) -> None:
     """End the deployment early."""
-    policy.check(actor, Action.CANCEL, case)
-    require_state(case, "cancel", now)
-    _require_text("reasons", reasons, "say why the deployment ends early")
-    before = case_state(case)
-    _end(case, now, f"cancelled early: {reasons.strip()}", Status.CANCELLED, policy)
-    _record(session, case, actor, now, "cancel", before, justification=reasons)
+    with _transition(session, case, actor, now, policy, Action.CANCEL) as step:
+        _require_text("reasons", reasons, "say why the deployment ends early")
+        _end(case, now, f"cancelled early: {reasons.strip()}", Status.CANCELLED, policy)
+        step.justification = reasons
 
 
 def expire(session: Session, case: Case, now: datetime, policy: Policy) -> bool:
@@ -949,44 +945,39 @@ def expire(session: Session, case: Case, now: datetime, policy: Policy) -> bool:
     if due is None:
         return False
     at, reason = due
-    before = case_state(case)
-    _end(case, at, reason, Status.EXPIRED, policy)
-    if "ratified" in reason:
-        _notify(
-            session,
-            case,
-            now,
-            "urgent_unratified",
-            f"urgent authorisation lapsed unratified at {_fmt(at)}",
-            SYSTEM.user_id,
-        )
-    _record(
-        session, case, SYSTEM, now, "expire", before, justification=reason, detail={"ended_at": at}
-    )
+    with _recorded(session, case, SYSTEM, now, "expire") as step:
+        _end(case, at, reason, Status.EXPIRED, policy)
+        if "ratified" in reason:
+            _notify(
+                session,
+                case,
+                now,
+                "urgent_unratified",
+                f"urgent authorisation lapsed unratified at {_fmt(at)}",
+                SYSTEM.user_id,
+            )
+        step.justification = reason
+        step.detail = {"ended_at": at}
     return True
 
 
 def refuse(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, reasons: str
 ) -> None:
-    policy.check(actor, Action.REFUSE, case)
-    require_state(case, "refuse", now)
-    require_not_requester(case, actor, policy, "refusal")
-    _require_text("reasons", reasons, "a refusal records its reasons")
-    before = case_state(case)
-    _end(case, now, f"refused: {reasons.strip()}", Status.REFUSED, policy)
-    _record(session, case, actor, now, "refuse", before, justification=reasons)
+    with _transition(session, case, actor, now, policy, Action.REFUSE) as step:
+        require_not_requester(case, actor, policy, "refusal")
+        _require_text("reasons", reasons, "a refusal records its reasons")
+        _end(case, now, f"refused: {reasons.strip()}", Status.REFUSED, policy)
+        step.justification = reasons
 
 
 def withdraw(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, reasons: str
 ) -> None:
-    policy.check(actor, Action.WITHDRAW, case)
-    require_state(case, "withdraw", now)
-    before = case_state(case)
-    reason = f"withdrawn: {reasons.strip()}" if reasons else "withdrawn"
-    _end(case, now, reason, Status.WITHDRAWN, policy)
-    _record(session, case, actor, now, "withdraw", before, justification=reasons)
+    with _transition(session, case, actor, now, policy, Action.WITHDRAW) as step:
+        reason = f"withdrawn: {reasons.strip()}" if reasons else "withdrawn"
+        _end(case, now, reason, Status.WITHDRAWN, policy)
+        step.justification = reasons
 
 
 def record_debrief(
@@ -1001,46 +992,34 @@ def record_debrief(
     complaints: int,
     community_feedback: str,
 ) -> Debrief:
-    policy.check(actor, Action.DEBRIEF, case)
-    require_state(case, "debrief", now)
-    _require_text("what_happened", what_happened)
-    for name, n in (("incidents", incidents), ("complaints", complaints)):
-        if n < 0:
-            raise PolicyViolation(f"field '{name}': must be 0 or more, got {n}")
-    before = case_state(case)
-    row = Debrief(
-        case_id=case.id,
-        what_happened=what_happened.strip(),
-        incidents=incidents,
-        complaints=complaints,
-        community_feedback=(community_feedback or "").strip(),
-        recorded_at=now,
-        **_signed(actor),
-    )
-    session.add(row)
-    case.debriefs.append(row)
-    _move(case, Status.DEBRIEFED)
-    late = case.debrief_due is not None and now > as_utc(case.debrief_due)
-    _record(
-        session,
-        case,
-        actor,
-        now,
-        "debrief",
-        before,
-        detail={"incidents": incidents, "complaints": complaints, "late": late},
-    )
+    with _transition(session, case, actor, now, policy, Action.DEBRIEF) as step:
+        _require_text("what_happened", what_happened)
+        for name, n in (("incidents", incidents), ("complaints", complaints)):
+            if n < 0:
+                raise PolicyViolation(f"field '{name}': must be 0 or more, got {n}")
+        row = Debrief(
+            case_id=case.id,
+            what_happened=what_happened.strip(),
+            incidents=incidents,
+            complaints=complaints,
+            community_feedback=(community_feedback or "").strip(),
+            recorded_at=now,
+            **_signed(actor),
+        )
+        session.add(row)
+        case.debriefs.append(row)
+        _move(case, Status.DEBRIEFED)
+        late = case.debrief_due is not None and now > as_utc(case.debrief_due)
+        step.detail = {"incidents": incidents, "complaints": complaints, "late": late}
     return row
 
 
 def close(
     session: Session, case: Case, actor: Actor, now: datetime, policy: Policy, *, notes: str = ""
 ) -> None:
-    policy.check(actor, Action.CLOSE, case)
-    require_state(case, "close", now)
-    before = case_state(case)
-    _move(case, Status.CLOSED)
-    _record(session, case, actor, now, "close", before, justification=notes)
+    with _transition(session, case, actor, now, policy, Action.CLOSE) as step:
+        _move(case, Status.CLOSED)
+        step.justification = notes
 
 
 def flag_overdue_debrief(session: Session, case: Case, now: datetime) -> bool:

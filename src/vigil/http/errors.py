@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from vigil.cases.states import CaseIntegrityError
 from vigil.db.identity import (
     AuthenticationFailed,
     IdentityError,
@@ -31,6 +32,8 @@ __all__ = ["NotFound", "status_for", "wants_html", "error_page", "install"]
 
 def status_for(exc: VigilError) -> int:
     """HTTP status of a VigilError; the most specific class wins."""
+    if isinstance(exc, CaseIntegrityError):
+        return 500  # a row changed outside the workflow: not the caller's fault
     if isinstance(exc, SignInThrottled):
         return 429
     if isinstance(exc, SignInBusy):

@@ -44,6 +44,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from vigil.cases.guardrail_policy import GuardrailPolicy
+from vigil.cases.policy import over_limit
 from vigil.clock import as_utc
 from vigil.forecast.surface import RiskSurface
 
@@ -266,7 +267,7 @@ def evaluate(
     spans = [(w.start, w.end) for w in near] + [(start, end)]
     ends = {end} | {as_utc(w.end) for w in near if end < as_utc(w.end) < end + span}
     hours, until = max((union_hours(spans, e - span, e), e) for e in ends)
-    if hours > policy.max_area_hours + 1e-9:
+    if over_limit(hours, policy.max_area_hours):
         breaches.append(
             Breach(
                 "area_hours",
