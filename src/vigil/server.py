@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
+import vigil
 from vigil.app.context import AppContext, HistorySource, SurfaceSource
 from vigil.app.history import store_history_source
 from vigil.app.surfaces import latest_surface_source
@@ -118,7 +119,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
         title="Vigil",
-        version="0.1.0",
+        version=vigil.__version__,
         description=(
             "Accountable, time-limited, intelligence-led patrol deployments. Authenticate "
             "with `Authorization: Bearer <token>` (create one with `vigil users token`)."

@@ -5,6 +5,7 @@ surface of conftest and the ONS borough boundaries in /work/shared/data/london-g
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import numpy as np
 import pytest
@@ -12,11 +13,12 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.cases.conftest import ANALYST, OVERSIGHT
+from tests.cases.conftest import ANALYST, AUTHORISER, OVERSIGHT
 from vigil.audit.canonical import sha256_hex
 from vigil.cases.area import AreaError, build_area
 from vigil.cases.evidence import EvidenceError
 from vigil.cases.service import CaseService
+from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
 
 
@@ -105,3 +107,35 @@ def test_evidence_snapshot_round_trips_and_its_digest_verifies(
         )
     with pytest.raises(EvidenceError, match="digest mismatch"):
         service.evidence(OVERSIGHT, case_id)
+
+
+def test_a_changed_snapshot_is_refused_by_every_reader_not_only_thaw(
+    service: CaseService,
+    ready_case: Callable[..., int],
+    lambeth_surface: RiskSurface,
+    session_factory: sessionmaker[Session],
+    clock: FixedClock,
+) -> None:
+    """The guardrail check at authorisation, the CIA indicators of a case and the fairness view
+    all read the evidence through the digest check: a snapshot edited after submission (here a
+    risk value raised in the stored JSON) is refused, never decided on."""
+    from vigil.impact.fairness import fairness_from_cases
+    from vigil.impact.indicators import indicators_for_case
+
+    case_id = ready_case()
+    with session_factory() as s, s.begin():
+        s.execute(
+            sa.text(
+                "UPDATE cases SET evidence_json = replace(evidence_json, '\"risk\":[', "
+                "'\"risk\":[9,') WHERE id = :i"
+            ),
+            {"i": case_id},
+        )
+    with pytest.raises(EvidenceError, match="digest mismatch"):
+        service.authorise(AUTHORISER, case_id, conditions="x")
+    now = clock.now()
+    with session_factory() as s:
+        with pytest.raises(EvidenceError, match="digest mismatch"):
+            indicators_for_case(s, case_id, now)
+        with pytest.raises(EvidenceError, match="digest mismatch"):
+            fairness_from_cases(s, now - timedelta(days=1), now + timedelta(days=1))

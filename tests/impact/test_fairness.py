@@ -156,7 +156,7 @@ def test_exposure_by_ethnicity_by_hand(view: FairnessView, shared_data: Path) ->
 
 
 def test_fairness_html(view: FairnessView) -> None:
-    from vigil.impact.render import render_fairness_html
+    from vigil.reports.cia import render_fairness_html
 
     html = render_fairness_html(view)
     assert "IMD decile 5" in html and "Exposure by ethnic group" in html

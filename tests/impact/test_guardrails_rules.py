@@ -170,3 +170,22 @@ def test_area_hours_counts_a_later_planned_deployment_next_door() -> None:
     )  # fmt: skip
     assert b.rule == "area_hours" and b.message.startswith("23.0 deployed hours")
     assert "to 2022-07-12 09:00" in b.message  # the later deployment's end
+
+
+@pytest.mark.parametrize("status", ["consultation", "awaiting_authorisation", "draft", "refused"])
+def test_a_case_not_yet_deployed_counts_towards_no_burden(status: str) -> None:
+    """The deployment history (and the caps that read the same set) skips every state that
+    never put officers on the ground: the real states, including consultation and awaiting
+    authorisation, not names of states that do not exist."""
+    from types import SimpleNamespace
+
+    from vigil.cases.states import NOT_DEPLOYED, Status
+    from vigil.impact.computations import deployment_history
+
+    assert set(Status) >= NOT_DEPLOYED
+    window = SimpleNamespace(
+        case_id=1, area_wkt=AREA.wkt, start=T0 - 8 * H, end=T0 - 2 * H, status=status
+    )
+    deployed = SimpleNamespace(**{**vars(window), "case_id": 2, "status": "active"})
+    history = deployment_history([window, deployed], AREA, T0, 400)
+    assert history.hours_28d == 6.0 and history.cases == ["2"]

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from vigil.app.context import AppContext
 from vigil.app.views import case_detail, notification
+from vigil.cases.policy import POSITIONS
 from vigil.clock import as_utc
 from vigil.errors import NotFound, VigilError
 from vigil.roles import Actor
@@ -55,7 +56,7 @@ class ReasonsIn(BaseModel):
 
 class ConsultationIn(ReasonsIn):
     consultee: str = Field(min_length=1, max_length=64)
-    position: str = Field(min_length=1, max_length=16, description="concur, object or abstain")
+    position: str = Field(min_length=1, max_length=16, description=" | ".join(POSITIONS))
 
 
 class AuthoriseIn(BaseModel):

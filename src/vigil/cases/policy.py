@@ -25,6 +25,8 @@ from vigil.errors import PermissionDenied, VigilError
 from vigil.roles import Actor, Rank, Role
 
 TRIGGERS = ("proactive", "reactive")
+#: what a consultee may say of a case (the workflow refuses anything else; forms offer these)
+POSITIONS = ("concur", "object", "abstain")
 
 
 class PolicyFileError(VigilError):

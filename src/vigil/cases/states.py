@@ -47,6 +47,9 @@ PENDING = frozenset(
 )
 #: nothing more happens to the case
 FINAL = frozenset({Status.CLOSED, Status.REFUSED, Status.WITHDRAWN})
+#: states that never put officers on the ground: no deployment cap (area hours, concurrency,
+#: cooling-off) or burden figure counts a case in them
+NOT_DEPLOYED = frozenset(PENDING | {Status.REFUSED, Status.WITHDRAWN})
 
 
 def lapse(case: Any, now: datetime) -> tuple[datetime, str] | None:

@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from vigil.audit.log import Category, append
 from vigil.cases.area import AreaError, known_boroughs
-from vigil.cases.policy import TRIGGERS, Action, Policy
+from vigil.cases.evidence import thaw
+from vigil.cases.policy import POSITIONS, TRIGGERS, Action, Policy
 from vigil.cases.states import (
     ENDED,
     LIVE,
@@ -41,12 +42,11 @@ from vigil.db.cases import (
     Notification,
 )
 from vigil.errors import PermissionDenied, PolicyViolation, VigilError
+from vigil.forecast.surface import RiskSurface
 from vigil.roles import Actor, Role
 
 #: the account the scheduler acts as when it writes a transition that the clock made
 SYSTEM = Actor(user_id="system:scheduler", role=Role.ADMINISTRATOR, display_name="scheduler")
-
-POSITIONS = ("concur", "object", "abstain")
 
 #: action -> states it may start from (the target state is set by the action itself)
 ALLOWED_FROM: dict[str, frozenset[Status]] = {
@@ -388,7 +388,7 @@ class GuardView:
     area_wkt: str
     requested_start: datetime
     requested_end: datetime
-    evidence: dict[str, Any] | None
+    evidence: RiskSurface | None
 
 
 def _guardrails(
@@ -404,14 +404,15 @@ def _guardrails(
     action: str,
 ) -> list[str]:
     """Rules breached and overridden (empty when none); refuses un-overridden breaches."""
-    import json
-
     view = GuardView(
         id=case.id,
         area_wkt=case.area_wkt,
         requested_start=start,
         requested_end=end,
-        evidence=None if case.evidence_json is None else json.loads(case.evidence_json),
+        # the frozen evidence, refused if it no longer matches the digest it was submitted with
+        evidence=None
+        if case.evidence_json is None
+        else thaw(case.evidence_json, case.evidence_digest),
     )
     breaches = list(check(session, view, policy.guardrails, now))
     if not breaches:

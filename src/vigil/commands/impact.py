@@ -31,7 +31,7 @@ def _group() -> None:
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
-    from vigil.impact.render import fmt
+    from vigil.reports.document import fmt
 
     return fmt(value, digits)
 
@@ -175,7 +175,7 @@ def fairness(
     with _session_scope() as session:
         view = fairness_from_cases(session, lo, hi, top_fraction=top / 100)
     if html is not None:
-        from vigil.impact.render import render_fairness_html
+        from vigil.reports.cia import render_fairness_html
 
         html.write_text(render_fairness_html(view))
     if as_json:
@@ -223,7 +223,7 @@ def render(
 ) -> None:
     """Render a community impact assessment as HTML and/or PDF for consultees."""
     from vigil.impact.assessment import CommunityImpactAssessment
-    from vigil.impact.render import render_html, render_pdf
+    from vigil.reports.cia import render_html, render_pdf
 
     if (case_id is None) == (from_json is None):
         raise VigilError("give a CASE_ID or --from-json FILE (one of them)")

@@ -33,6 +33,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from vigil.cases.guardrail_policy import GuardrailPolicy
+from vigil.cases.states import NOT_DEPLOYED
 from vigil.clock import as_utc
 from vigil.errors import DataError
 from vigil.forecast.surface import RiskSurface
@@ -40,7 +41,6 @@ from vigil.impact import sources
 from vigil.impact.area import AreaSelection, points_in_area
 from vigil.impact.assessment import AreaProfile
 from vigil.impact.guardrails import (
-    NOT_DEPLOYED,
     evidence_test,
     long_run_from_drivers,
     percentile_of,

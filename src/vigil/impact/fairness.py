@@ -26,10 +26,11 @@ import numpy as np
 import pandas as pd
 import shapely
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy.orm import Session
 
+from vigil.cases.states import NOT_DEPLOYED
 from vigil.clock import as_utc
 from vigil.forecast.surface import RiskSurface
-from vigil.impact.guardrails import NOT_DEPLOYED
 from vigil.impact.sources import (
     GROUPS,
     lsoa_boundaries,
@@ -291,7 +292,7 @@ def fairness_view(
 
 
 def fairness_from_cases(
-    session: Any,
+    session: Session,
     since: datetime,
     until: datetime,
     *,
@@ -301,10 +302,9 @@ def fairness_from_cases(
 ) -> FairnessView:
     """The view over every case deployed in [since, until) and the forecasts of the cases opened
     in it (their frozen evidence), plus any other forecasts given."""
-    import json
-
     from sqlalchemy import select
 
+    from vigil.cases.evidence import thaw
     from vigil.cases.queries import deployment_windows
     from vigil.db.cases import Case
 
@@ -316,7 +316,9 @@ def fairness_from_cases(
         .order_by(Case.id)
     )
     for case in rows.scalars():
-        data = json.loads(case.evidence_json)
-        surface = RiskSurface.from_dict(data.get("surface", data))
+        if case.evidence_json is None:  # excluded by the query; says so to the type checker
+            continue
+        # digest-checked: a snapshot changed since submission is refused, not counted
+        surface = thaw(case.evidence_json, case.evidence_digest)
         forecasts.append((f"case {case.id} evidence", surface))
     return fairness_view(windows, forecasts, top_fraction=top_fraction, until=until, shared=shared)

@@ -45,15 +45,11 @@ from shapely.geometry.base import BaseGeometry
 
 from vigil.cases.guardrail_policy import GuardrailPolicy
 from vigil.cases.policy import over_limit
+from vigil.cases.states import NOT_DEPLOYED
 from vigil.clock import as_utc
 from vigil.forecast.surface import RiskSurface
 
 RULES = ("area_hours", "concurrent", "cooling_off", "evidence")
-
-#: Window statuses that never put officers on the ground; they count towards no cap.
-NOT_DEPLOYED = frozenset(
-    {"draft", "requested", "submitted", "pending", "refused", "rejected", "withdrawn"}
-)
 
 
 @dataclass(frozen=True)

@@ -51,9 +51,20 @@ class Report:
 
 
 def fmt(value: float | int | None, digits: int = 0) -> str:
+    """A number for people: thousands separated, fixed digits, a dash when unknown, ∞ when
+    unbounded (a ratio over nothing). The one number format of every document and the CLI."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "-∞"
     return f"{value:,.{digits}f}"
+
+
+def pct(share: float | None, digits: int = 1) -> str:
+    """A share (0-1) as a percentage, a dash when unknown."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "—"
+    return f"{100 * share:.{digits}f}%"
 
 
 def signed_pct(value: float | None, digits: int = 1) -> str:
@@ -80,13 +91,16 @@ def day(value: datetime | None, tz: str = "Europe/London") -> str:
 
 @lru_cache(maxsize=1)
 def env() -> Environment:
+    """The one Jinja environment of the documents (reports, the CIA, the fairness view)."""
     e = Environment(
         loader=PackageLoader("vigil.reports", "templates"),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    e.globals.update(fmt=fmt, signed_pct=signed_pct, when=when, day=day, rank_name=rank_name)
+    e.globals.update(
+        fmt=fmt, pct=pct, signed_pct=signed_pct, when=when, day=day, rank_name=rank_name
+    )
     return e
 
 

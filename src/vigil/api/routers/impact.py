@@ -45,7 +45,7 @@ def assessment_document(
 ) -> HTMLResponse:
     """The latest CIA as a standalone HTML document (print or save as PDF)."""
     from vigil.impact.assessment import CommunityImpactAssessment
-    from vigil.impact.render import render_html
+    from vigil.reports.cia import render_html
 
     view = ctx.cases.get_case(principal.actor, case_id, purpose="read impact assessment")
     content = latest_content(view)

@@ -12,7 +12,7 @@ from tests.impact.test_assessment import complete_cia
 from vigil.impact.area import select_area
 from vigil.impact.assessment import CommunityImpactAssessment, Consultation, Position
 from vigil.impact.indicators import compute_indicators, start_assessment
-from vigil.impact.render import render_html, render_pdf
+from vigil.reports.cia import render_html, render_pdf
 
 WHEN = datetime(2022, 7, 1, 9, 0)
 
@@ -77,3 +77,16 @@ def test_pdf_text_matches(real_cia: CommunityImpactAssessment, tmp_path: Path) -
     assert "Community impact assessment" in text
     assert "Lambeth 021C" in text and "Independent Advisory Group" in text
     assert "Stop and search — force-wide (Metropolitan Police)" in text
+
+
+def test_one_number_format_for_documents_and_the_cli() -> None:
+    """The CIA, the fairness view, the reports and `vigil impact indicators` print numbers with
+    the one formatter: separators, fixed digits, a dash for unknown, ∞ for a ratio over nothing
+    (the reports' copy printed "inf")."""
+    from vigil.commands.impact import _fmt
+    from vigil.reports.document import env, fmt, pct
+
+    assert fmt(1234.5, 1) == "1,234.5" and fmt(None) == "—" and fmt(float("nan")) == "—"
+    assert fmt(float("inf"), 2) == "∞" and pct(0.1234) == "12.3%" and pct(None) == "—"
+    assert _fmt(float("inf")) == "∞" and _fmt(2.345, 2) == "2.35"
+    assert env().globals["fmt"] is fmt and env().get_template("cia.html") is not None

@@ -1,4 +1,5 @@
-"""The CIA as a readable document for consultees: HTML, and PDF through the reports layer.
+"""The CIA as a readable document for consultees, and the fairness view for oversight: HTML
+and PDF, rendered by the reports' one template environment and number formats.
 
 The document shows what is missing as prominently as what is there, so a consultee reading an
 incomplete assessment cannot mistake it for a finished one.
@@ -6,49 +7,20 @@ incomplete assessment cannot mistake it for a finished one.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 from vigil.impact.assessment import CommunityImpactAssessment
+from vigil.reports.document import env
 
 if TYPE_CHECKING:
     from vigil.impact.fairness import FairnessView
 
 
-@lru_cache(maxsize=1)
-def _env() -> Environment:
-    env = Environment(
-        loader=PackageLoader("vigil.impact", "templates"),
-        autoescape=select_autoescape(["html"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.globals["fmt"] = fmt
-    env.globals["pct"] = pct
-    return env
-
-
-def fmt(value: float | int | None, digits: int = 1) -> str:
-    """A number for people: thousands separated, fixed digits, a dash when unknown."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if isinstance(value, float) and math.isinf(value):
-        return "∞"
-    return f"{value:,.{digits}f}"
-
-
-def pct(share: float | None) -> str:
-    return "—" if share is None else f"{100 * share:.1f}%"
-
-
 def render_html(cia: CommunityImpactAssessment, generated: datetime | None = None) -> str:
     """The CIA as a standalone HTML document (inline styles, no external assets)."""
     ind, raw = _indicators(cia)
-    template = _env().get_template("cia.html")
+    template = env().get_template("cia.html")
     return template.render(
         cia=cia,
         profile=cia.area_profile,
@@ -90,7 +62,7 @@ FAIRNESS_SHADE_ABOVE = 1.2
 def render_fairness_html(view: FairnessView, generated: datetime | None = None) -> str:
     """The fairness view as a standalone HTML document for oversight."""
     return (
-        _env()
+        env()
         .get_template("fairness.html")
         .render(
             view=view,
