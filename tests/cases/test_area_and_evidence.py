@@ -22,6 +22,18 @@ from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
 
 
+def raise_a_risk_in_the_stored_snapshot(sf: sessionmaker[Session], case_id: int) -> None:
+    """Edit the frozen evidence behind the workflow's back, as a tamperer with SQL would."""
+    with sf() as s, s.begin():
+        s.execute(
+            sa.text(
+                "UPDATE cases SET evidence_json = replace(evidence_json, '\"risk\":[', "
+                "'\"risk\":[9,') WHERE id = :i"
+            ),
+            {"i": case_id},
+        )
+
+
 def test_cells_become_their_union_in_the_right_borough(
     lambeth_surface: RiskSurface, hot_cells: list[str]
 ) -> None:
@@ -97,14 +109,7 @@ def test_evidence_snapshot_round_trips_and_its_digest_verifies(
         ).scalar_one()
     assert v.evidence_digest in detail
 
-    with session_factory() as s, s.begin():
-        s.execute(
-            sa.text(
-                "UPDATE cases SET evidence_json = replace(evidence_json, '\"risk\":[', "
-                "'\"risk\":[9,') WHERE id = :i"
-            ),
-            {"i": case_id},
-        )
+    raise_a_risk_in_the_stored_snapshot(session_factory, case_id)
     with pytest.raises(EvidenceError, match="digest mismatch"):
         service.evidence(OVERSIGHT, case_id)
 
@@ -123,14 +128,7 @@ def test_a_changed_snapshot_is_refused_by_every_reader_not_only_thaw(
     from vigil.impact.indicators import indicators_for_case
 
     case_id = ready_case()
-    with session_factory() as s, s.begin():
-        s.execute(
-            sa.text(
-                "UPDATE cases SET evidence_json = replace(evidence_json, '\"risk\":[', "
-                "'\"risk\":[9,') WHERE id = :i"
-            ),
-            {"i": case_id},
-        )
+    raise_a_risk_in_the_stored_snapshot(session_factory, case_id)
     with pytest.raises(EvidenceError, match="digest mismatch"):
         service.authorise(AUTHORISER, case_id, conditions="x")
     now = clock.now()
