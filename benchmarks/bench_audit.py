@@ -153,8 +153,12 @@ def measure_impl(url: str, appends: int, views: int) -> dict[str, float]:
     transaction, and one case-page view through the ASGI app, on a fresh database."""
     from fastapi.testclient import TestClient
 
-    from vigil.api import create_app
     from vigil.cases.service import CaseService
+
+    try:  # today: the server assembles the app; at 913bb19 the API package did
+        from vigil.server import create_app
+    except ImportError:
+        from vigil.api import create_app  # type: ignore[attr-defined,no-redef]
     from vigil.clock import FixedClock
     from vigil.roles import Rank
     from vigil.settings import Settings
@@ -237,6 +241,7 @@ def compare(rev: str, appends: int, views: int, rounds: int, pg_url: str | None)
 
         server = start_server()
     results: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         old = Path(tmp) / "old"
         subprocess.run(
@@ -303,7 +308,9 @@ Run: `python benchmarks/bench_audit.py --compare {rev}` (starts a private Postgr
 worktree), after = this checkout; each round runs both in fresh processes on fresh databases,
 alternately; medians over {rounds} rounds of per-operation medians ({appends} appends and {views}
 case-page views per round, after a warm-up). Machine: 2 CPUs shared with other work while
-measured. Target: after <= 1.2x before. Chains verified after every run: {chains}.
+measured (1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after: absolute
+times are inflated by the load, the interleaved ratio much less). Target: after <= 1.2x before.
+Chains verified after every run: {chains}.
 
 | operation | before ms | after ms | after / before (target <= 1.20x) |
 |---|---|---|---|

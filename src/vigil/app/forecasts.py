@@ -16,6 +16,7 @@ from vigil.app.surfaces import percentile_ranks
 from vigil.errors import NotFound
 from vigil.forecast.surface import DRIVER_COLUMNS, RiskSurface
 from vigil.geo.projection import to_lonlat
+from vigil.roles import Actor
 
 #: decimal places kept in map coordinates: ~1 m, plenty for 100 m+ cells, and a third the bytes
 COORD_DP = 5
@@ -152,4 +153,23 @@ def area_detail(ctx: AppContext, s: RiskSurface, area_id: str) -> AreaDetail:
         end=s.end.isoformat(),
         share_of_city=float(s.risk[i]) / total if total > 0 else 0.0,
         history=history,
+    )
+
+
+def log_forecast_read(
+    ctx: AppContext, actor: Actor, surface: RiskSurface, what: str, **detail: Any
+) -> None:
+    """Forecast reads are logged (DPA 2018 s.62: consultation): which surface, which part."""
+    from vigil.app.audit import record_read
+
+    record_read(
+        ctx,
+        actor,
+        "forecast.read",
+        detail={
+            "what": what,
+            "model": surface.model,
+            "start": surface.start.isoformat(),
+            **detail,
+        },
     )

@@ -1,10 +1,19 @@
 """Appending to the hash-chained audit log, inside the caller's transaction.
 
 Each entry's hash covers its own fields and the previous entry's hash, so editing, deleting or
-reordering any entry breaks the chain from there on. Appenders lock the single ``audit_head``
-row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises
-writers), so concurrent transactions extend the chain one at a time and a rolled-back
-transaction leaves neither its change nor its audit entry behind.
+reordering any entry breaks the chain from there on. A rolled-back transaction leaves neither
+its change nor its audit entry behind.
+
+How concurrent writers keep one chain without a long lock: :func:`append` does no database
+work at all; it computes the entry and parks it on the session. When the session commits, a
+``before_commit`` hook locks the chain head row (``SELECT ... FOR UPDATE``; SQLite's
+``BEGIN IMMEDIATE`` already serialises writers), numbers and hashes the parked entries, inserts
+them and moves the head: three statements, and the lock is released by the commit that follows.
+So the head is locked only for the last moments of a transaction, never while it does its work
+(loading a case, checking policy, rendering), and several app processes on PostgreSQL keep one
+chain: each waits, at most, for another's final three statements and commit. The entries are
+written in the same transaction as the change they record, so a request is answered only after
+its entry is durable, and a rolled-back transaction leaves neither behind.
 
 Reads are logged too, with the Data Protection Act 2018 s.62 category of processing.
 """
@@ -15,8 +24,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.audit.canonical import canonical_json, digest, sha256_hex
 from vigil.clock import as_utc
@@ -89,20 +98,13 @@ def append(
 ) -> AuditEntry:
     """Add one entry after the current head, in (and committed with) the caller's transaction.
 
-    Returns a transient copy of the entry (it is written with Core statements, not added to the
-    session).
+    Returns the entry, transient: it is numbered, hashed and inserted when the transaction
+    commits (see the module docstring), with Core statements, not added to the session.
 
     ``before``/``after`` are the states the action moved between (any JSON-able value); only
     their digests are logged, so the log never duplicates case content.
     """
-    # Core statements, not ORM units of work: three round trips under the head lock
-    head = session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
-    ).one_or_none()
-    if head is None:
-        raise AuditError("audit_head row missing: the database was not migrated (vigil db upgrade)")
     entry = AuditEntry(
-        seq=head.seq + 1,
         at=as_utc(at),
         actor_id=actor.user_id,
         actor_role=str(actor.role),
@@ -114,15 +116,66 @@ def append(
         after_digest=None if after is None else digest(after),
         justification=justification or "",
         detail=canonical_json(_with_auth_time(detail, actor)),
-        prev_hash=head.hash,
     )
-    entry.hash = entry_hash(entry)
-    columns = AuditEntry.__mapper__.columns
-    session.execute(insert(AuditEntry).values({c.name: getattr(entry, c.key) for c in columns}))
-    session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=entry.seq, hash=entry.hash)
-    )
+    session.info.setdefault(_PARKED, []).append(entry)
     return entry
+
+
+_PARKED = "vigil.audit.parked_entries"
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_parked(session: Session) -> None:
+    """Chain the entries parked in this transaction, under the head lock, just before commit."""
+    parked: list[AuditEntry] = session.info.pop(_PARKED, [])
+    if not parked:
+        return
+    head = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+    ).one_or_none()
+    if head is None:
+        raise AuditError("audit_head row missing: the database was not migrated (vigil db upgrade)")
+    seq, prev = head.seq, head.hash
+    rows = []
+    columns = AuditEntry.__mapper__.columns
+    for entry in parked:
+        seq += 1
+        entry.seq, entry.prev_hash = seq, prev
+        entry.hash = prev = entry_hash(entry)
+        rows.append({c.name: getattr(entry, c.key) for c in columns})
+    session.execute(insert(AuditEntry), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_parked(session: Session) -> None:
+    session.info.pop(_PARKED, None)
+
+
+def record_access(
+    session_factory: sessionmaker[Session],
+    *,
+    actor: Actor,
+    action: str,
+    at: datetime,
+    category: Category | str = Category.CONSULTATION,
+    case_id: int | None = None,
+    justification: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Log a read that has no transaction of its own to ride in (reports, forecasts, account
+    lists, verification): one entry, committed (and chained) before the caller answers."""
+    with session_factory() as s, s.begin():
+        append(
+            s,
+            actor=actor,
+            action=action,
+            category=category,
+            at=at,
+            case_id=case_id,
+            justification=justification,
+            detail=detail,
+        )
 
 
 def entries_for_case(session: Session, case_id: int) -> list[AuditEntry]:

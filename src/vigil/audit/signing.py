@@ -191,11 +191,10 @@ def trusted_verifiers(settings: Settings, extra: list[Path] | None = None) -> li
     for p in extra or []:
         v = Verifier.load(p)
         found[v.key_id] = v
-    try:
-        v = signer_from_settings(settings).verifier
+    own = settings.audit_key_file or Path(settings.data_dir) / DEV_KEY_NAME
+    if Path(own).is_file():  # verifying never creates a key
+        v = Signer.load(own).verifier
         found.setdefault(v.key_id, v)
-    except SigningKeyError:
-        pass
     witness = settings.witness_dir
     if witness is not None and (Path(witness) / "keys").is_dir():
         for p in sorted((Path(witness) / "keys").glob("*.pub")):

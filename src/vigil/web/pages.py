@@ -275,11 +275,12 @@ def map_page(
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    from vigil.app.forecasts import top_areas
+    from vigil.app.forecasts import log_forecast_read, top_areas
 
     surface = ctx.surface_source()
     info = top = None
     if surface is not None:
+        log_forecast_read(ctx, principal.actor, surface, "map page", k=15)
         info = {
             "model": surface.model,
             "start": surface.start.isoformat(),
@@ -397,16 +398,17 @@ def _case_page(
     import numpy as np
     import shapely
 
-    from vigil.app.audit import trail
+    from vigil.app.audit import trail_dicts
     from vigil.app.views import case_detail
     from vigil.cases.states import LIVE, Status
     from vigil.cases.workflow import ALLOWED_FROM
     from vigil.geo.projection import BNG, to_lonlat
     from vigil.impact.assessment import REQUIRED_CONSULTEES, Position, TensionRating
 
-    view = ctx.cases.get_case(principal.actor, case_id, purpose="case page")
+    # one audited read for the whole page (the case and its trail)
+    view, entries = ctx.cases.read_with_trail(principal.actor, case_id, purpose="case page")
     case = case_detail(view)
-    audit = trail(ctx, principal.actor, case_id)
+    audit = trail_dicts(entries)
     area = shapely.from_wkt(view.record.area_wkt)
     # to_lonlat reuses one cached transformer: building one costs 0.1-1 s a page view
     area = shapely.transform(area, lambda xy: np.column_stack(to_lonlat(xy[:, 0], xy[:, 1], BNG)))
@@ -695,14 +697,17 @@ def _users_page(
     request: Request, principal: Principal, ctx: AppContext, status: int = 200, **context: Any
 ) -> HTMLResponse:
     """The accounts page: every account, and the roles and ranks the form offers."""
+    from vigil.app.audit import record_account_list
     from vigil.roles import Rank
 
+    users = ctx.identity.list_users()
+    record_account_list(ctx, principal.actor, [u.id for u in users], "accounts page")
     return render(
         request,
         "users.html",
         principal,
         status,
-        users=ctx.identity.list_users(),
+        users=users,
         grants=ctx.identity.list_grants(pending_only=True),
         roles=[r.value for r in Role],
         ranks=[r.name.lower() for r in Rank],

@@ -15,6 +15,7 @@ from vigil.app.forecasts import (
     area_detail,
     current_surface,
     jsonable,
+    log_forecast_read,
     surface_geojson,
     top_areas,
 )
@@ -26,9 +27,10 @@ router = APIRouter(prefix="/api", tags=["forecasts"])
 
 @router.get("/forecasts/current", response_model=SurfaceInfo)
 def current(
-    _: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
+    principal: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
 ) -> SurfaceInfo:
     s = current_surface(ctx)
+    log_forecast_read(ctx, principal.actor, s, "summary")
     return SurfaceInfo(
         model=s.model,
         start=s.start.isoformat(),
@@ -47,9 +49,10 @@ def current(
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 def current_geojson(
-    _: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
+    principal: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
 ) -> Response:
     s = current_surface(ctx)
+    log_forecast_read(ctx, principal.actor, s, "geojson")
     body = ctx.cached(f"surface:{id(s)}", lambda: surface_geojson(s))
     return Response(body, media_type="application/geo+json")
 
@@ -57,17 +60,24 @@ def current_geojson(
 @router.get("/forecasts/current/top", response_model=list[AreaRisk])
 def current_top(
     k: int = Query(20, ge=1, le=500),
-    _: Principal = RequirePolicy(Action.READ),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> list[AreaRisk]:
-    return top_areas(current_surface(ctx), k)
+    s = current_surface(ctx)
+    log_forecast_read(ctx, principal.actor, s, "top", k=k)
+    return top_areas(s, k)
 
 
 @router.get("/forecasts/current/areas/{area_id}", response_model=AreaDetail)
 def current_area(
-    area_id: str, _: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
+    area_id: str,
+    principal: Principal = RequirePolicy(Action.READ),
+    ctx: AppContext = Depends(get_ctx),
 ) -> AreaDetail:
-    return area_detail(ctx, current_surface(ctx), area_id)
+    s = current_surface(ctx)
+    detail = area_detail(ctx, s, area_id)
+    log_forecast_read(ctx, principal.actor, s, "area", area_id=area_id)
+    return detail
 
 
 @router.get(

@@ -9,8 +9,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from vigil.app.context import AppContext
+from vigil.audit.log import Category, append
 from vigil.cases.policy import Action
 from vigil.http.deps import CaseId, Principal, RequirePolicy, get_ctx
 from vigil.reports.document import Report
@@ -35,6 +37,21 @@ def _send(report: Report, fmt: Format, name: str) -> Response:
     return HTMLResponse(report.html)
 
 
+def _log_report(
+    session: Session, principal: Principal, ctx: AppContext, action: str, quarter: str, fmt: Format
+) -> None:
+    """A report built from the cases discloses their content: logged in the transaction that
+    read them (DPA 2018 s.62), so the answer waits for the entry."""
+    append(
+        session,
+        actor=principal.actor,
+        action=action,
+        category=Category.DISCLOSURE,
+        at=ctx.clock.now(),
+        detail={"quarter": quarter, "format": str(fmt)},
+    )
+
+
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/html": {}, "application/pdf": {}}}
 }
@@ -44,16 +61,18 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 def oversight_report(
     quarter: str = Quarter,
     format: Format = Query(Format.HTML),
-    _: Principal = RequirePolicy(Action.READ_OVERSIGHT_REPORT),
+    principal: Principal = RequirePolicy(Action.READ_OVERSIGHT_REPORT),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    """Every deployment of the quarter with its hours, overrides and outcome (not public)."""
+    """Every deployment of the quarter with its hours, overrides and outcome (not public);
+    producing it discloses case content, so it is logged (DPA 2018 s.62)."""
     from vigil.reports.oversight import build_oversight_report
 
-    with ctx.session_factory() as s:
+    with ctx.session_factory() as s, s.begin():
         report = build_oversight_report(
             s, quarter, ctx.clock.now(), shared=ctx.settings.shared_data
         )
+        _log_report(s, principal, ctx, "report.oversight", quarter, format)
     return _send(report, format, f"oversight-{quarter}")
 
 
@@ -61,16 +80,18 @@ def oversight_report(
 def transparency_report(
     quarter: str = Quarter,
     format: Format = Query(Format.HTML),
-    _: Principal = RequirePolicy(Action.READ),
+    principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    """The public, aggregated and delayed report for the quarter."""
+    """The public, aggregated and delayed report for the quarter (built from the cases, so
+    its production is logged)."""
     from vigil.reports.transparency import build_transparency_report
 
-    with ctx.session_factory() as s:
+    with ctx.session_factory() as s, s.begin():
         report = build_transparency_report(
             s, quarter, ctx.clock.now(), shared=ctx.settings.shared_data
         )
+        _log_report(s, principal, ctx, "report.transparency", quarter, format)
     return _send(report, format, f"transparency-{quarter}")
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from vigil.api.routers.auth import UserOut
+from vigil.app.audit import record_account_list
 from vigil.app.context import AppContext
 from vigil.cases.policy import Action
 from vigil.db.identity import Grant
@@ -96,9 +97,12 @@ class AccountOut(BaseModel):
 
 @router.get("", response_model=list[UserOut])
 def list_users(
-    _: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS), ctx: AppContext = Depends(get_ctx)
+    principal: Principal = RequirePolicy(Action.MANAGE_ACCOUNTS), ctx: AppContext = Depends(get_ctx)
 ) -> list[UserOut]:
-    return [UserOut.of(u) for u in ctx.identity.list_users()]
+    """Every account (the list is itself logged: who holds which role and rank)."""
+    users = [UserOut.of(u) for u in ctx.identity.list_users()]
+    record_account_list(ctx, principal.actor, [u.id for u in users], "api")
+    return users
 
 
 @router.post("", response_model=AccountOut, status_code=201)
