@@ -301,6 +301,16 @@ def compare(rev: str, appends: int, views: int, rounds: int, pg_url: str | None)
             f"({'met' if ratio <= 1.2 else '**not met**'}) |"
         )
     chains = "yes" if all(x["ok"] for v in results.values() for x in v) else "NO"
+    per_round = "; ".join(
+        f"{what} "
+        + ", ".join(
+            f"{a[key] / b[key]:.2f}x"
+            for b, a in zip(results["before"], results["after"], strict=True)
+        )
+        for key, what in (("append_ms", "append"), ("view_ms", "page"))
+    )
+    results_file = repo / "benchmarks" / "results" / "audit_compare.json"
+    results_file.write_text(json.dumps({"rev": commit, **results}, indent=1) + "\n")
     md = f"""## Audit log: before/after (issue 10, PostgreSQL)
 
 Run: `python benchmarks/bench_audit.py --compare {rev}` (starts a private PostgreSQL 15 unless
@@ -310,7 +320,8 @@ alternately; medians over {rounds} rounds of per-operation medians ({appends} ap
 case-page views per round, after a warm-up). Machine: 2 CPUs shared with other work while
 measured (1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after: absolute
 times are inflated by the load, the interleaved ratio much less). Target: after <= 1.2x before.
-Chains verified after every run: {chains}.
+Chains verified after every run: {chains}. Per-round ratios (after / before): {per_round}.
+Raw per-round medians: `benchmarks/results/audit_compare.json`.
 
 | operation | before ms | after ms | after / before (target <= 1.20x) |
 |---|---|---|---|
