@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from vigil.audit.log import Category, append
 from vigil.audit.verify import verify_chain
@@ -22,22 +23,26 @@ THREADS = 3
 PROCESSES = 2
 
 
+def _read(s: Session, who: str, case_id: int | None, **detail: int | str) -> None:
+    """Log one case read by ``who`` in ``s``'s transaction (parked until it commits)."""
+    append(
+        s,
+        actor=Actor(who, Role.OVERSIGHT, Rank.NONE),
+        action="case.read",
+        category=Category.CONSULTATION,
+        at=T0 + timedelta(seconds=int(detail.get("i", 0))),
+        case_id=case_id,
+        detail=detail or None,
+    )
+
+
 def _writer(url: str, tag: str, n: int) -> None:
     """One app process's worth of audited requests: each its own transaction and commit."""
     engine = make_engine(url)
     sf = make_sessionmaker(engine)
-    actor = Actor(f"u-{tag}", Role.OVERSIGHT, Rank.NONE)
     for i in range(n):
         with sf() as s, s.begin():
-            append(
-                s,
-                actor=actor,
-                action="case.read",
-                category=Category.CONSULTATION,
-                at=T0 + timedelta(seconds=i),
-                case_id=1 + i % 7,
-                detail={"writer": tag, "i": i},
-            )
+            _read(s, f"u-{tag}", 1 + i % 7, writer=tag, i=i)
     engine.dispose()
 
 
@@ -87,25 +92,11 @@ def test_an_open_transaction_does_not_hold_the_chain(pg_url: str) -> None:
     slow = make_sessionmaker(slow_engine)()
     try:
         slow.begin()
-        append(
-            slow,
-            actor=Actor("u-slow", Role.OVERSIGHT, Rank.NONE),
-            action="case.read",
-            category=Category.CONSULTATION,
-            at=T0,
-            case_id=1,
-        )
+        _read(slow, "u-slow", 1)
         slow.execute(select(AuditEntry.seq).limit(1))  # the transaction is open on the server
         with make_sessionmaker(fast_engine)() as fast, fast.begin():
             fast.execute(text("SET LOCAL lock_timeout = '3s'"))  # fail rather than wait
-            append(
-                fast,
-                actor=Actor("u-fast", Role.OVERSIGHT, Rank.NONE),
-                action="case.read",
-                category=Category.CONSULTATION,
-                at=T0,
-                case_id=2,
-            )
+            _read(fast, "u-fast", 2)
         slow.commit()
         with make_sessionmaker(fast_engine)() as s:
             report = verify_chain(s)
@@ -115,13 +106,7 @@ def test_an_open_transaction_does_not_hold_the_chain(pg_url: str) -> None:
         # a rolled-back transaction leaves no entry behind
         with make_sessionmaker(fast_engine)() as s:
             s.begin()
-            append(
-                s,
-                actor=Actor("u-gone", Role.OVERSIGHT, Rank.NONE),
-                action="case.read",
-                category=Category.CONSULTATION,
-                at=T0,
-            )
+            _read(s, "u-gone", None)
             s.rollback()
         with make_sessionmaker(fast_engine)() as s, s.begin():
             pass  # a later commit on the same kind of session chains nothing stale
