@@ -200,6 +200,29 @@ class CaseService:
                 self._confirmed_text(s, actor, case.id, now, hits)
             return _view(case, now)
 
+    def _act(
+        self,
+        actor: Actor,
+        case_id: int,
+        step: Callable[..., object],
+        *,
+        text: dict[str, str | None] | None = None,
+        confirm: bool = False,
+        expected_version: int | None = None,
+        **arguments: Any,
+    ) -> CaseView:
+        """The workflow transition ``step`` by ``actor`` on the locked case, under this
+        service's policy and clock, with its own ``arguments``: the one way every action
+        below reaches ``cases/workflow.py``."""
+        return self._change(
+            case_id,
+            lambda s, c, now: step(s, c, actor, now, self.policy, **arguments),
+            text,
+            confirm,
+            actor,
+            expected_version,
+        )
+
     @staticmethod
     def _confirmed_text(
         s: Session, actor: Actor, case_id: int, now: datetime, hits: dict[str, list[str]]
@@ -272,9 +295,7 @@ class CaseService:
             return _view(case, now)
 
     def submit(self, actor: Actor, case_id: int) -> CaseView:
-        return self._change(
-            case_id, lambda s, c, now: workflow.submit(s, c, actor, now, self.policy)
-        )
+        return self._act(actor, case_id, workflow.submit)
 
     # ------------------------------------------------------------------ consultation, CIA
     def record_consultation(
@@ -286,21 +307,15 @@ class CaseService:
         reasons: str,
         confirm_no_personal_data: bool = False,
     ) -> CaseView:
-        return self._change(
-            case_id,
-            lambda s, c, now: workflow.consult(
-                s,
-                c,
-                actor,
-                now,
-                self.policy,
-                consultee=consultee,
-                position=position,
-                reasons=reasons,
-            ),
-            {"reasons": reasons},
-            confirm_no_personal_data,
+        return self._act(
             actor,
+            case_id,
+            workflow.consult,
+            text={"reasons": reasons},
+            confirm=confirm_no_personal_data,
+            consultee=consultee,
+            position=position,
+            reasons=reasons,
         )
 
     def attach_impact_assessment(self, actor: Actor, case_id: int, content: Any) -> CaseView:
@@ -311,27 +326,15 @@ class CaseService:
                 "(build it with vigil.impact.case_service)"
             )
         data, missing = self._read_assessment(content)
-        return self._change(
-            case_id,
-            lambda s, c, now: workflow.attach_assessment(
-                s, c, actor, now, self.policy, content=data, missing=missing
-            ),
-        )
+        return self._act(actor, case_id, workflow.attach_assessment, content=data, missing=missing)
 
     def review_impact_assessment(self, actor: Actor, case_id: int, notes: str) -> CaseView:
-        return self._change(
-            case_id,
-            lambda s, c, now: workflow.review_assessment(
-                s, c, actor, now, self.policy, notes=notes
-            ),
-            {"notes": notes},
+        return self._act(
+            actor, case_id, workflow.review_assessment, text={"notes": notes}, notes=notes
         )
 
     def request_authorisation(self, actor: Actor, case_id: int) -> CaseView:
-        return self._change(
-            case_id,
-            lambda s, c, now: workflow.request_authorisation(s, c, actor, now, self.policy),
-        )
+        return self._act(actor, case_id, workflow.request_authorisation)
 
     # ------------------------------------------------------------------ decisions
     def authorise(
@@ -390,39 +393,27 @@ class CaseService:
         )
 
     def ratify_urgent(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
-        return self._change(
-            case_id,
-            lambda s, c, now: workflow.ratify(s, c, actor, now, self.policy, reasons=reasons),
-            {"reasons": reasons},
+        return self._act(
+            actor, case_id, workflow.ratify, text={"reasons": reasons}, reasons=reasons
         )
 
     def refuse(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
-        return self._change(
-            case_id,
-            lambda s, c, now: workflow.refuse(s, c, actor, now, self.policy, reasons=reasons),
-            {"reasons": reasons},
+        return self._act(
+            actor, case_id, workflow.refuse, text={"reasons": reasons}, reasons=reasons
         )
 
     def withdraw(self, actor: Actor, case_id: int, reasons: str = "") -> CaseView:
-        return self._change(
-            case_id,
-            lambda s, c, now: workflow.withdraw(s, c, actor, now, self.policy, reasons=reasons),
-            {"reasons": reasons},
+        return self._act(
+            actor, case_id, workflow.withdraw, text={"reasons": reasons}, reasons=reasons
         )
 
     def notify_oversight(self, actor: Actor, case_id: int, message: str) -> CaseView:
-        return self._change(
-            case_id,
-            lambda s, c, now: workflow.notify_oversight(
-                s, c, actor, now, self.policy, message=message
-            ),
-            {"message": message},
+        return self._act(
+            actor, case_id, workflow.notify_oversight, text={"message": message}, message=message
         )
 
     def activate(self, actor: Actor, case_id: int) -> CaseView:
-        return self._change(
-            case_id, lambda s, c, now: workflow.activate(s, c, actor, now, self.policy)
-        )
+        return self._act(actor, case_id, workflow.activate)
 
     def extend(
         self,
@@ -435,28 +426,21 @@ class CaseService:
     ) -> CaseView:
         """Extend the live window by ``hours``; the latest CIA must be reviewed since the last
         authorisation."""
-        return self._change(
+        return self._act(
+            actor,
             case_id,
-            lambda s, c, now: workflow.extend(
-                s,
-                c,
-                actor,
-                now,
-                self.policy,
-                hours=hours,
-                reasons=reasons,
-                override_reason=override_reason,
-                guardrail_check=self._guardrail_check,
-            ),
-            {"reasons": reasons, "override_reason": override_reason},
+            workflow.extend,
+            text={"reasons": reasons, "override_reason": override_reason},
             expected_version=expected_version,
+            hours=hours,
+            reasons=reasons,
+            override_reason=override_reason,
+            guardrail_check=self._guardrail_check,
         )
 
     def cancel(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
-        return self._change(
-            case_id,
-            lambda s, c, now: workflow.cancel(s, c, actor, now, self.policy, reasons=reasons),
-            {"reasons": reasons},
+        return self._act(
+            actor, case_id, workflow.cancel, text={"reasons": reasons}, reasons=reasons
         )
 
     # ------------------------------------------------------------------ after the end
@@ -471,30 +455,20 @@ class CaseService:
         community_feedback: str,
         confirm_no_personal_data: bool = False,
     ) -> CaseView:
-        return self._change(
-            case_id,
-            lambda s, c, now: workflow.record_debrief(
-                s,
-                c,
-                actor,
-                now,
-                self.policy,
-                what_happened=what_happened,
-                incidents=incidents,
-                complaints=complaints,
-                community_feedback=community_feedback,
-            ),
-            {"what_happened": what_happened, "community_feedback": community_feedback},
-            confirm_no_personal_data,
+        return self._act(
             actor,
+            case_id,
+            workflow.record_debrief,
+            text={"what_happened": what_happened, "community_feedback": community_feedback},
+            confirm=confirm_no_personal_data,
+            what_happened=what_happened,
+            incidents=incidents,
+            complaints=complaints,
+            community_feedback=community_feedback,
         )
 
     def close(self, actor: Actor, case_id: int, notes: str = "") -> CaseView:
-        return self._change(
-            case_id,
-            lambda s, c, now: workflow.close(s, c, actor, now, self.policy, notes=notes),
-            {"notes": notes},
-        )
+        return self._act(actor, case_id, workflow.close, text={"notes": notes}, notes=notes)
 
     # ------------------------------------------------------------------ scheduler
     def sweep_expired(self, now: datetime | None = None) -> list[int]:

@@ -10,6 +10,7 @@ Create Date: 2026-11-23 12:56:26.996985
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -29,6 +30,48 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql
 """
+
+
+#: the tables of records about a case, in the order they are created (downgrade: reversed)
+CASE_RECORDS = (
+    "case_consultations",
+    "case_debriefs",
+    "case_impact_assessments",
+    "case_notifications",
+    "case_authorisations",
+    "case_extensions",
+)
+
+
+def _signed() -> list[sa.Column[Any]]:
+    """Who recorded a row, as they were at the time (``vigil.db.cases._ActorColumns``)."""
+    return [
+        sa.Column("actor_id", sa.String(length=128), nullable=False),
+        sa.Column("actor_role", sa.String(length=32), nullable=False),
+        sa.Column("actor_rank", sa.Integer(), nullable=False),
+    ]
+
+
+def _case_records(
+    name: str, *columns: sa.Column[Any], refers_to: dict[str, str] | None = None
+) -> None:
+    """A table of records about a case: ``id``, ``case_id`` (indexed, a key to ``cases``),
+    then its own ``columns``; ``refers_to`` maps a column to the table whose id it holds."""
+    refs = refers_to or {}
+    op.create_table(
+        name,
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        *columns,
+        *(
+            sa.ForeignKeyConstraint([col], [f"{table}.id"], name=op.f(f"fk_{name}_{col}_{table}"))
+            for col, table in refs.items()
+        ),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f(f"fk_{name}_case_id_cases")),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{name}")),
+    )
+    with op.batch_alter_table(name, schema=None) as batch_op:
+        batch_op.create_index(batch_op.f(f"ix_{name}_case_id"), ["case_id"], unique=False)
 
 
 def upgrade() -> None:
@@ -113,51 +156,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cases_end"), ["end"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_status"), ["status"], unique=False)
 
-    op.create_table(
+    _case_records(
         "case_consultations",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("consultee", sa.String(length=64), nullable=False),
         sa.Column("position", sa.String(length=16), nullable=False),
         sa.Column("reasons", sa.Text(), nullable=False),
         sa.Column("recorded_at", sa.DateTime(), nullable=False),
-        sa.Column("actor_id", sa.String(length=128), nullable=False),
-        sa.Column("actor_role", sa.String(length=32), nullable=False),
-        sa.Column("actor_rank", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_case_consultations_case_id_cases")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_consultations")),
+        *_signed(),
     )
-    with op.batch_alter_table("case_consultations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_case_consultations_case_id"), ["case_id"], unique=False
-        )
-
-    op.create_table(
+    _case_records(
         "case_debriefs",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("what_happened", sa.Text(), nullable=False),
         sa.Column("incidents", sa.Integer(), nullable=False),
         sa.Column("complaints", sa.Integer(), nullable=False),
         sa.Column("community_feedback", sa.Text(), nullable=False),
         sa.Column("recorded_at", sa.DateTime(), nullable=False),
-        sa.Column("actor_id", sa.String(length=128), nullable=False),
-        sa.Column("actor_role", sa.String(length=32), nullable=False),
-        sa.Column("actor_rank", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_case_debriefs_case_id_cases")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_debriefs")),
+        *_signed(),
     )
-    with op.batch_alter_table("case_debriefs", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_case_debriefs_case_id"), ["case_id"], unique=False)
-
-    op.create_table(
+    _case_records(
         "case_impact_assessments",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("content", sa.JSON(), nullable=False),
         sa.Column("missing", sa.JSON(), nullable=False),
@@ -168,43 +185,19 @@ def upgrade() -> None:
         sa.Column("reviewer_rank", sa.Integer(), nullable=True),
         sa.Column("reviewed_at", sa.DateTime(), nullable=True),
         sa.Column("review_notes", sa.Text(), nullable=True),
-        sa.Column("actor_id", sa.String(length=128), nullable=False),
-        sa.Column("actor_role", sa.String(length=32), nullable=False),
-        sa.Column("actor_rank", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_case_impact_assessments_case_id_cases")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_impact_assessments")),
+        *_signed(),
     )
-    with op.batch_alter_table("case_impact_assessments", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_case_impact_assessments_case_id"), ["case_id"], unique=False
-        )
-
-    op.create_table(
+    _case_records(
         "case_notifications",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("recipient", sa.String(length=32), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("actor_id", sa.String(length=128), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("acknowledged_at", sa.DateTime(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_case_notifications_case_id_cases")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_notifications")),
     )
-    with op.batch_alter_table("case_notifications", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_case_notifications_case_id"), ["case_id"], unique=False
-        )
-
-    op.create_table(
+    _case_records(
         "case_authorisations",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("start", sa.DateTime(), nullable=False),
         sa.Column("end", sa.DateTime(), nullable=False),
@@ -213,45 +206,18 @@ def upgrade() -> None:
         sa.Column("override_reason", sa.Text(), nullable=True),
         sa.Column("overridden_rules", sa.JSON(), nullable=False),
         sa.Column("decided_at", sa.DateTime(), nullable=False),
-        sa.Column("actor_id", sa.String(length=128), nullable=False),
-        sa.Column("actor_role", sa.String(length=32), nullable=False),
-        sa.Column("actor_rank", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["assessment_id"],
-            ["case_impact_assessments.id"],
-            name=op.f("fk_case_authorisations_assessment_id_case_impact_assessments"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_case_authorisations_case_id_cases")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_authorisations")),
+        *_signed(),
+        refers_to={"assessment_id": "case_impact_assessments"},
     )
-    with op.batch_alter_table("case_authorisations", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_case_authorisations_case_id"), ["case_id"], unique=False
-        )
-
-    op.create_table(
+    _case_records(
         "case_extensions",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("hours", sa.Double(), nullable=False),
         sa.Column("previous_end", sa.DateTime(), nullable=False),
         sa.Column("new_end", sa.DateTime(), nullable=False),
         sa.Column("authorisation_id", sa.Integer(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["authorisation_id"],
-            ["case_authorisations.id"],
-            name=op.f("fk_case_extensions_authorisation_id_case_authorisations"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name=op.f("fk_case_extensions_case_id_cases")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_extensions")),
+        refers_to={"authorisation_id": "case_authorisations"},
     )
-    with op.batch_alter_table("case_extensions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_case_extensions_case_id"), ["case_id"], unique=False)
 
     # the chain starts from a genesis head: seq 0, hash of nothing
     op.execute(f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS}')")
@@ -272,30 +238,10 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS vigil_audit_log_append_only()")
-    with op.batch_alter_table("case_extensions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_extensions_case_id"))
-
-    op.drop_table("case_extensions")
-    with op.batch_alter_table("case_authorisations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_authorisations_case_id"))
-
-    op.drop_table("case_authorisations")
-    with op.batch_alter_table("case_notifications", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_notifications_case_id"))
-
-    op.drop_table("case_notifications")
-    with op.batch_alter_table("case_impact_assessments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_impact_assessments_case_id"))
-
-    op.drop_table("case_impact_assessments")
-    with op.batch_alter_table("case_debriefs", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_debriefs_case_id"))
-
-    op.drop_table("case_debriefs")
-    with op.batch_alter_table("case_consultations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_case_consultations_case_id"))
-
-    op.drop_table("case_consultations")
+    for name in reversed(CASE_RECORDS):
+        with op.batch_alter_table(name, schema=None) as batch_op:
+            batch_op.drop_index(batch_op.f(f"ix_{name}_case_id"))
+        op.drop_table(name)
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_status"))
         batch_op.drop_index(batch_op.f("ix_cases_end"))
