@@ -94,7 +94,9 @@ def _run_dask(
             "local process pool"
         ) from exc
     try:
-        shared = client.scatter(data, broadcast=True)
+        # hash=False: a fresh key each run, so a client reused for a second run never gets the
+        # key of data the first run has just released (its tasks then fail: lost dependencies)
+        shared = client.scatter(data, broadcast=True, hash=False)
         futures = client.map(fn, list(tasks), [shared] * len(tasks), pure=False)
         return list(client.gather(futures))
     finally:
