@@ -224,10 +224,13 @@ def run_target(
         # warm-up, not recorded: each worker thread builds its caches on first use
         asyncio.run(everyone(args.warmup, defaultdict(list)))
         audit_before = _audit_count(url)
+        spy = _profiler(args, label, server.pid)
         rec: dict[str, list] = defaultdict(list)
         t0 = time.perf_counter()
         asyncio.run(everyone(args.seconds, rec))
         elapsed = time.perf_counter() - t0
+        if spy is not None:
+            spy.wait(timeout=120)
         audit_after = _audit_count(url)
     finally:
         server.terminate()
@@ -258,6 +261,21 @@ def run_target(
         "load_average_1min": round(os.getloadavg()[0], 1),
         "verify_output": (verify.stdout + verify.stderr).strip()[-300:],
     }
+
+
+def _profiler(args: argparse.Namespace, label: str, pid: int) -> subprocess.Popen | None:
+    """py-spy sampling every worker of the server for the measured seconds (``--profile DIR``):
+    collapsed stacks, one line per stack and its sample count, for ``profile_summary.py``."""
+    if args.profile is None:
+        return None
+    args.profile.mkdir(parents=True, exist_ok=True)
+    out = args.profile / f"{label.split()[0]}.txt"
+    return subprocess.Popen(
+        ["py-spy", "record", "--pid", str(pid), "--subprocesses", "--rate", "50", "--format",
+         "raw", "--duration", str(int(args.seconds)), "--output", str(out), "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def _iso(ts: float) -> str:
@@ -313,6 +331,9 @@ def main() -> int:
     parser.add_argument("--baseline", default=BASELINE)
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--no-readme", action="store_true")
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="folder for py-spy stacks of the server"
+    )
     args = parser.parse_args()
 
     from readme_section import write_section

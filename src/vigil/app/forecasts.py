@@ -1,9 +1,23 @@
 """The intelligence picture as the shells show it: the current surface, its top areas with their
-drivers, one area in detail (with its recorded history) and the surface as compact GeoJSON."""
+drivers, one area in detail (with its recorded history) and the surface as compact GeoJSON.
+
+A surface does not change once saved, so what is derived from it for the shells (the GeoJSON
+layer, the ranks and percentiles, the top areas, an area's detail) is computed once per surface
+and kept beside it (:func:`derived`), already serialised and compressed (:class:`Encoded`), with
+an ETag so a client that has it gets a 304. A new surface gets a new cache; the old one goes
+with the old surface object.
+"""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -53,6 +67,76 @@ class AreaDetail(AreaRisk):
     history: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class Encoded:
+    """A response body serialised once: as is, gzip-compressed, and its validator."""
+
+    body: bytes
+    gzipped: bytes
+    #: a weak validator (``W/"..."``): the same for both codings of the same content
+    etag: str
+    media_type: str
+
+    @classmethod
+    def of(cls, body: bytes, media_type: str) -> Encoded:
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        # level 6: the layer is compressed once per surface, then served many times
+        return cls(body, gzip.compress(body, 6, mtime=0), f'W/"{digest}"', media_type)
+
+    @classmethod
+    def json(cls, value: Any) -> Encoded:
+        return cls.of(json.dumps(value, separators=(",", ":")).encode(), "application/json")
+
+
+class _Derived:
+    """What the shells derive from one surface: ranks and percentiles, and serialised answers
+    by key (a few fixed ones, plus at most ``MAX_AREAS`` area details, least recent dropped)."""
+
+    MAX_AREAS = 4096
+
+    def __init__(self, surface: RiskSurface) -> None:
+        risk = np.asarray(surface.risk, float)
+        self.order = surface.ranking()
+        self.rank = np.empty(len(surface), int)
+        self.rank[self.order] = np.arange(1, len(surface) + 1)
+        self.percentile = percentile_ranks(risk)
+        self.total = float(np.sum(risk))
+        self.index = {str(a): i for i, a in enumerate(np.asarray(surface.area_id))}
+        self.drivers: dict[str, dict[str, float]] = {}
+        if surface.drivers is not None:
+            cols = [c for c in DRIVER_COLUMNS if c in surface.drivers.columns]
+            for row in surface.drivers.to_dict("records"):
+                self.drivers.setdefault(str(row["area_id"]), {c: float(row[c]) for c in cols})
+        self.answers: OrderedDict[str, Encoded] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def answer(self, key: str, build: Callable[[], Encoded]) -> Encoded:
+        with self.lock:
+            hit = self.answers.get(key)
+            if hit is not None:
+                self.answers.move_to_end(key)
+                return hit
+        value = build()  # outside the lock: two first requests may both build, same result
+        with self.lock:
+            self.answers[key] = value
+            if len(self.answers) > self.MAX_AREAS:
+                self.answers.popitem(last=False)
+        return value
+
+
+_DERIVED: weakref.WeakKeyDictionary[RiskSurface, _Derived] = weakref.WeakKeyDictionary()
+_DERIVED_LOCK = threading.Lock()
+
+
+def derived(surface: RiskSurface) -> _Derived:
+    """The cache of what is derived from ``surface`` (built on first use, once)."""
+    with _DERIVED_LOCK:
+        d = _DERIVED.get(surface)
+        if d is None:
+            d = _DERIVED[surface] = _Derived(surface)
+        return d
+
+
 def current_surface(ctx: AppContext) -> RiskSurface:
     surface = ctx.surface_source()
     if surface is None:
@@ -65,13 +149,7 @@ def jsonable(value: Any) -> Any:
 
 
 def _drivers(surface: RiskSurface, area_id: str) -> dict[str, float] | None:
-    if surface.drivers is None:
-        return None
-    rows = surface.drivers[surface.drivers["area_id"].astype(str) == area_id]
-    if rows.empty:
-        return None
-    row = rows.iloc[0]
-    return {c: float(row[c]) for c in DRIVER_COLUMNS if c in rows.columns}
+    return derived(surface).drivers.get(area_id)
 
 
 def surface_geojson(surface: RiskSurface) -> bytes:
@@ -87,9 +165,8 @@ def surface_geojson(surface: RiskSurface) -> bytes:
         return np.round(np.column_stack([lon, lat]), COORD_DP)
 
     geoms = shapely.to_geojson(shapely.transform(surface.polygons()[keep], project))
-    pct = percentile_ranks(surface.risk)
-    rank = np.empty(len(surface), int)
-    rank[surface.ranking()] = np.arange(1, len(surface) + 1)
+    d = derived(surface)
+    pct, rank = d.percentile, d.rank
     features = [
         '{"type":"Feature","geometry":'
         + geom
@@ -113,10 +190,34 @@ def surface_geojson(surface: RiskSurface) -> bytes:
     return (body + ',"features":[' + ",".join(features) + "]}").encode()
 
 
+def surface_layer(surface: RiskSurface) -> Encoded:
+    """The map layer of ``surface``, serialised and compressed once."""
+    return derived(surface).answer(
+        "geojson", lambda: Encoded.of(surface_geojson(surface), "application/geo+json")
+    )
+
+
+def top_areas_encoded(surface: RiskSurface, k: int) -> Encoded:
+    """:func:`top_areas` as a JSON body, once per surface and ``k``."""
+    return derived(surface).answer(
+        f"top:{k}", lambda: Encoded.json([a.model_dump() for a in top_areas(surface, k)])
+    )
+
+
+def area_detail_encoded(ctx: AppContext, surface: RiskSurface, area_id: str) -> Encoded:
+    """:func:`area_detail` as a JSON body, once per surface and area (an unknown area raises
+    NotFound every time and is not kept)."""
+    return derived(surface).answer(
+        f"area:{area_id}",
+        lambda: Encoded.json(area_detail(ctx, surface, area_id).model_dump()),
+    )
+
+
 def top_areas(s: RiskSurface, k: int) -> list[AreaRisk]:
-    pct = percentile_ranks(s.risk)
+    d = derived(s)
+    pct = d.percentile
     out = []
-    for n, i in enumerate(s.ranking()[:k], start=1):
+    for n, i in enumerate(d.order[:k], start=1):
         aid = str(s.area_id[i])
         out.append(
             AreaRisk(
@@ -133,18 +234,17 @@ def top_areas(s: RiskSurface, k: int) -> list[AreaRisk]:
 
 
 def area_detail(ctx: AppContext, s: RiskSurface, area_id: str) -> AreaDetail:
-    idx = np.flatnonzero(np.asarray(s.area_id).astype(str) == area_id)
-    if idx.size == 0:
+    d = derived(s)
+    i = d.index.get(area_id)
+    if i is None:
         raise NotFound(f"area '{area_id}' is not in the current forecast ({s.model})")
-    i = int(idx[0])
-    rank = int(np.flatnonzero(s.ranking() == i)[0]) + 1
-    total = float(np.sum(s.risk))
+    total = d.total
     history = area_history(ctx, s, i)
     return AreaDetail(
         area_id=area_id,
-        rank=rank,
+        rank=int(d.rank[i]),
         risk=float(s.risk[i]),
-        percentile=float(percentile_ranks(s.risk)[i]),
+        percentile=float(d.percentile[i]),
         x=float(s.x[i]),
         y=float(s.y[i]),
         drivers=_drivers(s, area_id),

@@ -4,7 +4,7 @@ area's drivers and history, plus borough outlines for the map (GeoJSON only: no 
 from __future__ import annotations
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from vigil.app.context import AppContext
@@ -12,15 +12,19 @@ from vigil.app.forecasts import (
     AreaDetail,
     AreaRisk,
     SurfaceInfo,
-    area_detail,
+    area_detail_encoded,
     current_surface,
     jsonable,
     log_forecast_read,
     surface_geojson,
-    top_areas,
+    surface_layer,
+    top_areas_encoded,
 )
 from vigil.cases.policy import Action
+from vigil.http.caching import encoded_response
 from vigil.http.deps import Principal, RequirePolicy, get_ctx
+
+__all__ = ["router", "surface_geojson"]
 
 router = APIRouter(prefix="/api", tags=["forecasts"])
 
@@ -49,35 +53,50 @@ def current(
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 def current_geojson(
-    principal: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
+    request: Request,
+    principal: Principal = RequirePolicy(Action.READ),
+    ctx: AppContext = Depends(get_ctx),
 ) -> Response:
+    """The map layer: built, serialised and compressed once per surface; 304 when unchanged
+    (the read is logged either way)."""
     s = current_surface(ctx)
     log_forecast_read(ctx, principal.actor, s, "geojson")
-    body = ctx.cached(f"surface:{id(s)}", lambda: surface_geojson(s))
-    return Response(body, media_type="application/geo+json")
+    return encoded_response(request, surface_layer(s))
 
 
-@router.get("/forecasts/current/top", response_model=list[AreaRisk])
+@router.get(
+    "/forecasts/current/top",
+    response_model=list[AreaRisk],
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
 def current_top(
+    request: Request,
     k: int = Query(20, ge=1, le=500),
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
-) -> list[AreaRisk]:
+) -> Response:
     s = current_surface(ctx)
     log_forecast_read(ctx, principal.actor, s, "top", k=k)
-    return top_areas(s, k)
+    return encoded_response(request, top_areas_encoded(s, k))
 
 
-@router.get("/forecasts/current/areas/{area_id}", response_model=AreaDetail)
+@router.get(
+    "/forecasts/current/areas/{area_id}",
+    response_model=AreaDetail,
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}}},
+)
 def current_area(
+    request: Request,
     area_id: str,
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
-) -> AreaDetail:
+) -> Response:
     s = current_surface(ctx)
-    detail = area_detail(ctx, s, area_id)
+    detail = area_detail_encoded(ctx, s, area_id)  # an unknown area is refused, not logged
     log_forecast_read(ctx, principal.actor, s, "area", area_id=area_id)
-    return detail
+    return encoded_response(request, detail)
 
 
 @router.get(
