@@ -72,7 +72,7 @@ def test_readyz_refuses_a_missing_signing_key(tmp_path):
 
 def test_one_log_line_per_request_without_free_text(env, caplog):
     app, client, auth = env
-    with caplog.at_level(logging.INFO, logger="vigil.access"):
+    with caplog.at_level(logging.INFO, logger="vigil.http.observability"):
         r = client.post(
             "/api/cases",
             json=case_body(objectives=SECRET, resources=SECRET),
@@ -82,7 +82,7 @@ def test_one_log_line_per_request_without_free_text(env, caplog):
         case_id = r.json()["id"]
         read = client.get(f"/api/cases/{case_id}?purpose={SECRET[:20]}", headers=auth)
         assert read.status_code == 200
-    records = [rec for rec in caplog.records if rec.name == "vigil.access"]
+    records = [rec for rec in caplog.records if rec.name == "vigil.http.observability"]
     assert len(records) == 2
     post, get = (rec.fields for rec in records)  # type: ignore[attr-defined]
     me = client.get("/api/me", headers=auth).json()

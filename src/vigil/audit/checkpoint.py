@@ -34,7 +34,7 @@ from vigil.settings import Settings
 #: names the log a checkpoint belongs to, so a signature cannot be replayed onto another log
 ORIGIN = "vigil-audit-log/v1"
 
-log = logging.getLogger("vigil.audit")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

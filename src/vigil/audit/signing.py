@@ -32,7 +32,7 @@ ALGORITHM = "Ed25519"
 #: where development mode keeps its generated key (never acceptable in production)
 DEV_KEY_NAME = "audit-signing-key.dev.pem"
 
-log = logging.getLogger("vigil.audit")
+log = logging.getLogger(__name__)
 
 
 class SigningKeyError(VigilError):

@@ -10,6 +10,7 @@ case, not a live one.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +41,28 @@ from vigil.db.cases import (
 from vigil.errors import PolicyViolation, VigilError
 from vigil.forecast.surface import RiskSurface
 from vigil.roles import Actor
+
+log = logging.getLogger(__name__)
+
+
+def _log_change(action: str, view: CaseView, actor: Actor | None) -> None:
+    """One log line per change: which case, which action, the state after and the actor's role.
+    Ids and states only, never the case's free text (that is in the audit log, for those
+    entitled to read it)."""
+    log.info(
+        "case %s: %s",
+        view.id,
+        action,
+        extra={
+            "fields": {
+                "case_id": view.id,
+                "action": action,
+                "status": view.status.value,
+                "version": view.record.version,
+                "actor_role": None if actor is None else str(actor.role),
+            }
+        },
+    )
 
 
 class CaseNotFound(VigilError):
@@ -177,6 +200,7 @@ class CaseService:
 
     def _change(
         self,
+        action: str,
         case_id: int,
         fn: Callable[[Session, Case, datetime], object],
         text: dict[str, str | None] | None = None,
@@ -198,7 +222,9 @@ class CaseService:
             fn(s, case, now)
             if hits and actor is not None:
                 self._confirmed_text(s, actor, case.id, now, hits)
-            return _view(case, now)
+            view = _view(case, now)
+        _log_change(action, view, actor)
+        return view
 
     def _act(
         self,
@@ -215,6 +241,7 @@ class CaseService:
         service's policy and clock, with its own ``arguments``: the one way every action
         below reaches ``cases/workflow.py``."""
         return self._change(
+            getattr(step, "__name__", "change"),
             case_id,
             lambda s, c, now: step(s, c, actor, now, self.policy, **arguments),
             text,
@@ -292,7 +319,9 @@ class CaseService:
             if hits:
                 self._confirmed_text(s, actor, case.id, now, hits)
             case = self._load(s, case.id, lock=False)
-            return _view(case, now)
+            view = _view(case, now)
+        _log_change("open", view, actor)
+        return view
 
     def submit(self, actor: Actor, case_id: int) -> CaseView:
         return self._act(actor, case_id, workflow.submit)
@@ -368,9 +397,11 @@ class CaseService:
             )
 
         return self._change(
+            "authorise_urgent" if urgent else "authorise",
             case_id,
             fn,
             {"conditions": conditions, "override_reason": override_reason},
+            actor=actor,
             expected_version=expected_version,
         )
 
@@ -485,7 +516,14 @@ class CaseService:
                     .order_by(Case.id)
                 ).scalars()
             )
-        return self._each_locked(ids, lambda s, case: workflow.expire(s, case, now, self.policy))
+        expired = self._each_locked(ids, lambda s, case: workflow.expire(s, case, now, self.policy))
+        for case_id in expired:
+            log.info(
+                "case %s: expire",
+                case_id,
+                extra={"fields": {"case_id": case_id, "action": "expire"}},
+            )
+        return expired
 
     def flag_overdue_debriefs(self, now: datetime | None = None) -> list[int]:
         """Notify oversight (once per case) of every debrief past its deadline; ids flagged."""

@@ -30,7 +30,7 @@ from vigil.db.cases import Case
 from vigil.db.joblock import JobLock
 from vigil.http.observability import EXPIRY_LAG, SWEEPS
 
-log = logging.getLogger("vigil.jobs")
+log = logging.getLogger(__name__)
 
 
 @dataclass

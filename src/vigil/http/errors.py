@@ -4,6 +4,8 @@ browsers. A route never builds an error response itself; it lets the domain's Vi
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -26,6 +28,8 @@ from vigil.errors import (
     VigilError,
 )
 from vigil.identity.pool import SignInBusy
+
+log = logging.getLogger(__name__)
 
 __all__ = ["NotFound", "status_for", "wants_html", "error_page", "install"]
 
@@ -102,14 +106,10 @@ DATABASE_UNAVAILABLE = (
 
 def database_unavailable(request: Request, exc: Exception) -> Response:
     """503 with ``Retry-After``: the app's own page for browsers, JSON for the API."""
-    import logging
-
     from vigil.http.observability import DB_UNAVAILABLE
 
     DB_UNAVAILABLE.inc()
-    logging.getLogger("vigil.database").warning(
-        "database unavailable", extra={"fields": {"error": type(exc).__name__}}
-    )
+    log.warning("database unavailable", extra={"fields": {"error": type(exc).__name__}})
     message = (
         "The case database cannot be reached just now; nothing was changed. "
         f"Try again in a few seconds (Retry-After: {RETRY_AFTER_SECONDS})."

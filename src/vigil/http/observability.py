@@ -37,7 +37,7 @@ from sqlalchemy import Engine, event
 
 from vigil.http.middleware_limits import ASGIApp, Message, Receive, Scope, Send
 
-ACCESS_LOG = logging.getLogger("vigil.access")
+ACCESS_LOG = logging.getLogger(__name__)
 
 REQUESTS = Counter(
     "vigil_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
