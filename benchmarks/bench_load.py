@@ -3,19 +3,26 @@
     python benchmarks/bench_load.py                      # 50 clients, 30 s, 2 workers, + baseline
     python benchmarks/bench_load.py --clients 20 --seconds 15 --no-baseline
 
-Each run: a private PostgreSQL 15 server (tests/db/pg_server.py), the app served by
-``uvicorn --workers N`` over it (loopback only), a real forecast saved where the map finds it
-(NaiveCounts over London serious violence January-June 2022, tests/api/_fixtures), a few cases
-opened over the API, then an async httpx harness of C concurrent clients for S seconds on a mix
-of the case page (HTML, audited), the map layer (GeoJSON), the forecast's top areas and an area's
-detail, and a *bare route* added by this script that reads one case row and nothing else (no
-authentication, no audit): the floor the case page is compared with, in the same run.
+Each run: a private PostgreSQL 15 server (tests/db/pg_server.py), the app served as ``vigil
+serve --workers N`` serves it (uvicorn workers over ``vigil.server.served_app``: JSON request
+logs, multi-process metrics) on loopback, a real forecast saved where the map finds it
+(NaiveCounts over London serious violence January-June 2022, tests/api/_fixtures), London 2022
+street crime in the incident store (an area's history), a few cases opened over the API, then
+an async httpx harness of C concurrent clients for S seconds on a mix of the case page (HTML,
+audited), the case's evidence layer (what the case page's script fetches, audited), the map layer
+(GeoJSON), the forecast's top areas and an area's detail, and a *bare route* added by this
+script that reads one case row and nothing else (no authentication, no audit): the floor the
+case page is compared with, in the same run.
+
+The clients behave as a polling script or page does: each keeps the ETag of what it fetched and
+sends it back (``If-None-Match``); a 304 is a success. They accept gzip.
 
 Baseline in the same script: the same harness against the code of commit 913bb19 (extracted with
 ``git archive`` into a temporary folder), on its own fresh PostgreSQL database.
 
-Afterwards: errors (any status other than 200), the audit chain verified by ``vigil audit
-verify`` of the code measured, and audit entries written per audited request.
+Afterwards: errors (any status other than 200 or 304), the audit chain verified by ``vigil
+audit verify`` of the code measured, and the audit entries written during the measured seconds
+by action, set against the audited requests answered.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import asyncio
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -41,7 +49,22 @@ sys.path.insert(0, str(ROOT))
 
 BASELINE = "913bb19"
 #: request mix: (kind, weight)
-MIX = [("case_page", 4), ("bare_case_row", 2), ("map_geojson", 1), ("top", 2), ("area", 1)]
+MIX = [
+    ("case_page", 3),
+    ("case_evidence", 1),
+    ("bare_case_row", 2),
+    ("map_geojson", 1),
+    ("top", 2),
+    ("area", 1),
+]
+#: the audit action each audited request writes (with today's code: one entry per request)
+AUDITED = {
+    "case_page": "case.read",
+    "case_evidence": "case.evidence.read",
+    "map_geojson": "forecast.read",
+    "top": "forecast.read",
+    "area": "forecast.read",
+}
 
 
 # ---------------------------------------------------------------------------- the served app
@@ -51,7 +74,7 @@ def bench_app():  # type: ignore[no-untyped-def]
     from vigil.db.cases import Case
 
     try:
-        from vigil.server import create_app
+        from vigil.server import served_app as create_app  # what `vigil serve` runs
     except ImportError:  # the baseline's code: the app lived in vigil.api then
         from vigil.api import create_app  # type: ignore[attr-defined,no-redef]
 
@@ -92,6 +115,8 @@ def _env(src: Path, url: str, data_dir: Path) -> dict[str, str]:
         "VIGIL_DATABASE_URL": url,
         "VIGIL_DATA_DIR": str(data_dir),
         "VIGIL_SWEEP_SECONDS": "60",
+        # as `vigil serve --workers N` sets it: every worker's metrics in one folder
+        "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="vigil-load-metrics-"),
     }
 
 
@@ -111,12 +136,15 @@ async def _client(
 
     kinds = [k for k, w in MIX for _ in range(w)]
     auth = {"Authorization": f"Bearer {tokens['oversight']}"}
+    etags: dict[str, str] = {}  # what this client holds, by URL
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         while time.monotonic() < until:
             kind = random.choice(kinds)
             case_id = random.choice(targets["cases"])
             if kind == "case_page":
                 req = ("GET", f"/cases/{case_id}", {**auth, "Accept": "text/html"})
+            elif kind == "case_evidence":
+                req = ("GET", f"/api/cases/{case_id}/evidence", auth)
             elif kind == "bare_case_row":
                 req = ("GET", f"/bench/case-row/{case_id}", {})
             elif kind == "map_geojson":
@@ -129,15 +157,24 @@ async def _client(
                     f"/api/forecasts/current/areas/{random.choice(targets['areas'])}",
                     auth,
                 )
+            headers = dict(req[2])
+            if req[1] in etags:
+                headers["If-None-Match"] = etags[req[1]]
             t0 = time.perf_counter()
             try:
-                r = await client.request(req[0], req[1], headers=req[2])
+                r = await client.request(req[0], req[1], headers=headers)
                 status = r.status_code
+                if status == 200 and "etag" in r.headers:
+                    etags[req[1]] = r.headers["etag"]
             except httpx.HTTPError as exc:
                 status = type(exc).__name__
             rec[kind].append(time.perf_counter() - t0)
-            if status != 200:
+            if status == 304:
+                rec["not_modified"].append(1.0)
+            if status not in (200, 304):
                 rec["errors"].append(f"{kind} {status}")
+            else:
+                rec[f"ok:{kind}"].append(1.0)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -148,13 +185,66 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def _audit_count(url: str) -> int:
+    """The highest audit sequence number (or row count where the table has no ``seq``)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
     with engine.connect() as conn:
-        n = conn.execute(sa.text("SELECT count(*) FROM audit_log")).scalar_one()
+        cols = {c["name"] for c in sa.inspect(conn).get_columns("audit_log")}
+        key = "seq" if "seq" in cols else "id"
+        n = conn.execute(sa.text(f"SELECT coalesce(max({key}), 0) FROM audit_log")).scalar_one()
     engine.dispose()
     return int(n)
+
+
+def _audit_actions(url: str, after: int) -> dict[str, int]:
+    """Audit entries written after sequence number ``after``, by action."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        cols = {c["name"] for c in sa.inspect(conn).get_columns("audit_log")}
+        key = "seq" if "seq" in cols else "id"
+        rows = conn.execute(
+            sa.text(f"SELECT action, count(*) FROM audit_log WHERE {key} > :a GROUP BY action"),
+            {"a": after},
+        ).all()
+    engine.dispose()
+    return {str(a): int(n) for a, n in rows}
+
+
+def _postmaster(pg: Any) -> int | None:
+    """The PostgreSQL server's main process (its backends are its children)."""
+    try:
+        return int((Path(pg.datadir) / "postmaster.pid").read_text().split()[0])
+    except (OSError, TypeError, ValueError, IndexError):
+        return None
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of ``pids`` and all their descendants (from /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = defaultdict(list)
+    stats: dict[int, list[str]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry)] = fields
+            children[int(fields[1])].append(int(entry))
+    total, todo, seen = 0.0, list(pids), set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen or pid not in stats:
+            continue
+        seen.add(pid)
+        f = stats[pid]
+        total += (int(f[11]) + int(f[12])) / tick  # utime, stime
+        todo.extend(children[pid])
+    return total
 
 
 def run_target(
@@ -166,6 +256,7 @@ def run_target(
     data_dir = Path(tempfile.mkdtemp(prefix=f"vigil-load-{label}-"))
     (data_dir / "forecasts").mkdir()
     (data_dir / "forecasts" / surface_file.name).write_bytes(surface_file.read_bytes())
+    shutil.copytree(surface_file.parent / "store", data_dir / "store")
     env = _env(src, url, data_dir)
     tokens = json.loads(
         subprocess.run(
@@ -226,12 +317,20 @@ def run_target(
         audit_before = _audit_count(url)
         spy = _profiler(args, label, server.pid)
         rec: dict[str, list] = defaultdict(list)
+        pg_pid = _postmaster(pg)
+        cpu0 = (_cpu_seconds([server.pid]), _cpu_seconds([pg_pid]) if pg_pid else 0.0)
+        own0 = time.process_time()
         t0 = time.perf_counter()
         asyncio.run(everyone(args.seconds, rec))
         elapsed = time.perf_counter() - t0
+        cpu = {
+            "server": _cpu_seconds([server.pid]) - cpu0[0],
+            "postgres": (_cpu_seconds([pg_pid]) - cpu0[1]) if pg_pid else float("nan"),
+            "clients": time.process_time() - own0,
+        }
         if spy is not None:
             spy.wait(timeout=120)
-        audit_after = _audit_count(url)
+        actions = _audit_actions(url, audit_before)
     finally:
         server.terminate()
         try:
@@ -244,8 +343,12 @@ def run_target(
         capture_output=True,
         text=True,
     )
-    total = sum(len(v) for k, v in rec.items() if k != "errors")
-    audited = len(rec["case_page"])
+    kinds = [k for k, _ in MIX]
+    total = sum(len(rec[k]) for k in kinds)
+    audited = {k: len(rec[f"ok:{k}"]) for k in AUDITED}
+    expected: dict[str, int] = defaultdict(int)
+    for kind, action in AUDITED.items():
+        expected[action] += audited[kind]
     return {
         "label": label,
         "requests": total,
@@ -253,10 +356,19 @@ def run_target(
         "throughput": round(total / elapsed, 1),
         "errors": len(rec["errors"]),
         "error_examples": sorted(set(rec["errors"]))[:5],
+        "not_modified": len(rec["not_modified"]),
         "p50_ms": {k: round(_pct(rec[k], 0.5), 1) for k, _ in MIX},
         "p95_ms": {k: round(_pct(rec[k], 0.95), 1) for k, _ in MIX},
         "counts": {k: len(rec[k]) for k, _ in MIX},
-        "audit_entries_per_case_page": round((audit_after - audit_before) / max(audited, 1), 2),
+        "audited_requests": sum(audited.values()),
+        "audit_entries": sum(actions.values()),
+        "audit_by_action": actions,
+        "audit_expected_by_action": dict(expected),
+        "one_entry_per_audited_request": actions == {a: n for a, n in expected.items() if n},
+        "audit_entries_per_case_page": round(
+            actions.get("case.read", 0) / max(audited["case_page"], 1), 2
+        ),
+        "cpu_s": {k: round(v, 1) for k, v in cpu.items()},
         "chain_ok": verify.returncode == 0,
         "load_average_1min": round(os.getloadavg()[0], 1),
         "verify_output": (verify.stdout + verify.stderr).strip()[-300:],
@@ -285,9 +397,16 @@ def _iso(ts: float) -> str:
 
 
 def _save_surface(folder: Path) -> Path:
+    """The forecast the map shows, and beside it (``folder/store``) the incident store holding
+    London 2022 street crime, where an area's history comes from."""
     from tests.api import _fixtures
 
+    from vigil.data.datasets import LONDON_2022_FILE
+    from vigil.data.store import IncidentStore
+
     surface = _fixtures.surface()
+    store = IncidentStore(folder / "store")
+    store.import_file(_fixtures.SHARED / LONDON_2022_FILE, "met-street-2022")
     return Path(surface.to_json(folder / "naive-bench.json"))
 
 
@@ -305,19 +424,25 @@ def _baseline_src(commit: str) -> Path:
 def _table(results: list[dict[str, Any]]) -> str:
     rows = [
         "| code | clients | req/s | case page p50 / p95 ms | bare case row p50 / p95 ms | "
-        "case p95 / bare p95 | map p95 ms | top p95 ms | area p95 ms | errors | "
-        "audit entries per case view | chain |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "case p95 / bare p95 | evidence p95 ms | map p95 ms | top p95 ms | area p95 ms | "
+        "304s | errors | audit entries / audited requests | case.read per case view | "
+        "CPU s server / postgres / clients | chain |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         p50, p95 = r["p50_ms"], r["p95_ms"]
         ratio = p95["case_page"] / p95["bare_case_row"] if p95["bare_case_row"] else float("nan")
+        cpu = r["cpu_s"]
         rows.append(
             f"| {r['label']} | {r['clients']} | {r['throughput']} | "
-            f"{p50['case_page']} / {p95['case_page']} | "
-            f"{p50['bare_case_row']} / {p95['bare_case_row']} | {ratio:.1f}x | "
-            f"{p95['map_geojson']} | {p95['top']} | {p95['area']} | {r['errors']} | "
-            f"{r['audit_entries_per_case_page']} | {'verifies' if r['chain_ok'] else 'FAILS'} |"
+            f"{p50['case_page']:.0f} / {p95['case_page']:.0f} | "
+            f"{p50['bare_case_row']:.0f} / {p95['bare_case_row']:.0f} | {ratio:.1f}x | "
+            f"{p95['case_evidence']:.0f} | {p95['map_geojson']:.0f} | {p95['top']:.0f} | "
+            f"{p95['area']:.0f} | {r['not_modified']} | {r['errors']} | "
+            f"{r['audit_entries']} / {r['audited_requests']} | "
+            f"{r['audit_entries_per_case_page']} | "
+            f"{cpu['server']} / {cpu['postgres']} / {cpu['clients']} | "
+            f"{'verifies' if r['chain_ok'] else 'FAILS'} |"
         )
     return "\n".join(rows)
 
@@ -369,8 +494,9 @@ def main() -> int:
             "## Load (issue 11): `benchmarks/bench_load.py`\n\n"
             f"`python benchmarks/bench_load.py --clients {args.clients} --seconds "
             f"{args.seconds:g} --workers {args.workers}` (after {args.warmup:g} s of unrecorded "
-            "warm-up): PostgreSQL 15 (private server), "
-            f"`uvicorn --workers {args.workers}`, an async httpx harness on loopback, "
+            "warm-up): PostgreSQL 15 (private server), the app as "
+            f"`vigil serve --workers {args.workers}` runs it, an async httpx harness on loopback "
+            "(clients send back the ETags they hold), "
             f"{cpus} CPU cores shared with the server and the database. Mix (weights): "
             + ", ".join(f"{k} {w}" for k, w in MIX)
             + ". The bare case row is a route this script adds (one `SELECT` of a case, no "
