@@ -130,3 +130,61 @@ def test_gzip_body_is_the_plain_body_compressed(real_surface):
     enc = app_forecasts.surface_layer(real_surface)
     assert gzip.decompress(enc.gzipped) == enc.body
     assert len(enc.gzipped) < len(enc.body) / 3
+
+
+def _audit_actions(app, case_id: int) -> list[str]:
+    from sqlalchemy import select
+
+    from vigil.db.audit import AuditEntry
+
+    with app.state.ctx.session_factory() as s:
+        return list(s.scalars(select(AuditEntry.action).where(AuditEntry.case_id == case_id)).all())
+
+
+def test_case_evidence_is_decoded_once_but_checked_and_logged_every_time(
+    tmp_path, real_surface, monkeypatch
+):
+    """Every view of a case page fetched its evidence layer, and every fetch decoded the
+    frozen snapshot and rebuilt its GeoJSON (issue 11)."""
+    from sqlalchemy import update
+
+    from tests.api.conftest import open_case
+    from vigil.db.cases import Case
+
+    app, clock, tokens = build_app(tmp_path, real_surface)
+    calls = {"geojson": 0}
+    real_geojson = app_forecasts.surface_geojson
+
+    def counting_geojson(s: RiskSurface) -> bytes:
+        calls["geojson"] += 1
+        return real_geojson(s)
+
+    monkeypatch.setattr(app_forecasts, "surface_geojson", counting_geojson)
+    with TestClient(app) as client:
+        case = open_case(client, tokens, clock)
+        url = f"/api/cases/{case['id']}/evidence"
+        before = _audit_actions(app, case["id"]).count("case.evidence.read")
+        first = _get(client, tokens, url)
+        assert first.status_code == 200
+        layer = json.loads(first.content)
+        assert layer == json.loads(real_geojson(real_surface))  # the frozen surface, as frozen
+        again = _get(client, tokens, url)
+        assert again.content == first.content
+        not_modified = _get(client, tokens, url, **{"If-None-Match": first.headers["etag"]})
+        assert not_modified.status_code == 304
+        assert calls["geojson"] == 1
+        reads = _audit_actions(app, case["id"]).count("case.evidence.read") - before
+        assert reads == 3  # one logged read per request, 304 included
+
+        # a snapshot edited behind the application's back is refused, cached or not
+        with app.state.ctx.session_factory() as s, s.begin():
+            s.execute(
+                update(Case)
+                .where(Case.id == case["id"])
+                .values(evidence_json=Case.evidence_json + " ")
+            )
+        tampered = _get(client, tokens, url)
+        assert tampered.status_code >= 400
+        assert "digest" in tampered.text
+        after = _audit_actions(app, case["id"]).count("case.evidence.read") - before
+        assert after == 3  # the refused read is not logged as a disclosure

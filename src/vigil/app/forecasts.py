@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from vigil.app.context import AppContext
 from vigil.app.history import area_history
 from vigil.app.surfaces import percentile_ranks
+from vigil.cases.evidence import thaw
 from vigil.errors import NotFound
 from vigil.forecast.surface import DRIVER_COLUMNS, RiskSurface
 from vigil.geo.projection import to_lonlat
@@ -135,6 +136,29 @@ def derived(surface: RiskSurface) -> _Derived:
         if d is None:
             d = _DERIVED[surface] = _Derived(surface)
         return d
+
+
+#: evidence layers by snapshot digest (a snapshot never changes; a few dozen cases are live)
+_EVIDENCE: OrderedDict[str, Encoded] = OrderedDict()
+_EVIDENCE_MAX = 32
+
+
+def evidence_layer(ctx: AppContext, actor: Actor, case_id: int) -> Encoded:
+    """A case's frozen evidence as a map layer: the read is logged and the stored snapshot
+    checked against its digest every time, but it is decoded and turned into GeoJSON only the
+    first time its digest is seen (issue 11: every case view decoded it again)."""
+    text, digest = ctx.cases.evidence_snapshot(actor, case_id)
+    with _DERIVED_LOCK:
+        hit = _EVIDENCE.get(digest)
+        if hit is not None:
+            _EVIDENCE.move_to_end(digest)
+            return hit
+    layer = Encoded.of(surface_geojson(thaw(text, None)), "application/geo+json")
+    with _DERIVED_LOCK:
+        _EVIDENCE[digest] = layer
+        while len(_EVIDENCE) > _EVIDENCE_MAX:
+            _EVIDENCE.popitem(last=False)
+    return layer
 
 
 def current_surface(ctx: AppContext) -> RiskSurface:

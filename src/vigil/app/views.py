@@ -6,7 +6,9 @@ itself is served separately (``/api/cases/{id}/evidence``) because it is large.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from vigil.cases.service import CaseView
@@ -151,3 +153,20 @@ def notification(n: Any) -> dict[str, Any]:
         "created_at": iso(n.created_at),
         "acknowledged_at": iso(n.acknowledged_at),
     }
+
+
+@lru_cache(maxsize=1024)
+def area_wgs84_geojson(area_wkt: str) -> str:
+    """A case's area (WKT in British National Grid metres) as WGS84 GeoJSON for the page map.
+
+    Kept by its WKT: an area is fixed once the case is opened, and reprojecting it on every view
+    of the case page cost a tenth of the server's time under load (issue 11).
+    """
+    import numpy as np
+    import shapely
+
+    from vigil.geo.projection import BNG, to_lonlat
+
+    area = shapely.from_wkt(area_wkt)
+    area = shapely.transform(area, lambda xy: np.column_stack(to_lonlat(xy[:, 0], xy[:, 1], BNG)))
+    return json.dumps(shapely.geometry.mapping(area))

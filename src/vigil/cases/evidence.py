@@ -37,11 +37,16 @@ def freeze(surface: RiskSurface) -> tuple[str, str]:
     return text, sha256_hex(text)
 
 
-def thaw(text: str, expected_digest: str | None) -> RiskSurface:
-    """The surface back from its snapshot, refusing one whose digest no longer matches."""
+def check_digest(text: str, expected_digest: str | None) -> None:
+    """Refuse a snapshot whose content no longer hashes to the digest stored with it."""
     if expected_digest is not None and sha256_hex(text) != expected_digest:
         raise EvidenceError(
             f"evidence snapshot digest mismatch: stored {expected_digest[:12]}..., "
             f"content hashes to {sha256_hex(text)[:12]}..."
         )
+
+
+def thaw(text: str, expected_digest: str | None) -> RiskSurface:
+    """The surface back from its snapshot, refusing one whose digest no longer matches."""
+    check_digest(text, expected_digest)
     return RiskSurface.from_dict(json.loads(text)["surface"])

@@ -19,10 +19,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from vigil.audit.canonical import sha256_hex
 from vigil.audit.log import Category, append, entries_for_case
 from vigil.cases import workflow
 from vigil.cases.area import build_area
-from vigil.cases.evidence import freeze, thaw
+from vigil.cases.evidence import check_digest, freeze, thaw
 from vigil.cases.policy import Policy, default_policy
 from vigil.cases.queries import overdue_debriefs, whole_case
 from vigil.cases.states import LIVE, Status, effective_status, lapse
@@ -603,21 +604,32 @@ class CaseService:
 
     def evidence(self, actor: Actor, case_id: int) -> RiskSurface:
         """The frozen forecast surface, checked against its digest; the read is logged."""
+        text, _ = self.evidence_snapshot(actor, case_id)
+        return thaw(text, None)  # checked against its digest before the read was logged
+
+    def evidence_snapshot(self, actor: Actor, case_id: int) -> tuple[str, str]:
+        """The frozen evidence as stored and its digest, the content checked against the digest
+        (a mismatch is refused, and no read logged); the read is logged. For callers that keep
+        what they derive from a snapshot by its digest instead of decoding it every time."""
         now = self._now()
         with self._sf() as s, s.begin():
-            case = self._load(s, case_id, lock=False)
-            if case.evidence_json is None:
+            row = s.execute(
+                select(Case.id, Case.evidence_json, Case.evidence_digest).where(Case.id == case_id)
+            ).one_or_none()
+            if row is None:
+                raise CaseNotFound(f"case {case_id} does not exist")
+            if row.evidence_json is None:
                 raise VigilError(f"case {case_id} has no evidence snapshot")
-            surface = thaw(case.evidence_json, case.evidence_digest)
+            check_digest(row.evidence_json, row.evidence_digest)
             _log_read(
                 s,
                 actor,
                 now,
                 "case.evidence.read",
-                case_id=case.id,
-                detail={"evidence_digest": case.evidence_digest},
+                case_id=row.id,
+                detail={"evidence_digest": row.evidence_digest},
             )
-            return surface
+            return row.evidence_json, row.evidence_digest or sha256_hex(row.evidence_json)
 
     def audit_trail(self, actor: Actor, case_id: int) -> list[AuditEntry]:
         now = self._now()

@@ -393,26 +393,18 @@ def _case_page(
     flash_kind: str = "ok",
     status: int = 200,
 ) -> HTMLResponse:
-    import json
-
-    import numpy as np
-    import shapely
 
     from vigil.app.audit import trail_dicts
-    from vigil.app.views import case_detail
+    from vigil.app.views import area_wgs84_geojson, case_detail
     from vigil.cases.states import LIVE, Status
     from vigil.cases.workflow import ALLOWED_FROM
-    from vigil.geo.projection import BNG, to_lonlat
     from vigil.impact.assessment import REQUIRED_CONSULTEES, Position, TensionRating
 
     # one audited read for the whole page (the case and its trail)
     view, entries = ctx.cases.read_with_trail(principal.actor, case_id, purpose="case page")
     case = case_detail(view)
     audit = trail_dicts(entries)
-    area = shapely.from_wkt(view.record.area_wkt)
-    # to_lonlat reuses one cached transformer: building one costs 0.1-1 s a page view
-    area = shapely.transform(area, lambda xy: np.column_stack(to_lonlat(xy[:, 0], xy[:, 1], BNG)))
-    area_geojson = json.dumps(shapely.geometry.mapping(area))
+    area_geojson = area_wgs84_geojson(view.record.area_wkt)
     policy = ctx.cases.policy
     current = Status(case["status"])
     can = {

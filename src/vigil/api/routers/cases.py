@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from vigil.app.cases import (
@@ -86,15 +86,17 @@ def get_case(
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 def evidence(
+    request: Request,
     case_id: CaseId,
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    """The frozen forecast the case rests on, checked against its digest, as GeoJSON."""
-    from vigil.api.routers.forecasts import surface_geojson
+    """The frozen forecast the case rests on, checked against its digest, as GeoJSON (built
+    once per snapshot; gzip and 304 as for the map layer)."""
+    from vigil.app.forecasts import evidence_layer
+    from vigil.http.caching import encoded_response
 
-    surface = ctx.cases.evidence(principal.actor, case_id)
-    return Response(surface_geojson(surface), media_type="application/geo+json")
+    return encoded_response(request, evidence_layer(ctx, principal.actor, case_id))
 
 
 @router.post("/{case_id}/submit", response_model=dict[str, Any])
