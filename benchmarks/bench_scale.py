@@ -260,8 +260,15 @@ def _report(args: argparse.Namespace, results: list[dict[str, Any]], later: dict
     lines = [
         "## Scale: national police.uk-shaped import (issue 11)",
         "",
-        f"`nice -n 10 python benchmarks/bench_scale.py --base-rows {args.base_rows} --sizes "
-        f"{sizes}` on {platform.machine()}, {os.cpu_count()} cores "
+        f"`nice -n 15 python benchmarks/bench_scale.py --base-rows {args.base_rows} --sizes "
+        f"{sizes}`"
+        + (
+            f" (sizes {', '.join(f'{r}x' for r in args.prior_sizes)} measured by an earlier "
+            "invocation of the same command and passed in with `--prior`)"
+            if getattr(args, "prior_sizes", None)
+            else ""
+        )
+        + f" on {platform.machine()}, {os.cpu_count()} cores "
         "(shared with other work: absolute times are noisy, ratios are the point). 43 forces x "
         "60 months (2019-2023) of generated files per size, one import each in a fresh process. "
         "Target: peak RSS under 2 GB at 30 M rows, time growing linearly.",
@@ -320,13 +327,27 @@ def main() -> None:
     ap.add_argument("--scheduler", default=None, help="Dask scheduler address for the backtest")
     ap.add_argument("--generate-only", type=Path, default=None)
     ap.add_argument("--rows", type=int, default=30_000_000)
+    ap.add_argument(
+        "--prior",
+        type=Path,
+        default=None,
+        help="JSON lines of sizes measured by an earlier run (as this script prints them), "
+        "reported with this run's: a long run split in two",
+    )
     args = ap.parse_args()
     if args.generate_only:
         print(f"{generate(args.generate_only, args.rows):,} rows in {args.generate_only}")
         return
     results = []
+    if args.prior is not None:
+        results = [json.loads(line) for line in args.prior.read_text().splitlines() if line]
+        args.prior_sizes = [r["size"] for r in results]
+        args.sizes = args.prior_sizes + args.sizes
     later: dict[str, Any] = {}
+    done = {r["size"] for r in results}
     for k, size in enumerate(args.sizes):
+        if size in done:
+            continue
         tmp = Path(tempfile.mkdtemp(prefix="vigil-scale-"))
         try:
             t0 = time.perf_counter()
