@@ -1,6 +1,7 @@
 """The audit trail of a case as people and scripts read it (the read is itself audited by the
-case service), and the logging of reads that have no case transaction of their own to ride in
-(reports, forecasts, account lists, verification: DPA 2018 s.62 asks for them too)."""
+case service), and the logging of reads and uploads that have no case transaction of their own
+to ride in (reports, forecasts, account lists, verification, mappings and incident files: DPA
+2018 s.62 asks for them too)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ def record_read(
     category: Category = Category.CONSULTATION,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """Log one read in its own short transaction, durable before the caller answers."""
+    """Log one read (or, with another ``category``, an event outside the case tables, such as
+    a mapping or incident upload) in its own short transaction, durable before the caller
+    answers."""
     record_access(
         ctx.session_factory,
         actor=actor,

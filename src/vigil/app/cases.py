@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, Field
 
 from vigil.app.context import AppContext
+from vigil.app.text import RequestModel
 from vigil.app.views import case_detail, notification
 from vigil.cases.policy import POSITIONS
 from vigil.clock import as_utc
@@ -30,7 +31,7 @@ Moment = Annotated[datetime, AfterValidator(_utc_moment)]
 
 
 # ---------------------------------------------------------------------- bodies
-class CaseIn(BaseModel):
+class CaseIn(RequestModel):
     trigger: str = Field("proactive", description="proactive (forecast-led) or reactive")
     cells: list[str] = Field(
         default_factory=list, max_length=400, description="area ids of the current forecast"
@@ -49,7 +50,7 @@ class CaseIn(BaseModel):
     confirm_no_personal_data: bool = False
 
 
-class ReasonsIn(BaseModel):
+class ReasonsIn(RequestModel):
     reasons: str = Text
     confirm_no_personal_data: bool = False
 
@@ -59,7 +60,7 @@ class ConsultationIn(ReasonsIn):
     position: str = Field(min_length=1, max_length=16, description=" | ".join(POSITIONS))
 
 
-class AuthoriseIn(BaseModel):
+class AuthoriseIn(RequestModel):
     conditions: str = Text
     start: Moment | None = Field(None, description="default: the requested window")
     end: Moment | None = None
@@ -67,17 +68,17 @@ class AuthoriseIn(BaseModel):
     urgent: bool = False
 
 
-class MessageIn(BaseModel):
+class MessageIn(RequestModel):
     message: str = Text
 
 
-class ExtendIn(BaseModel):
+class ExtendIn(RequestModel):
     hours: float = Field(gt=0, le=24 * 7, allow_inf_nan=False)
     reasons: str = Text
     override_reason: str | None = Field(None, max_length=4000)
 
 
-class DebriefIn(BaseModel):
+class DebriefIn(RequestModel):
     what_happened: str = Text
     incidents: int = Field(ge=0, le=1_000_000)
     complaints: int = Field(ge=0, le=1_000_000)
@@ -85,7 +86,7 @@ class DebriefIn(BaseModel):
     confirm_no_personal_data: bool = False
 
 
-class NotesIn(BaseModel):
+class NotesIn(RequestModel):
     notes: str = Field("", max_length=4000)
 
 

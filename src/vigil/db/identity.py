@@ -55,7 +55,7 @@ from vigil.audit.log import GENESIS_HASH, Category, append
 from vigil.clock import Clock, SystemClock, as_utc
 from vigil.db.audit import AuditEntry, AuditHead
 from vigil.db.base import Base
-from vigil.errors import PermissionDenied, VigilError
+from vigil.errors import DataError, PermissionDenied, VigilError
 from vigil.identity import throttle
 from vigil.identity.passwords import password_problem
 from vigil.roles import Actor, Rank, Role
@@ -823,6 +823,12 @@ class IdentityStore:
         :class:`SignInThrottled` without checking the password. The hash is checked outside
         any transaction (it takes tens of milliseconds on purpose), and every outcome is
         audited: success, failure, throttled attempt, lockout."""
+        if "\x00" in username or "\x00" in password:
+            # PostgreSQL text cannot hold it (the lookup would fail as a 500); no account can
+            raise DataError(
+                "contains a NUL character (\\x00): no account name or password can",
+                field="username" if "\x00" in username else "password",
+            )
         now = self._clock.now()
         keys = [(throttle.account_key(username), throttle.ACCOUNT_RULE)]
         if address:

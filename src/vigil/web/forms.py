@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
+from vigil.app.text import NUL_MESSAGE, has_nul
 from vigil.errors import VigilError
 from vigil.impact.assessment import REQUIRED_CONSULTEES
 
@@ -48,6 +49,8 @@ def validated(model: type[M], form: FormData, *names: str, **values: Any) -> M:
 def text(form: FormData, name: str, required: bool = False) -> str:
     value = form.get(name)
     value = value.strip() if isinstance(value, str) else ""
+    if has_nul(value):
+        raise FormError(f"field '{name}': {NUL_MESSAGE}")
     if required and not value:
         raise FormError(f"field '{name}': required")
     return value

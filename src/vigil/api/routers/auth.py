@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from vigil.app.context import AppContext
+from vigil.app.text import RequestModel
 from vigil.cases.policy import Action
 from vigil.db.identity import TOKEN_MAX_LIFETIME, IdentityError, TokenInfo, User
 from vigil.http.deps import (
@@ -52,7 +53,7 @@ class UserOut(BaseModel):
         )
 
 
-class TokenIn(BaseModel):
+class TokenIn(RequestModel):
     name: str = Field(min_length=1, max_length=64, description="what the token is for")
     days: int | None = Field(
         default=None,
@@ -87,7 +88,7 @@ class TokenInfoOut(BaseModel):
         )
 
 
-class PasswordIn(BaseModel):
+class PasswordIn(RequestModel):
     current: str = Field(min_length=1, max_length=1024)
     new: str = Field(min_length=1, max_length=1024)
 
@@ -108,7 +109,7 @@ async def change_password(
     await ctx.signin_pool.run(ctx.identity.change_password, principal.user, body.current, body.new)
 
 
-class ReauthIn(BaseModel):
+class ReauthIn(RequestModel):
     password: str = Field(min_length=1, max_length=1024)
 
 

@@ -11,6 +11,7 @@ as YAML content (``POST /api/incidents/mappings``); a server path is never accep
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -21,7 +22,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
+from vigil.app.audit import record_read
 from vigil.app.context import AppContext
+from vigil.audit.log import Category
 from vigil.cases.policy import Action
 from vigil.data.csvio import ImportLimits
 from vigil.data.mapping import (
@@ -35,6 +38,7 @@ from vigil.data.mapping import (
 from vigil.errors import DataError, VigilError
 from vigil.http.deps import Principal, RequirePolicy, get_ctx
 from vigil.http.errors import NotFound
+from vigil.roles import Actor
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
@@ -79,8 +83,18 @@ def _mappings_dir(ctx: AppContext) -> Path:
     return ctx.settings.data_dir / "mappings"
 
 
+def _printable(message: str | None, limit: int = 500) -> str | None:
+    """An error message fit for the log: no NUL (PostgreSQL text cannot hold one), bounded."""
+    return None if message is None else message.replace("\x00", "\\x00")[:limit]
+
+
 def _run_import(
-    ctx: AppContext, job: ImportJob, path: Path, fmt: str | None, mapping: ColumnMapping | None
+    ctx: AppContext,
+    actor: Actor,
+    job: ImportJob,
+    path: Path,
+    fmt: str | None,
+    mapping: ColumnMapping | None,
 ) -> None:
     def progress(stage: str, done: float, total: float) -> None:
         job.stage, job.done, job.total = stage, float(done), float(total)
@@ -103,6 +117,14 @@ def _run_import(
         job.error, job.state = f"could not read {job.filename}: {exc}", "failed"
     finally:
         path.unlink(missing_ok=True)
+        outcome = {k: v for k, v in (job.result or {}).items() if isinstance(v, int | float)}
+        record_read(
+            ctx,
+            actor,
+            "incidents.import",
+            category=Category.COLLECTION,
+            detail={"job": job.id, "state": job.state, "error": _printable(job.error), **outcome},
+        )
 
 
 @router.get("/summary", response_model=dict[str, Any])
@@ -138,10 +160,11 @@ async def upload(
     mapping: str | None = Query(
         None, description="a column mapping's name: shipped, or uploaded as YAML content"
     ),
-    _: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS),
+    principal: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
-    """Stream the request body to disk, then import it in the background; poll the job."""
+    """Stream the request body to disk, then import it in the background; poll the job. The
+    upload and the import's outcome are audited."""
     if not FILENAME.match(filename):
         raise DataError(
             f"file name {filename!r}: use letters, digits, '.', '_' or '-' ending .csv, "
@@ -174,7 +197,23 @@ async def upload(
         path.unlink(missing_ok=True)
         raise DataError("the upload is empty", file=filename)
     _jobs(ctx)[job.id] = job
-    threading.Thread(target=_run_import, args=(ctx, job, path, format, cmap), daemon=True).start()
+    record_read(
+        ctx,
+        principal.actor,
+        "incidents.upload",
+        category=Category.COLLECTION,
+        detail={
+            "job": job.id,
+            "dataset": dataset,
+            "filename": filename,
+            "bytes": job.bytes_received,
+            "format": format,
+            "mapping": mapping,
+        },
+    )
+    threading.Thread(
+        target=_run_import, args=(ctx, principal.actor, job, path, format, cmap), daemon=True
+    ).start()
     return asdict(job)
 
 
@@ -208,11 +247,12 @@ def list_mappings(
 )
 async def upload_mapping(
     request: Request,
-    _: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS),
+    principal: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS),
     ctx: AppContext = Depends(get_ctx),
 ) -> dict[str, Any]:
     """Store a column mapping sent as YAML content (validated; at most 64 KiB); uploads then
-    choose it by its ``name``. It may not shadow a shipped mapping nor name a boundary file."""
+    choose it by its ``name``. It may not shadow a shipped mapping nor name a boundary file.
+    Storing it is audited (who, the name, the content's SHA-256)."""
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
@@ -221,4 +261,15 @@ async def upload_mapping(
                 f"mapping is larger than {MAX_MAPPING_BYTES // 1024} KiB", field="mapping"
             )
     cmap = save_uploaded_mapping(bytes(body), _mappings_dir(ctx))
+    record_read(
+        ctx,
+        principal.actor,
+        "incidents.mapping.upload",
+        category=Category.COLLECTION,
+        detail={
+            "name": cmap.name,
+            "bytes": len(body),
+            "sha256": hashlib.sha256(body).hexdigest(),
+        },
+    )
     return {"name": cmap.name, "description": cmap.description}

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from vigil.api.routers.auth import UserOut
 from vigil.app.audit import record_account_list
 from vigil.app.context import AppContext
+from vigil.app.text import RequestModel
 from vigil.cases.policy import Action
 from vigil.db.identity import Grant
 from vigil.http.deps import Principal, RequirePolicy, check_step_up, get_ctx
@@ -21,7 +22,7 @@ from vigil.roles import Role
 router = APIRouter(prefix="/api/users", tags=["users"])
 
 
-class UserIn(BaseModel):
+class UserIn(RequestModel):
     username: str = Field(min_length=2, max_length=63)
     password: str = Field(
         min_length=12, max_length=1024, description="issued password: changed at first sign-in"
@@ -33,18 +34,18 @@ class UserIn(BaseModel):
     reason: str = Field(default="", max_length=500, description="why a privileged grant is needed")
 
 
-class ChangeIn(BaseModel):
+class ChangeIn(RequestModel):
     role: Role | None = None
     rank: str | None = Field(default=None, max_length=40)
     borough: str | None = Field(default=None, max_length=64)
     reason: str = Field(default="", max_length=500)
 
 
-class PasswordResetIn(BaseModel):
+class PasswordResetIn(RequestModel):
     password: str = Field(min_length=12, max_length=1024)
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(RequestModel):
     reason: str = Field(default="", max_length=500)
 
 
