@@ -6,7 +6,7 @@ it exists, and a route without a role dependency fails the test."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -108,15 +108,10 @@ BODIES = {
 }
 
 
-def test_every_case_changing_route_refuses_an_out_of_borough_commander(app_env, client, tokens):
-    """The Westminster commander (tests.api._fixtures.ACCOUNTS) is refused every route that
-    changes a Lambeth case, whatever the case's state: the permission table scopes them all."""
-    from vigil.cases.policy import CASE_CHANGES
-    from vigil.http.deps import route_actions
-
-    app, clock, _ = app_env
-    now = clock.now()
-    case = {
+def brixton_case(now: datetime, **change: object) -> dict[str, object]:
+    """A valid body for ``POST /api/cases``: a reactive case on the Brixton square (Lambeth),
+    from an hour after ``now`` for four hours, without the forecast as evidence."""
+    return {
         "trigger": "reactive",
         "area_wkt": BRIXTON,
         "use_current_forecast": False,
@@ -125,7 +120,18 @@ def test_every_case_changing_route_refuses_an_out_of_borough_commander(app_env, 
         "resources": "officers on foot",
         "objectives": "deter a repeat assault",
         "success_measures": ["no repeat incident"],
+        **change,
     }
+
+
+def test_every_case_changing_route_refuses_an_out_of_borough_commander(app_env, client, tokens):
+    """The Westminster commander (tests.api._fixtures.ACCOUNTS) is refused every route that
+    changes a Lambeth case, whatever the case's state: the permission table scopes them all."""
+    from vigil.cases.policy import CASE_CHANGES
+    from vigil.http.deps import route_actions
+
+    app, clock, _ = app_env
+    case = brixton_case(clock.now())
     commander = bearer(tokens, USER_OF[Role.LOCAL_COMMANDER])
     r = client.post("/api/cases", json=case, headers=commander)
     assert r.status_code == 403 and "commands Westminster" in r.json()["detail"], r.text

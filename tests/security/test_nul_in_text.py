@@ -6,18 +6,15 @@ bodies; nothing is stored, and the same holds on SQLite. On SQLite and PostgreSQ
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests.api.test_route_access import brixton_case
 from tests.security._identity import Env, build, login_form, signed_in
 from vigil.db.cases import Case
 
 NUL = "quiet\x00night"
-#: a 500 m square around Brixton station (Lambeth), British National Grid
-BRIXTON = "POLYGON((531000 175000,531500 175000,531500 175500,531000 175500,531000 175000))"
 HTML = {"Accept": "text/html"}
 
 
@@ -27,18 +24,7 @@ def env(db_url, clock, tmp_path) -> Env:
 
 
 def _case_body(env: Env, **change: object) -> dict[str, object]:
-    now = env.clock.now()
-    return {
-        "trigger": "reactive",
-        "area_wkt": BRIXTON,
-        "use_current_forecast": False,
-        "start": (now + timedelta(hours=1)).isoformat(),
-        "end": (now + timedelta(hours=5)).isoformat(),
-        "resources": "officers on foot",
-        "objectives": "deter a repeat assault",
-        "success_measures": ["no repeat incident"],
-        **change,
-    }
+    return brixton_case(env.clock.now(), **change)
 
 
 def _cases(env: Env) -> int:
