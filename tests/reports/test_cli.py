@@ -139,13 +139,13 @@ def test_report_stats_no_longer_calls_possession_knife_crime(tmp_path):
 def test_evaluate_prints_the_verdict_once_and_the_wdq_caveat():
     """Issue 17: `vigil report evaluate` printed "no detectable effect: No detectable effect"
     and the WDQ without its caveat."""
-    from types import SimpleNamespace
-
     import pandas as pd
 
     from vigil.commands.report import evaluation_lines
-    from vigil.outcomes.did import estimate_did
+    from vigil.outcomes.did import Verdict, estimate_did
     from vigil.outcomes.displacement import CAVEAT, weighted_displacement_quotient
+    from vigil.outcomes.evaluation import Evaluation
+    from vigil.outcomes.placebo import Displacement, RingResult, UnitResult
 
     panel = pd.DataFrame(
         {
@@ -156,11 +156,24 @@ def test_evaluate_prints_the_verdict_once_and_the_wdq_caveat():
             "post": [False, True, False, False],
         }
     )
-    ev = SimpleNamespace(
+    primary = UnitResult(
+        "1", Verdict.NO_DETECTABLE_EFFECT, 0.95, 0.7, 1.3, 0.6, 100, 95, 100.0, 79, 0.4
+    )
+    ring = RingResult(Displacement.NONE, 1.05, 0.9, 1.2, 0.5, 1)
+    ev = Evaluation(
         did=estimate_did(panel),
         wdq=weighted_displacement_quotient(100, 80, 60, 70, 400, 400),
+        resolution="D",
         note="Evaluated by day.",
+        treated=["t"],
+        controls=["c"],
+        buffer=[],
+        primary=primary,
+        displacement=ring,
     )
     text = "\n".join(evaluation_lines(ev))
     assert text.lower().count("no detectable effect") == 1
-    assert CAVEAT in text and "displacement (WDQ)" in text
+    assert CAVEAT in text and "WDQ" in text
+    # issue 17: the method in use is stated, displacement has a verdict from its interval
+    assert "placebo-in-space" in text and "confirming model" in text
+    assert "no evidence of displacement (surrounding area 1.05, 95% interval 0.90-1.20" in text

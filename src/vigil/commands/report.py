@@ -211,16 +211,47 @@ def evaluate(
 
 
 def evaluation_lines(ev: Any) -> list[str]:
-    """What `vigil report evaluate` prints: the verdict once, then its sentence, the WDQ with
-    its caveat (a point estimate without an interval), and the note on time resolution."""
+    """What `vigil report evaluate` prints: the verdict once with its sentence (the primary,
+    placebo-in-space method), which method decided it and why, the confirming model, per
+    deployment and leave-one-out for a season, displacement with its permutation interval and
+    the WDQ with its caveat, the flags (shocks, pre-trends), and the note on time resolution."""
     from vigil.outcomes.displacement import CAVEAT
 
     d = ev.did
+    lines = [f"{ev.verdict}: {ev.message}", f"  method: {ev.method}"]
+    if d.rate_ratio is not None and d.ci_low is not None and d.ci_high is not None:
+        agree = "agrees" if (d.verdict == ev.verdict) else "disagrees"
+        lines.append(
+            f"  confirming model: rate ratio {d.rate_ratio:.2f} (95% interval {d.ci_low:.2f}-"
+            f"{d.ci_high:.2f}); {agree} with the primary verdict"
+        )
+    else:
+        lines.append(f"  confirming model: {d.message}")
+    if len(ev.per_deployment) > 1:
+        for label, u in ev.per_deployment.items():
+            est = (
+                "too few to tell"
+                if u.rate_ratio is None
+                else f"{u.rate_ratio:.2f} ({u.ci_low:.2f}-{u.ci_high:.2f}), {u.verdict}"
+            )
+            lines.append(f"  deployment {label}: {est}")
+    disp = ev.displacement
+    if disp is not None:
+        ring = (
+            ""
+            if disp.rate_ratio is None
+            else f" (surrounding area {disp.rate_ratio:.2f}, 95% interval "
+            f"{disp.ci_low:.2f}-{disp.ci_high:.2f}, against placebo surroundings)"
+        )
+        lines.append(f"  displacement: {disp.verdict}{ring}")
     wdq = ev.wdq
     value = "" if wdq.wdq is None else f"{wdq.wdq:.2f}, "
-    return [
-        f"{d.verdict}: {d.message}",
-        f"  displacement (WDQ): {value}{wdq.interpretation}",
-        f"  {CAVEAT}",
-        f"  {ev.note}",
-    ]
+    interval = (
+        ""
+        if ev.wdq_interval is None
+        else f" (95% interval {ev.wdq_interval[0]:.2f} to {ev.wdq_interval[1]:.2f})"
+    )
+    lines += [f"  WDQ: {value}{wdq.interpretation}{interval}", f"  {CAVEAT}"]
+    lines += [f"  flag: {f}" for f in ev.flags]
+    lines.append(f"  {ev.note}")
+    return lines

@@ -122,6 +122,7 @@ def estimate_did(
     min_treated_before: int = MIN_TREATED_BEFORE,
     min_treated_after: int = MIN_TREATED_AFTER,
     min_control_per_phase: int = MIN_CONTROL_PER_PHASE,
+    cluster: bool = False,
 ) -> DidResult:
     """Estimate the deployment effect from a count panel.
 
@@ -129,6 +130,11 @@ def estimate_did(
     (the area was deployed to) and ``post`` (the period is during/after *that area's*
     deployment; always False for control areas). Periods are whatever unit the data resolve:
     months for police.uk data, days or hours for timestamped data.
+
+    With ``cluster`` the standard error is the larger of the quasi-Poisson one and the
+    cluster-robust (sandwich, clustered by area) one: counts of one area are correlated over
+    time, which the quasi-Poisson scale ignores, and with few deployed areas the sandwich alone
+    is too small (it has one cluster's worth of information about the deployed effect).
     """
     p = _check_panel(panel)
     p["deployed"] = p["treated"] & p["post"]
@@ -196,7 +202,7 @@ def estimate_did(
         hi = exact_rate_ratio_interval(0, tb)[1] / trend
         pval, disp = exact_p_value(0, tb, trend, 1.0), 1.0
     else:
-        beta, se, pval, disp = _fit_poisson_fe(p)
+        beta, se, pval, disp = _fit_poisson_fe(p, cluster=cluster)
         rr = math.exp(beta)
         lo, hi = math.exp(beta - Z95 * se), math.exp(min(beta + Z95 * se, 700.0))
     if hi < 1.0:
@@ -217,7 +223,7 @@ def estimate_did(
     )
 
 
-def _fit_poisson_fe(p: pd.DataFrame) -> tuple[float, float, float, float]:
+def _fit_poisson_fe(p: pd.DataFrame, *, cluster: bool = False) -> tuple[float, float, float, float]:
     """Quasi-Poisson GLM with area and period fixed effects; (beta, se, p, dispersion).
 
     Fitted by iteratively reweighted least squares on a *sparse* design (three non-zeros a
@@ -287,6 +293,17 @@ def _fit_poisson_fe(p: pd.DataFrame) -> tuple[float, float, float, float]:
     dispersion = max(1.0, pearson / df_resid) if df_resid > 0 else 1.0
     beta = float(coef[k])
     se = math.sqrt(max(var_beta, 0.0) * dispersion)
+    if cluster:
+        # sandwich clustered by area: bread (X'WX)^-1, meat sum over areas of score outer products
+        member = sparse.csr_matrix((np.ones(n), (a_codes, np.arange(n))), shape=(n_a, n))
+        scores = np.asarray((member @ X.multiply((y - mu)[:, None])).todense())
+        try:
+            bread = np.linalg.inv(info)[k]
+        except np.linalg.LinAlgError:
+            bread = np.linalg.pinv(info)[k]
+        s_k = scores @ bread
+        var_cl = float(s_k @ s_k) * n_a / max(n_a - 1, 1)
+        se = max(se, math.sqrt(max(var_cl, 0.0)))
     if not (math.isfinite(beta) and math.isfinite(se)):
         raise OutcomeInputError("the difference-in-differences model did not converge")
     pval = float(2 * stats.norm.sf(abs(beta / se))) if se > 0 else float("nan")

@@ -125,3 +125,22 @@ def weighted_displacement_quotient(
     if not np.isfinite(wdq):  # pragma: no cover - success < 0 guards the division
         raise OutcomeInputError("WDQ is not finite")
     return WDQResult(wdq, float(success), float(buffer), float(net), interpret(wdq), counts)
+
+
+def wdq_interval(
+    result: WDQResult, rate_ratio: float, ring_low: float, ring_high: float
+) -> tuple[float, float] | None:
+    """A 95 % interval for the WDQ from the permutation interval of the surrounding area's rate
+    ratio against placebo surroundings (:func:`vigil.outcomes.placebo.ring_result`).
+
+    With the deployed area's rate ratio ``rr`` and the buffer's ``q`` (both against what
+    comparable areas did), the success measure is ``R_b/C_b (rr - 1)`` and the buffer measure
+    ``B_b/C_b (q - 1)``, so ``WDQ = B_b (q - 1) / (R_b (rr - 1))``; ``q`` over its interval gives
+    the WDQ's. None when the deployed area did not fall (no success to displace) or a zone is
+    empty. An interval containing 0 is "no evidence of displacement"."""
+    r_b = result.counts["response_before"]
+    b_b = result.counts["buffer_before"]
+    if rate_ratio >= 1 or r_b <= 0 or b_b <= 0 or not np.isfinite(ring_high):
+        return None
+    ends = sorted(b_b * (q - 1) / (r_b * (rate_ratio - 1)) for q in (ring_low, ring_high))
+    return float(ends[0]), float(ends[1])

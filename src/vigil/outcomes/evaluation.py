@@ -10,6 +10,7 @@ report says so. Timestamped data (Chicago) can be evaluated by day.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,14 +22,16 @@ import shapely
 from vigil.data.schema import Precision, coarsest_precision
 from vigil.data.taxonomy import SERIOUS_VIOLENCE
 from vigil.forecast.surface import RiskSurface
+from vigil.outcomes import flags as fl
+from vigil.outcomes import placebo as pl
 from vigil.outcomes.controls import (
     DEFAULT_EXCLUSION_M,
     DEFAULT_PER_TREATED,
     buffer_areas,
     choose_controls,
 )
-from vigil.outcomes.did import DidResult, OutcomeInputError, estimate_did
-from vigil.outcomes.displacement import WDQResult, weighted_displacement_quotient
+from vigil.outcomes.did import DidResult, OutcomeInputError, Verdict, estimate_did
+from vigil.outcomes.displacement import WDQResult, wdq_interval, weighted_displacement_quotient
 
 #: Surrounding buffer for displacement (metres from a deployed area's centre).
 DEFAULT_BUFFER_M = 600.0
@@ -64,8 +67,22 @@ class DeploymentWindow:
             )
 
 
+#: Which method decides the printed verdict, and why (printed with every evaluation).
+METHOD_NOTE = (
+    "Verdict from the placebo-in-space test (primary): the deployed area's change against "
+    f"{pl.DONORS} comparable undeployed areas matched on before-period count, trend and forecast "
+    "risk (bias-corrected), so over-dispersion, bursts and regression to the mean after "
+    "selection on high risk are in the reference distribution rather than assumed away; it held "
+    "its 5% level on placebo deployments (benchmarks/README.md, `vigil report calibrate`). "
+    "Confirming: quasi-Poisson with area and period effects, standard errors clustered by area."
+)
+
+
 @dataclass
 class Evaluation:
+    """An evaluation: the primary placebo test (``primary``), the confirming model (``did``),
+    displacement (``displacement`` with the classic ``wdq``) and the flags to read it by."""
+
     did: DidResult
     wdq: WDQResult
     resolution: str
@@ -75,9 +92,53 @@ class Evaluation:
     buffer: list[str]
     per_deployment_wdq: dict[str, WDQResult] = field(default_factory=dict)
     panel: pd.DataFrame | None = None
+    primary: pl.UnitResult | pl.SeasonResult | None = None
+    per_deployment: dict[str, pl.UnitResult] = field(default_factory=dict)
+    displacement: pl.RingResult | None = None
+    wdq_interval: tuple[float, float] | None = None
+    flags: list[str] = field(default_factory=list)
+    method: str = METHOD_NOTE
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.primary.verdict if self.primary is not None else self.did.verdict
+
+    @property
+    def rate_ratio(self) -> float | None:
+        return self.primary.rate_ratio if self.primary is not None else self.did.rate_ratio
+
+    @property
+    def ci(self) -> tuple[float | None, float | None]:
+        if self.primary is None:
+            return self.did.ci_low, self.did.ci_high
+        return self.primary.ci_low, self.primary.ci_high
+
+    def covers(self, rate_ratio: float) -> bool:
+        lo, hi = self.ci
+        return lo is not None and hi is not None and lo <= rate_ratio <= hi
+
+    @property
+    def message(self) -> str:
+        """The verdict's sentence (primary method)."""
+        p = self.primary
+        if p is None:
+            return self.did.message
+        if p.verdict is Verdict.TOO_FEW:
+            why = p.reason if isinstance(p, pl.UnitResult) else "no deployment has enough"
+            return why if why.startswith("Too few") else f"Too few incidents to tell: {why}."
+        assert p.rate_ratio is not None and p.ci_low is not None and p.ci_high is not None
+        return describe_primary(p.verdict, p.rate_ratio, p.ci_low, p.ci_high)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "verdict": str(self.verdict),
+            "message": self.message,
+            "method": self.method,
+            "primary": None if self.primary is None else self.primary.to_dict(),
+            "per_deployment": {k: v.to_dict() for k, v in self.per_deployment.items()},
+            "displacement": None if self.displacement is None else self.displacement.to_dict(),
+            "wdq_interval": self.wdq_interval,
+            "flags": self.flags,
             "did": self.did.to_dict(),
             "wdq": self.wdq.to_dict(),
             "resolution": self.resolution,
@@ -86,6 +147,22 @@ class Evaluation:
             "controls": self.controls,
             "buffer": self.buffer,
         }
+
+
+def describe_primary(verdict: Verdict, rr: float, lo: float, hi: float) -> str:
+    interval = f"95% interval {100 * (lo - 1):+.0f}% to {100 * (hi - 1):+.0f}%"
+    pct = 100 * (rr - 1)
+    if verdict is Verdict.REDUCTION:
+        return (
+            f"Serious violence in the deployed areas was {-pct:.0f}% lower than comparable "
+            f"undeployed areas' change predicts ({interval})."
+        )
+    if verdict is Verdict.INCREASE:
+        return (
+            f"Serious violence in the deployed areas was {pct:.0f}% higher than comparable "
+            f"undeployed areas' change predicts ({interval})."
+        )
+    return f"The estimate is {pct:+.0f}% but the {interval} includes no change."
 
 
 def assign_areas(x: np.ndarray, y: np.ndarray, surface: RiskSurface) -> np.ndarray:
@@ -110,6 +187,48 @@ def assign_areas(x: np.ndarray, y: np.ndarray, surface: RiskSurface) -> np.ndarr
     first = pd.Series(ai).groupby(pi).first()
     out[idx[first.index.to_numpy()]] = first.to_numpy()
     return out
+
+
+def count_matrix(
+    incidents: pd.DataFrame,
+    surface: RiskSurface,
+    periods: pd.PeriodIndex,
+    categories: frozenset[str] = SERIOUS_VIOLENCE,
+) -> np.ndarray:
+    """(areas, periods) incident counts of ``categories`` in each area of ``surface``.
+
+    Police-generated offences (possession of weapons, drugs: recorded when police find them,
+    so they rise where police patrol) are refused as an outcome: a patrol would "increase"
+    them by finding them, or one search burst would decide a season (issue 17)."""
+    check_outcome_categories(categories)
+    res = periods.freqstr[0]
+    sel = incidents[
+        incidents["category"].isin(categories)
+        & (incidents["time"] >= periods[0].start_time)
+        & (incidents["time"] <= periods[-1].end_time)
+    ]
+    aidx = assign_areas(sel["x"].to_numpy(), sel["y"].to_numpy(), surface)
+    ordinals = np.asarray(sel["time"].dt.to_period(res).array.asi8, dtype=np.int64)
+    tidx = ordinals - periods[0].ordinal
+    ok = (aidx >= 0) & (tidx >= 0) & (tidx < len(periods))
+    counts = np.zeros((len(surface), len(periods)), dtype=np.int64)
+    np.add.at(counts, (aidx[ok], tidx[ok]), 1)
+    return counts
+
+
+def check_outcome_categories(categories: frozenset[str] | set[str]) -> None:
+    """Refuse police-generated categories (:mod:`vigil.data.taxonomy` origins, the same split
+    :mod:`vigil.outcomes.definitions` names) as an evaluation outcome."""
+    from vigil.data.taxonomy import CATEGORIES, Origin
+
+    generated = sorted(
+        c for c in categories if c in CATEGORIES and CATEGORIES[c].origin is Origin.POLICE_GENERATED
+    )
+    if generated:
+        raise OutcomeInputError(
+            f"outcome categories {generated} are police-generated (found by police activity, so "
+            "they rise where police patrol): an evaluation counts victim-reported offences only"
+        )
 
 
 def resolution_for(incidents: pd.DataFrame) -> str:
@@ -140,6 +259,7 @@ def evaluate_deployments(
     """
     if not deployments:
         raise OutcomeInputError("no deployment to evaluate")
+    check_outcome_categories(categories)
     for col in ("x", "y", "time", "category"):
         if col not in incidents.columns:
             raise OutcomeInputError(f"incident table has no '{col}' column (project it first)")
@@ -168,17 +288,7 @@ def evaluate_deployments(
     )
 
     # ---- counts per (area, period) for the areas that matter
-    sel = incidents[
-        incidents["category"].isin(categories)
-        & (incidents["time"] >= study_start)
-        & (incidents["time"] < study_end)
-    ]
-    aidx = assign_areas(sel["x"].to_numpy(), sel["y"].to_numpy(), surface)
-    ordinals = np.asarray(sel["time"].dt.to_period(res).array.asi8, dtype=np.int64)
-    tidx = ordinals - periods[0].ordinal
-    ok = (aidx >= 0) & (tidx >= 0) & (tidx < len(periods))
-    grid_counts = np.zeros((len(ids), len(periods)), dtype=np.int64)
-    np.add.at(grid_counts, (aidx[ok], tidx[ok]), 1)
+    grid_counts = count_matrix(incidents, surface, periods, categories)
 
     # ---- post periods of each treated area (its own deployment(s))
     post: dict[str, set[int]] = {a: set() for a in treated}
@@ -206,7 +316,44 @@ def evaluate_deployments(
         i = index[a]
         rows.extend((a, t, int(grid_counts[i, t]), False, False) for t in range(len(periods)))
     panel = pd.DataFrame(rows, columns=["area_id", "period", "count", "treated", "post"])
-    did = estimate_did(panel)
+    did = estimate_did(panel, cluster=True)
+
+    # ---- primary: placebo-in-space against matched undeployed areas (and their surroundings)
+    cube = pl.CountCube(grid_counts, np.asarray(surface.x, float), np.asarray(surface.y, float))
+    excluded = cube.near([index[a] for a in treated], max(exclusion_m, buffer_m))
+    ring = cube.ring_matrix(buffer_m)
+    risk = np.asarray(surface.risk, float)
+    force = grid_counts.sum(axis=0)
+    preps, rings, flags = [], [], []
+    for d in deployments:
+        span = _span(d, res, after_periods, pindex)
+        if span[0] == 0:
+            raise OutcomeInputError(
+                f"deployment {d.case_id} starts in the first period of the study: no before"
+            )
+        w = pl.Window(d.case_id, tuple(index[a] for a in d.area_ids), (0, span[0]),
+                      (span[0], span[-1] + 1))  # fmt: skip
+        preps.append(pl.prepare(cube, w, excluded, risk=risk))
+        rings.append(pl.prepare_ring(cube, w, excluded, ring, buffer_m=buffer_m, risk=risk))
+        flags += fl.shock_flags(periods, w.before, w.after, force)
+    per_deployment = {p.label: pl.single_result(p) for p in preps}
+    for label, u in per_deployment.items():
+        flags += fl.pre_trend_flag(label, u.pre_trend_p)
+    primary: pl.UnitResult | pl.SeasonResult = (
+        per_deployment[deployments[0].case_id] if len(deployments) == 1 else pl.season_result(preps)
+    )
+    if isinstance(primary, pl.SeasonResult):
+        if primary.refused:
+            flags.append(
+                f"left out of the season as too few to tell (decided before the outcome): "
+                f"{', '.join(primary.refused)}"
+            )
+        if primary.decisive:
+            flags.append(
+                f"the season's verdict depends on a single deployment: without "
+                f"{', '.join(primary.decisive)} it changes (leave-one-out)"
+            )
+    displacement = pl.ring_result(rings)
 
     # ---- displacement, per deployment and pooled
     per_wdq: dict[str, WDQResult] = {}
@@ -238,7 +385,17 @@ def evaluate_deployments(
         if len(deployments) == 1
         else weighted_displacement_quotient(*(int(v) for v in tot))
     )
+    interval = None
+    if primary.rate_ratio is not None and displacement.ci_low is not None:
+        interval = wdq_interval(
+            wdq, primary.rate_ratio, displacement.ci_low, displacement.ci_high or math.inf
+        )
     return Evaluation(
+        primary=primary,
+        per_deployment=per_deployment,
+        displacement=displacement,
+        wdq_interval=interval,
+        flags=fl.unique(flags),
         did=did,
         wdq=wdq,
         resolution=res,

@@ -148,7 +148,6 @@ def _store(
     pooled: bool,
     incidents: pd.DataFrame,
 ) -> OutcomeEvaluation:
-    d = result.did
     wdq = result.per_deployment_wdq.get(str(case.id), result.wdq)
     payload = result.to_dict()
     payload["pooled_over_cases"] = pooled
@@ -164,12 +163,12 @@ def _store(
         actor_id=actor.user_id,
         actor_role=str(actor.role),
         resolution=result.resolution,
-        verdict=str(d.verdict),
-        rate_ratio=d.rate_ratio,
-        ci_low=d.ci_low,
-        ci_high=d.ci_high,
+        verdict=str(result.verdict),
+        rate_ratio=result.rate_ratio,
+        ci_low=result.ci[0],
+        ci_high=result.ci[1],
         wdq=wdq.wdq,
-        message=d.message,
+        message=result.message,
         result_json=json.dumps(payload, sort_keys=True, default=str),
         data_version=json.dumps(version, sort_keys=True),
     )

@@ -1,0 +1,647 @@
+"""Placebo-in-space inference: the primary test of whether a deployment changed anything.
+
+Why this and not a model's standard error. On real counts the quasi-Poisson interval of
+:mod:`~vigil.outcomes.did` did not hold its level (issue 17: 8-13 % of placebo deployments
+"found" an effect at a nominal 5 %): counts are over-dispersed and bursty, and deployments go
+where recent counts were high, so they regress to the mean afterwards. Both are properties of
+the data, not of a model, so the reference distribution is taken from the data: the same
+statistic computed on *comparable undeployed areas* over the same periods.
+
+For one deployment the statistic is the log ratio of incidents after to before in the deployed
+area, ``s = log((A + 1/2) / (B + 1/2))``. Its reference set is the ``donors`` undeployed units
+(single areas, or compact groups of as many areas as were deployed) closest to the deployed
+unit on **before-period count and before-period trend** (log ratio of the second half of the
+before period to the first), away from every deployed area and its surroundings. Matching on
+the counts the forecast selected on puts the donors through the same regression to the mean
+as the deployed area; a force-wide shock moves them alike. The estimate is ``s`` minus the
+donors' median (a rate ratio against what comparable areas did); the 95 % interval is the set
+of effects the rank test does not reject (test inversion), so under exchangeability its level
+is exact by construction, whatever the dispersion.
+
+A season pools its deployments by the mean of their centred statistics; its reference is the
+same mean over placebo seasons, one donor drawn for each deployment (``SEASON_DRAWS`` draws).
+Each deployment is also left out in turn, so one bursty cell cannot decide a season: a season
+verdict that depends on a single deployment says so.
+
+Displacement uses the same machinery on the ring of areas around each deployment against the
+rings around matched donor areas (see :func:`ring_test`).
+
+Everything is computed for all areas at once (sums over period slices, sparse neighbour
+matrices, one ``argpartition`` for the matching), so a calibration run of hundreds of placebo
+deployments takes seconds on two cores (:mod:`vigil.outcomes.calibrate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+from vigil.outcomes.did import OutcomeInputError, Verdict
+
+#: Matched donors per deployment. With K donors the two-sided rank test at 5 % rejects when the
+#: deployed unit is among the ``0.025 (K + 1)`` most extreme of ``K + 1``: 79 makes that a whole
+#: number (2), so the level is exactly 5 % rather than rounded.
+DONORS = 79
+#: Fewest comparable undeployed units for a test at all (one rejected on each side of 40).
+MIN_DONORS = 39
+#: Placebo seasons drawn for a pooled season's reference distribution.
+SEASON_DRAWS = 1999
+#: Fewest incidents in the deployed unit before, and expected during/after (from the before
+#: count and the donors' trend, never the outcome), for an estimate to be given.
+MIN_BEFORE = 10
+MIN_EXPECTED_AFTER = 5
+#: Weight of the before-period trend against the before-period level in the matching distance.
+TREND_WEIGHT = 0.5
+ALPHA = 0.05
+#: Seed of the placebo-season draws: a published result must be reproducible.
+SEED = 20170
+
+
+@dataclass(frozen=True)
+class Window:
+    """A deployment in index terms: the areas (indices into the cube) and the period slices."""
+
+    label: str
+    areas: tuple[int, ...]
+    before: tuple[int, int]
+    after: tuple[int, int]
+
+    def __post_init__(self) -> None:
+        b0, b1 = self.before
+        a0, a1 = self.after
+        if not (0 <= b0 < b1 <= a0 < a1):
+            raise OutcomeInputError(
+                f"deployment {self.label}: needs before periods then after periods, got "
+                f"before {self.before}, after {self.after}"
+            )
+        if not self.areas:
+            raise OutcomeInputError(f"deployment {self.label} has no area")
+
+
+@dataclass
+class CountCube:
+    """Incident counts per area and period, with the areas' centres (metres)."""
+
+    counts: np.ndarray  # (areas, periods), integers
+    x: np.ndarray
+    y: np.ndarray
+    _cum: np.ndarray | None = field(default=None, repr=False)
+    _groups: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _tree: cKDTree | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.counts = np.asarray(self.counts)
+        if self.counts.ndim != 2 or len(self.x) != self.counts.shape[0]:
+            raise OutcomeInputError("count cube must be (areas, periods) with one centre per area")
+
+    @property
+    def n_areas(self) -> int:
+        return int(self.counts.shape[0])
+
+    @property
+    def tree(self) -> cKDTree:
+        if self._tree is None:
+            self._tree = cKDTree(np.column_stack([self.x, self.y]))
+        return self._tree
+
+    def sums(self, lo: int, hi: int) -> np.ndarray:
+        """Each area's total over periods ``[lo, hi)`` (cumulative sums: O(areas))."""
+        if self._cum is None:
+            c = np.zeros((self.n_areas, self.counts.shape[1] + 1), dtype=np.int64)
+            np.cumsum(self.counts, axis=1, out=c[:, 1:])
+            self._cum = c
+        return self._cum[:, hi] - self._cum[:, lo]
+
+    def groups(self, k: int) -> np.ndarray:
+        """(areas, k): for each area, itself and its ``k - 1`` nearest areas (a compact unit
+        the size of a ``k``-area deployment)."""
+        if k not in self._groups:
+            if k == 1:
+                self._groups[k] = np.arange(self.n_areas)[:, None]
+            else:
+                _, idx = self.tree.query(np.column_stack([self.x, self.y]), k=k)
+                self._groups[k] = np.asarray(idx).reshape(self.n_areas, k)
+        return self._groups[k]
+
+    def near(self, areas: Sequence[int], radius: float) -> np.ndarray:
+        """Boolean mask of areas whose centre is within ``radius`` of any of ``areas``."""
+        mask = np.zeros(self.n_areas, dtype=bool)
+        for hits in self.tree.query_ball_point(
+            np.column_stack([self.x[list(areas)], self.y[list(areas)]]), r=radius
+        ):
+            mask[hits] = True
+        return mask
+
+    def ring_matrix(self, radius: float) -> sparse.csr_matrix:
+        """(areas, areas): row i marks the areas within ``radius`` of area i, i excluded."""
+        pairs = self.tree.query_pairs(r=radius, output_type="ndarray")
+        n = self.n_areas
+        if len(pairs) == 0:
+            return sparse.csr_matrix((n, n), dtype=np.int64)
+        r = np.concatenate([pairs[:, 0], pairs[:, 1]])
+        c = np.concatenate([pairs[:, 1], pairs[:, 0]])
+        return sparse.csr_matrix((np.ones(len(r), dtype=np.int64), (r, c)), shape=(n, n))
+
+
+@dataclass(frozen=True)
+class Features:
+    """Before count, before trend and after count of every candidate unit (one per area)."""
+
+    before: np.ndarray
+    trend: np.ndarray
+    after: np.ndarray
+
+    @property
+    def stat(self) -> np.ndarray:
+        return np.log((self.after + 0.5) / (self.before + 0.5))
+
+
+def unit_features(cube: CountCube, w: Window, k: int | None = None) -> Features:
+    """Features of every compact ``k``-area unit (one centred on each area) in ``w``'s periods."""
+    k = len(w.areas) if k is None else k
+    b0, b1 = w.before
+    mid = (b0 + b1) // 2 if b1 - b0 >= 2 else b0
+    first, second = cube.sums(b0, mid), cube.sums(mid, b1)
+    after = cube.sums(*w.after)
+    g = cube.groups(k)
+    first, second, after = first[g].sum(1), second[g].sum(1), after[g].sum(1)
+    return Features(first + second, _trend(first, second), after)
+
+
+def _trend(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    return np.log((second + 0.5) / (first + 0.5))
+
+
+def deployed_features(cube: CountCube, w: Window, rows: np.ndarray | None = None) -> Features:
+    """Features of the deployed unit (``rows``: a sparse row selecting areas, else its areas)."""
+    b0, b1 = w.before
+    mid = (b0 + b1) // 2 if b1 - b0 >= 2 else b0
+    idx = list(w.areas)
+
+    def total(lo: int, hi: int) -> np.ndarray:
+        s = cube.sums(lo, hi)
+        return np.array([s[idx].sum() if rows is None else (rows @ s).sum()])
+
+    first, second = total(b0, mid), total(mid, b1)
+    return Features(first + second, _trend(first, second), total(*w.after))
+
+
+def match(
+    candidates: Features,
+    target_before: np.ndarray,
+    target_trend: np.ndarray,
+    eligible: np.ndarray,
+    donors: int,
+    *,
+    extra: Sequence[tuple[np.ndarray, float]] = (),
+    spread: tuple[np.ndarray, float] | None = None,
+) -> np.ndarray:
+    """(targets, donors) indices of the eligible candidates closest on before-period level and
+    trend, and on ``extra`` covariates (candidates' values, target's value; log scale: the
+    forecast risk the deployment was selected on); rows padded with -1 where fewer are
+    eligible. One ``argpartition`` for all targets, or a spread-out pick (``spread``: centres
+    and the least distance between two donors)."""
+    lvl = np.log1p(candidates.before)
+    d = (np.log1p(target_before)[:, None] - lvl[None, :]) ** 2
+    d += (TREND_WEIGHT * (target_trend[:, None] - candidates.trend[None, :])) ** 2
+    for values, target in extra:
+        d += (target - values[None, :]) ** 2
+    d = np.where(eligible, d, np.inf)
+    if spread is not None:
+        xy, min_sep = spread
+        return np.array([_spread_pick(row, xy, donors, min_sep) for row in d])
+    k = min(donors, d.shape[1])
+    part = np.argpartition(d, k - 1, axis=1)[:, :k]
+    ok = np.isfinite(np.take_along_axis(d, part, axis=1))
+    return np.where(ok, part, -1)
+
+
+def _spread_pick(dist: np.ndarray, xy: np.ndarray, k: int, min_sep: float) -> np.ndarray:
+    """The ``k`` closest candidates (by ``dist``) no two of which are within ``min_sep``
+    metres: overlapping donors (two rings sharing most of their areas) are one donor twice,
+    and a reference set of near-copies is too narrow."""
+    n_look = min(len(dist), max(50 * k, 2000))
+    order = np.argpartition(dist, n_look - 1)[:n_look]
+    order = order[np.argsort(dist[order], kind="stable")]
+    order = order[np.isfinite(dist[order])]
+    chosen: list[int] = []
+    for i in order:
+        if chosen:
+            gap = np.hypot(*(xy[chosen] - xy[i]).T)
+            if gap.min() <= min_sep:
+                continue
+        chosen.append(int(i))
+        if len(chosen) == k:
+            break
+    out = np.full(k, -1)
+    out[: len(chosen)] = chosen
+    return out
+
+
+def rank_interval(stat: np.ndarray, ref: np.ndarray, alpha: float = ALPHA) -> dict[str, Any]:
+    """Estimate, interval and p-value of a shift in ``stat`` against reference draws ``ref``.
+
+    ``stat``: (n,) statistics of deployed units; ``ref``: (n, K) their reference draws (NaN
+    where a row has fewer). Effect ``theta`` is rejected when ``stat - theta`` lies among the
+    ``alpha/2 (K + 1)`` most extreme of the ``K + 1`` values on either side; the interval is the
+    effects not rejected.
+    """
+    ref = np.sort(ref, axis=1)  # NaNs last
+    k = np.sum(np.isfinite(ref), axis=1)
+    r = np.floor(alpha / 2 * (k + 1)).astype(int)
+    ok = r >= 1
+    ri = np.clip(r - 1, 0, ref.shape[1] - 1)
+    hi_i = np.clip(k - r, 0, ref.shape[1] - 1)
+    lo_q = np.take_along_axis(ref, ri[:, None], axis=1)[:, 0]
+    hi_q = np.take_along_axis(ref, hi_i[:, None], axis=1)[:, 0]
+    med = np.nanmedian(np.where(np.isfinite(ref), ref, np.nan), axis=1)
+    below = np.sum(ref <= stat[:, None], axis=1)
+    above = np.sum(ref >= stat[:, None], axis=1)
+    p = np.minimum(1.0, 2 * (np.minimum(below, above) + 1) / (k + 1))
+    return {
+        "estimate": np.where(ok, stat - med, np.nan),
+        "low": np.where(ok, stat - hi_q, np.nan),
+        "high": np.where(ok, stat - lo_q, np.nan),
+        "p": np.where(ok, p, np.nan),
+        "n_ref": k,
+    }
+
+
+def log_risk(values: np.ndarray, target: float) -> tuple[np.ndarray, float]:
+    """Forecast risk on a log scale (floored at a thousandth of the mean), for matching."""
+    floor = max(float(np.mean(values)) * 1e-3, 1e-12)
+    return np.log(np.maximum(values, floor)), float(np.log(max(target, floor)))
+
+
+def bias_corrected(stats: np.ndarray, cov: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Donors' statistics moved to the deployed unit's covariates (bias-corrected matching,
+    Abadie and Imbens 2011): a least-squares slope of the statistic on the matching covariates
+    within the donor set, times each donor's gap to the deployed unit. Matching alone leaves
+    the most extreme deployed areas (the forecast's top cells) above their donors; the slope
+    carries the donors the rest of the way. Left alone when there are too few donors for it."""
+    if len(stats) < 4 * (cov.shape[1] + 1):
+        return stats
+    x = np.column_stack([np.ones(len(stats)), cov - cov.mean(axis=0)])
+    beta, *_ = np.linalg.lstsq(x, stats, rcond=None)
+    return stats + (target - cov) @ beta[1:]
+
+
+def corrected(
+    cand: Features, idx: np.ndarray, mine: Features, extra: Sequence[tuple[np.ndarray, float]]
+) -> np.ndarray:
+    """The matched donors' statistics, bias-corrected on every matching covariate."""
+    cov = np.column_stack(
+        [np.log1p(cand.before[idx]), cand.trend[idx]] + [v[idx] for v, _ in extra]
+    )
+    target = np.array(
+        [float(np.log1p(mine.before[0])), float(mine.trend[0])] + [t for _, t in extra]
+    )
+    return bias_corrected(cand.stat[idx], cov, target)
+
+
+def verdict_of(low: float, high: float) -> Verdict:
+    if high < 0:
+        return Verdict.REDUCTION
+    if low > 0:
+        return Verdict.INCREASE
+    return Verdict.NO_DETECTABLE_EFFECT
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    """One deployment's placebo test (or the reason none was made)."""
+
+    label: str
+    verdict: Verdict
+    rate_ratio: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    before: int
+    after: int
+    expected_after: float
+    n_donors: int
+    pre_trend_p: float | None
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["verdict"] = str(self.verdict)
+        return d
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A deployment's statistic, its donors' statistics and the pre-decided refusal, if any."""
+
+    label: str
+    stat: float
+    donor_stats: np.ndarray
+    donors: np.ndarray
+    before: int
+    after: int
+    expected_after: float
+    trend: float
+    donor_trends: np.ndarray
+    refusal: str
+
+
+def prepare(
+    cube: CountCube,
+    w: Window,
+    excluded: np.ndarray,
+    *,
+    donors: int = DONORS,
+    after_counts: np.ndarray | None = None,
+    risk: np.ndarray | None = None,
+) -> Prepared:
+    """Match donors to one deployment and compute the statistics. ``excluded`` masks areas
+    that may not be (part of) a donor: deployed areas, their buffers and exclusion zones.
+    ``after_counts`` replaces the deployed unit's after count (an injected effect); ``risk``
+    (per area, the forecast the deployment was chosen from) is matched on as well."""
+    k = len(w.areas)
+    cand = unit_features(cube, w, k)
+    mine = deployed_features(cube, w)
+    g = cube.groups(k)
+    eligible = ~excluded[g].any(axis=1)
+    extra: list[tuple[np.ndarray, float]] = []
+    if risk is not None:
+        r = np.asarray(risk, float)
+        extra.append(log_risk(r[g].sum(axis=1), float(r[list(w.areas)].sum())))
+    idx = match(cand, mine.before, mine.trend, eligible[None, :], donors, extra=extra)[0]
+    idx = idx[idx >= 0]
+    after = int(mine.after[0]) if after_counts is None else int(after_counts)
+    before = int(mine.before[0])
+    donor_ratio = (
+        float(np.median((cand.after[idx] + 0.5) / (cand.before[idx] + 0.5))) if len(idx) else 0
+    )
+    expected = before * donor_ratio
+    refusal = []
+    if len(idx) < MIN_DONORS:
+        refusal.append(f"{len(idx)} comparable undeployed areas (minimum {MIN_DONORS})")
+    if before < MIN_BEFORE:
+        refusal.append(f"{before} incidents in the deployed area before (minimum {MIN_BEFORE})")
+    if expected < MIN_EXPECTED_AFTER:
+        refusal.append(
+            f"{expected:.0f} incidents expected during/after from the before-period and the "
+            f"comparable areas' trend (minimum {MIN_EXPECTED_AFTER})"
+        )
+    return Prepared(
+        w.label,
+        float(np.log((after + 0.5) / (before + 0.5))),
+        corrected(cand, idx, mine, extra),
+        idx,
+        before,
+        after,
+        expected,
+        float(mine.trend[0]),
+        cand.trend[idx],
+        "; ".join(refusal),
+    )
+
+
+def single_result(p: Prepared) -> UnitResult:
+    """The placebo test of one prepared deployment."""
+    if p.refusal:
+        return UnitResult(
+            p.label,
+            Verdict.TOO_FEW,
+            None,
+            None,
+            None,
+            None,
+            p.before,
+            p.after,
+            p.expected_after,
+            len(p.donors),
+            None,
+            f"Too few to tell: {p.refusal}.",
+        )
+    r = rank_interval(np.array([p.stat]), p.donor_stats[None, :])
+    pt = rank_interval(np.array([p.trend]), p.donor_trends[None, :])
+    lo, hi = float(r["low"][0]), float(r["high"][0])
+    return UnitResult(
+        p.label,
+        verdict_of(lo, hi),
+        float(np.exp(r["estimate"][0])),
+        float(np.exp(lo)),
+        float(np.exp(hi)),
+        float(r["p"][0]),
+        p.before,
+        p.after,
+        p.expected_after,
+        len(p.donors),
+        float(pt["p"][0]),
+    )
+
+
+@dataclass(frozen=True)
+class SeasonResult:
+    """A pooled season: the mean effect over its deployments against placebo seasons."""
+
+    verdict: Verdict
+    rate_ratio: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    n_deployments: int
+    refused: tuple[str, ...]
+    #: the season's verdict with each deployment left out in turn
+    leave_one_out: dict[str, str]
+    #: deployments without which the verdict changes (empty: no single one decides it)
+    decisive: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["verdict"] = str(self.verdict)
+        return d
+
+
+def season_draws(
+    centred: Sequence[np.ndarray], draws: int = SEASON_DRAWS, seed: int = SEED
+) -> np.ndarray:
+    """(draws, deployments): one centred donor statistic per deployment per placebo season."""
+    rng = np.random.default_rng(seed)
+    return np.column_stack(
+        [c[rng.integers(0, len(c), size=draws)] if len(c) else np.zeros(draws) for c in centred]
+    )
+
+
+def season_result(preps: Sequence[Prepared], *, draws: int = SEASON_DRAWS) -> SeasonResult:
+    """Pool prepared deployments (refused ones are left out and named) into a season test."""
+    kept = [p for p in preps if not p.refusal]
+    refused = tuple(p.label for p in preps if p.refusal)
+    if not kept:
+        return SeasonResult(Verdict.TOO_FEW, None, None, None, None, 0, refused, {}, ())
+    meds = np.array([np.median(p.donor_stats) for p in kept])
+    obs = np.array([p.stat for p in kept]) - meds
+    null = season_draws([p.donor_stats - m for p, m in zip(kept, meds, strict=True)], draws)
+    labels = [p.label for p in kept]
+    full = _pooled(obs, null, np.ones(len(kept), dtype=bool))
+    loo: dict[str, str] = {}
+    if len(kept) > 1:
+        for j, lab in enumerate(labels):
+            mask = np.ones(len(kept), dtype=bool)
+            mask[j] = False
+            loo[lab] = str(_pooled(obs, null, mask)[0])
+    decisive = tuple(lab for lab, v in loo.items() if v != str(full[0]))
+    verdict, est, lo, hi, p = full
+    return SeasonResult(
+        verdict, float(np.exp(est)), float(np.exp(lo)), float(np.exp(hi)), p, len(kept),
+        refused, loo, decisive,
+    )  # fmt: skip
+
+
+def _pooled(
+    obs: np.ndarray, null: np.ndarray, mask: np.ndarray
+) -> tuple[Verdict, float, float, float, float]:
+    o, nl = obs[mask], null[:, mask]
+    s = float(o.mean())
+    if len(o) < 3:
+        ref = nl.mean(axis=1)
+        r = rank_interval(np.array([s]), ref[None, :])
+        lo, hi = float(r["low"][0]), float(r["high"][0])
+        return verdict_of(lo, hi), s, lo, hi, float(r["p"][0])
+    # Deployments may differ more than their donors do (a month's local season, a burst): when
+    # the season's own estimates scatter more than placebo deployments', the interval is
+    # widened by that ratio (never narrowed).
+    ref = nl.mean(axis=1)
+    r = rank_interval(np.array([s]), ref[None, :])
+    spread = float(np.sqrt(np.mean(nl.var(axis=0))))
+    widen = max(1.0, float(o.std(ddof=1)) / spread) if spread > 0 else 1.0
+    lo = s - widen * (s - float(r["low"][0]))
+    hi = s + widen * (float(r["high"][0]) - s)
+    p = float(r["p"][0]) if widen == 1.0 else min(1.0, float(r["p"][0]) * widen)
+    return verdict_of(lo, hi), s, lo, hi, float(p)
+
+
+# ---------------------------------------------------------------------------- displacement
+
+
+@dataclass(frozen=True)
+class RingPrepared:
+    """The ring around a deployment and the rings around matched donor areas."""
+
+    label: str
+    stat: float
+    donor_stats: np.ndarray
+    before: int
+    after: int
+    refusal: str
+
+
+def ring_rows(cube: CountCube, areas: Sequence[int], radius: float) -> np.ndarray:
+    """Indices of the areas within ``radius`` of ``areas``, ``areas`` themselves excluded."""
+    near = cube.near(areas, radius)
+    near[list(areas)] = False
+    return np.flatnonzero(near)
+
+
+def prepare_ring(
+    cube: CountCube,
+    w: Window,
+    excluded: np.ndarray,
+    ring: sparse.csr_matrix,
+    *,
+    buffer_m: float,
+    donors: int = DONORS,
+    after_counts: np.ndarray | None = None,
+    risk: np.ndarray | None = None,
+) -> RingPrepared:
+    """Statistics of the ring (buffer) around ``w`` and of rings around matched single donor
+    areas whose ring touches nothing ``excluded``. ``ring`` is ``cube.ring_matrix(buffer_m)``;
+    ``after_counts`` (per area, optional) replaces the after-period sums (an injected move)."""
+    b0, b1 = w.before
+    mid = (b0 + b1) // 2 if b1 - b0 >= 2 else b0
+    first, second = cube.sums(b0, mid), cube.sums(mid, b1)
+    after = cube.sums(*w.after) if after_counts is None else after_counts
+    rf, rs, ra = ring @ first, ring @ second, ring @ after
+    mine = ring_rows(cube, w.areas, buffer_m)
+    mf, ms, ma = first[mine].sum(), second[mine].sum(), after[mine].sum()
+    touched = (ring @ excluded.astype(np.int64)) > 0
+    eligible = ~excluded & ~touched
+    cand = Features(rf + rs, _trend(rf, rs), ra)
+    mine_f = Features(np.array([mf + ms]), _trend(np.array([mf]), np.array([ms])), np.array([ma]))
+    extra: list[tuple[np.ndarray, float]] = []
+    if risk is not None:
+        r = np.asarray(risk, float)
+        extra.append(log_risk(ring @ r, float(r[mine].sum())))
+        # the deployed centre was selected on its own risk: so are the donor rings' centres
+        extra.append(log_risk(r, float(r[list(w.areas)].mean())))
+    idx = match(
+        cand, mine_f.before, mine_f.trend, eligible[None, :], donors, extra=extra,
+        spread=(np.column_stack([cube.x, cube.y]), 2 * buffer_m),
+    )[0]  # fmt: skip
+    idx = idx[idx >= 0]
+    refusal = []
+    if len(idx) < MIN_DONORS:
+        refusal.append(f"{len(idx)} comparable surrounding areas (minimum {MIN_DONORS})")
+    if mf + ms < MIN_BEFORE:
+        refusal.append(
+            f"{mf + ms} incidents around the deployed area before (minimum {MIN_BEFORE})"
+        )
+    return RingPrepared(
+        w.label,
+        float(np.log((ma + 0.5) / (mf + ms + 0.5))),
+        corrected(cand, idx, mine_f, extra),
+        int(mf + ms),
+        int(ma),
+        "; ".join(refusal),
+    )
+
+
+class Displacement:
+    """Verdicts of the displacement test (the surrounding area against placebo surroundings)."""
+
+    NONE = "no evidence of displacement"
+    DISPLACEMENT = "displacement: the surrounding area rose beyond chance"
+    DIFFUSION = "diffusion of benefit: the surrounding area fell beyond chance"
+    TOO_FEW = "too few incidents to tell"
+
+
+@dataclass(frozen=True)
+class RingResult:
+    """The surrounding area's change against placebo surroundings, as a rate ratio."""
+
+    verdict: str
+    rate_ratio: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    n_deployments: int
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def alarm(self) -> bool:
+        """Whether the verdict claims displacement or diffusion."""
+        return self.verdict in (Displacement.DISPLACEMENT, Displacement.DIFFUSION)
+
+
+def ring_result(preps: Sequence[RingPrepared], *, draws: int = SEASON_DRAWS) -> RingResult:
+    """One deployment's ring test, or a season's pooled over its deployments."""
+    kept = [p for p in preps if not p.refusal]
+    if not kept:
+        why = "; ".join(p.refusal for p in preps)
+        return RingResult(Displacement.TOO_FEW, None, None, None, None, 0, why)
+    meds = np.array([np.median(p.donor_stats) for p in kept])
+    obs = np.array([p.stat for p in kept]) - meds
+    if len(kept) == 1:
+        r = rank_interval(obs, (kept[0].donor_stats - meds[0])[None, :])
+        est, lo, hi, p = (float(r[k][0]) for k in ("estimate", "low", "high", "p"))
+    else:
+        null = season_draws([q.donor_stats - m for q, m in zip(kept, meds, strict=True)], draws)
+        _, est, lo, hi, p = _pooled(obs, null, np.ones(len(kept), dtype=bool))
+    v = verdict_of(lo, hi)
+    text = {
+        Verdict.INCREASE: Displacement.DISPLACEMENT,
+        Verdict.REDUCTION: Displacement.DIFFUSION,
+    }.get(v, Displacement.NONE)
+    return RingResult(text, float(np.exp(est)), float(np.exp(lo)), float(np.exp(hi)), p, len(kept))
