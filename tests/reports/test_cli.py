@@ -177,3 +177,27 @@ def test_evaluate_prints_the_verdict_once_and_the_wdq_caveat():
     # issue 17: the method in use is stated, displacement has a verdict from its interval
     assert "placebo-in-space" in text and "confirming model" in text
     assert "no evidence of displacement (surrounding area 1.05, 95% interval 0.90-1.20" in text
+
+
+def test_calibrate_prints_rates_stores_them_and_oversight_shows_them(cli_db, tmp_path):
+    """Issue 17: `vigil report calibrate` runs placebo deployments on the force's own data
+    (here London 2022, bundled) and prints false alarms, coverage and power of the method in
+    use; the oversight report carries the latest run."""
+    html = tmp_path / "o.html"
+    before = runner.invoke(app, ["report", "oversight", "--quarter", "2022Q3", "--html", str(html)])
+    assert before.exit_code == 0, before.output
+    assert "has not been calibrated" in html.read_text()
+    r = runner.invoke(
+        app,
+        ["report", "calibrate", "--dataset", "met-street-2022", "--year", "2022",
+         "--per-month", "10", "--seasons", "20"],
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "placebo-in-space" in r.output and "false alarms" in r.output
+    assert "80 placebos" in r.output and "40% removed: interval covers the truth" in r.output
+    assert "stored as calibration" in r.output
+    r = runner.invoke(app, ["report", "oversight", "--quarter", "2022Q3", "--html", str(html)])
+    assert r.exit_code == 0, r.output
+    text = html.read_text()
+    assert "has not been calibrated" not in text and "pooled seasons of 8" in text
+    assert "met-street-2022, 2022" in text

@@ -2,7 +2,9 @@
 evaluation of ended deployments. Thin shells over :mod:`vigil.reports` and :mod:`vigil.outcomes`.
 
 ``vigil report oversight --quarter 2022Q3 --pdf out.pdf`` writes the oversight report;
-``vigil report evaluate CASE_ID [CASE_ID ...]`` evaluates ended cases against the incident store.
+``vigil report evaluate CASE_ID [CASE_ID ...]`` evaluates ended cases against the incident store;
+``vigil report calibrate --dataset D --year Y`` measures how often that evaluation raises a false
+alarm on placebo deployments over the force's own data.
 """
 
 from __future__ import annotations
@@ -208,6 +210,45 @@ def evaluate(
         ev = evaluate_cases(s, case_ids, incidents, actor, _now(at), surface=surface)
     for line in evaluation_lines(ev):
         console.print(line, highlight=False)
+
+
+@app.command()
+def calibrate(
+    dataset: str = typer.Option(..., "--dataset", help="incident dataset (store or bundled)"),
+    year: int = typer.Option(..., "--year", help="calendar year to place placebos in"),
+    cell: float = typer.Option(250.0, "--cell", help="grid cell size in metres"),
+    per_month: int = typer.Option(25, "--per-month", help="placebo deployments per month"),
+    seasons: int = typer.Option(200, "--seasons", help="placebo seasons"),
+    user: str | None = USER,
+    at: str | None = AT,
+) -> None:
+    """Run placebo deployments on the force's own data and print the false-alarm rate,
+    coverage and power of the evaluation in use; the run is stored for the oversight report."""
+    from vigil.commands._context import session_factory
+    from vigil.commands.forecast import load_incidents
+    from vigil.evaluate.study_area import study_area, study_grid
+    from vigil.outcomes.calibrate import calibrate_year
+    from vigil.outcomes.did import OutcomeInputError
+    from vigil.outcomes.record import store_calibration
+
+    sf = session_factory()
+    actor = _signed_in(sf, user, Action.EVALUATE)
+    incidents = load_incidents(dataset, [])
+    crs = str(incidents.attrs["crs"])
+    boundary, _ = study_area(incidents, crs)
+    grid = study_grid(incidents, boundary, cell, crs)
+    try:
+        cal = calibrate_year(
+            incidents, grid, year, dataset=dataset, per_start=per_month, n_seasons=seasons
+        )
+    except OutcomeInputError as exc:
+        raise VigilError(str(exc)) from None
+    with sf() as s, s.begin():
+        row = store_calibration(s, cal, actor, _now(at))
+        run_id = row.id
+    for line in cal.lines():
+        console.print(line, highlight=False)
+    console.print(f"stored as calibration {run_id}; the oversight report shows the latest")
 
 
 def evaluation_lines(ev: Any) -> list[str]:

@@ -34,3 +34,21 @@ class OutcomeEvaluation(Base):
     message: Mapped[str] = mapped_column(Text, nullable=False)
     result_json: Mapped[str] = mapped_column(Text, nullable=False)
     data_version: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+
+
+class OutcomeCalibration(Base):
+    """One calibration run (`vigil report calibrate`): how often the evaluation in use raised a
+    false alarm on placebo deployments over the force's own data, and its coverage and power.
+    Kept, never overwritten; the oversight report shows the latest."""
+
+    __tablename__ = "outcome_calibrations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    actor_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    dataset: Mapped[str] = mapped_column(String(200), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    method: Mapped[str] = mapped_column(Text, nullable=False)
+    single_false_alarm: Mapped[float | None] = mapped_column(Float)
+    season_false_alarm: Mapped[float | None] = mapped_column(Float)
+    result_json: Mapped[str] = mapped_column(Text, nullable=False)

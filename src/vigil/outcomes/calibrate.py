@@ -147,8 +147,9 @@ class Calibration:
                 )
             if r.displacement_n and r.displacement_ci is not None:
                 dlo, dhi = r.displacement_ci
+                dfa = r.displacement_false_alarm or 0.0
                 out.append(
-                    f"    displacement verdict false alarms {100 * (r.displacement_false_alarm or 0):.1f}%"
+                    f"    displacement verdict false alarms {100 * dfa:.1f}%"
                     f" of {r.displacement_n} (95% interval {100 * dlo:.1f}-{100 * dhi:.1f}%); "
                     f"mean log rate ratio {r.displacement_mean_log_rr or 0:+.3f}"
                 )

@@ -22,7 +22,7 @@ from vigil.cases.evidence import thaw
 from vigil.cases.states import ENDED, FINAL, Status, effective_status
 from vigil.clock import as_utc
 from vigil.db.cases import Case
-from vigil.db.outcomes import OutcomeEvaluation
+from vigil.db.outcomes import OutcomeCalibration, OutcomeEvaluation
 from vigil.errors import VigilError
 from vigil.forecast.surface import RiskSurface
 from vigil.outcomes.evaluation import (
@@ -193,4 +193,48 @@ def latest_evaluation(session: Session, case_id: int) -> OutcomeEvaluation | Non
         .where(OutcomeEvaluation.case_id == case_id)
         .order_by(OutcomeEvaluation.id.desc())
         .limit(1)
+    ).scalar_one_or_none()
+
+
+def store_calibration(
+    session: Session, calibration: Any, actor: Any, now: datetime
+) -> OutcomeCalibration:
+    """Keep a calibration run (:class:`vigil.outcomes.calibrate.Calibration`) and write
+    ``outcome.calibrate`` to the audit log: oversight reads the latest in its report."""
+    payload = calibration.to_dict()
+    row = OutcomeCalibration(
+        run_at=as_utc(now),
+        actor_id=actor.user_id,
+        dataset=str(calibration.dataset)[:200],
+        year=int(calibration.settings.get("year", 0)),
+        method=calibration.method,
+        single_false_alarm=_finite(calibration.singles.false_alarm),
+        season_false_alarm=_finite(calibration.seasons.false_alarm),
+        result_json=json.dumps(payload, sort_keys=True, default=str),
+    )
+    session.add(row)
+    session.flush()
+    append(
+        session,
+        actor=actor,
+        action="outcome.calibrate",
+        category=Category.COMBINATION,
+        at=now,
+        after={"calibration_id": row.id, "dataset": row.dataset, "year": row.year},
+        detail={
+            "single_false_alarm": row.single_false_alarm,
+            "season_false_alarm": row.season_false_alarm,
+        },
+    )
+    return row
+
+
+def _finite(v: float) -> float | None:
+    return None if v != v else float(v)
+
+
+def latest_calibration(session: Session) -> OutcomeCalibration | None:
+    """The most recent calibration run, or None when the evaluation was never calibrated."""
+    return session.execute(
+        select(OutcomeCalibration).order_by(OutcomeCalibration.id.desc()).limit(1)
     ).scalar_one_or_none()

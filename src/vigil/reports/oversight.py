@@ -170,5 +170,28 @@ def build_oversight_report(
         wdq_caveat=WDQ_CAVEAT,
         context=force_context(shared, q),
         checks=[check_claim(c, shared).to_dict() for c in claims],
+        calibration=calibration_view(session),
     )
     return Report(f"Oversight report {q.label}", html, facts)
+
+
+def calibration_view(session: Session) -> dict[str, Any] | None:
+    """The latest `vigil report calibrate` run, for the report: read before the verdicts, it
+    says whether they can be trusted (issue 17)."""
+    import json
+
+    from vigil.outcomes.record import latest_calibration
+
+    row = latest_calibration(session)
+    if row is None:
+        return None
+    result = json.loads(row.result_json)
+    return {
+        "run_at": row.run_at,
+        "dataset": row.dataset,
+        "year": row.year,
+        "method": row.method,
+        "season_size": result.get("season_size"),
+        "singles": result["singles"],
+        "seasons": result["seasons"],
+    }
