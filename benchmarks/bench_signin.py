@@ -7,10 +7,11 @@ default cost). A probe is ``GET /api/me`` with a bearer token, the cheapest auth
 sent one after another; latency is its median. Four runs in this script: quiet (no attack);
 the baseline, where sign-in checks run on a 40-thread pool as they did on the server's shared
 thread pool before the fix; the fix, the bounded sign-in pool (``signin_workers``, default
-half the cores, queue 16, 503 beyond); and quiet again. Attackers each loop on wrong passwords for unknown
-names from threads of another process (as from other machines: the CPUs are shared, the server's
-interpreter lock is not), with the per-address throttle (all come from 127.0.0.1) lifted so
-that every attempt costs a password check: the pool, not the throttle, is what is measured.
+half the cores, queue 16, 503 beyond); and quiet again. Attackers each loop on wrong
+passwords for unknown names from threads of another process (as from other machines: the CPUs
+are shared, the server's interpreter lock is not), with the per-address throttle (all come
+from 127.0.0.1) lifted so that every attempt costs a password check: the pool, not the
+throttle, is what is measured.
 """
 
 from __future__ import annotations

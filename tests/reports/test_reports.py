@@ -109,9 +109,12 @@ def test_public_report_after_the_delay_is_complete(quarter_db):
 def test_case_file(quarter_db, tmp_path):
     cid = quarter_db["ended"][0]
     sf = quarter_db["sf"]
-    with sf() as s, s.begin():
+    with sf() as s:
         before = s.query(AuditEntry).count()
+    with sf() as s, s.begin():
         r = build_case_file(s, cid, NOW, actor=OVERSIGHT)
+    # the read's entry is chained when its transaction commits (audit.log's before_commit hook)
+    with sf() as s:
         assert s.query(AuditEntry).count() == before + 1
     assert r.facts["status"] == "debriefed" and r.facts["chain_ok"]
     assert r.facts["verdict"] is not None
