@@ -32,7 +32,7 @@ def upgrade_cmd(
     target = url or database_url()
     upgrade(target)
     shown = target.split("@")[-1] if "@" in target else target
-    Console().print(f"database upgraded: {shown}")
+    Console(soft_wrap=True).print(f"database upgraded: {shown}")
 
 
 @app.command("backup")
@@ -54,7 +54,7 @@ def backup_cmd(
             "[yellow]warning:[/] the audit chain does not verify; this backup will not restore: "
             + "; ".join(manifest.problems[:3])
         )
-    Console().print(
+    Console(soft_wrap=True).print(
         f"backup written: {out} ({manifest.backend}, {manifest.entries} audit entries, "
         f"head {manifest.audit_seq} {manifest.audit_hash[:16]})"
     )
@@ -76,7 +76,7 @@ def restore_cmd(
         Console(stderr=True, soft_wrap=True).print(f"[red]error:[/] {exc}")
         raise typer.Exit(1) from None
     v = report.verification
-    console = Console()
+    console = Console(soft_wrap=True)  # paths are copied by hand: never wrapped
     console.print(
         f"restored {backup_file} into {report.target}: audit chain OK "
         f"({v.entries} entries, head {v.audit_seq} {v.audit_hash[:16]})"
