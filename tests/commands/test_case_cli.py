@@ -170,7 +170,7 @@ def test_case_life_from_the_command_line(cli_db: str, tmp_path: Path) -> None:
     assert shown["status"] == "closed"
     assert shown["boroughs"][0] == "Lambeth"
     assert [a["kind"] for a in shown["authorisations"]] == ["initial"]
-    assert "evidence" in shown["authorisations"][0]["overridden"]
+    assert "evidence" in shown["authorisations"][0]["overridden_rules"]
     assert "closed" in run("list", user="mopac")
     assert "expired: none" in run("admin", "sweep")
     assert "audit log OK" in run("audit", "verify")

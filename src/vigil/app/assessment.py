@@ -6,9 +6,30 @@ from __future__ import annotations
 from typing import Any
 
 from vigil.app.context import AppContext
+from vigil.app.views import Out
 from vigil.cases.policy import Action
 from vigil.cases.service import CaseView
+from vigil.db.cases import ImpactAssessmentRecord
 from vigil.roles import Actor
+
+
+class AssessmentOut(Out):
+    """The latest version of a case's community impact assessment: its version, whether it is
+    complete or reviewed, what it still lacks, and the assessment itself."""
+
+    version: int
+    status: str
+    missing: list[str]
+    content: dict[str, Any]
+
+    @classmethod
+    def of(cls, record: ImpactAssessmentRecord) -> AssessmentOut:
+        return cls(
+            version=record.version,
+            status=record.status,
+            missing=list(record.missing or []),
+            content=dict(record.content),
+        )
 
 
 def latest_content(view: CaseView) -> dict[str, Any] | None:

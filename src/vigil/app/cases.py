@@ -5,13 +5,13 @@ the calls that do more than pass a body to ``CaseService``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
 from vigil.app.context import AppContext
 from vigil.app.text import RequestModel
-from vigil.app.views import case_detail, notification
+from vigil.app.views import CaseDetail, NotificationOut, case_detail, notification
 from vigil.cases.policy import POSITIONS
 from vigil.clock import as_utc
 from vigil.errors import NotFound, VigilError
@@ -90,11 +90,8 @@ class NotesIn(RequestModel):
     notes: str = Field("", max_length=4000)
 
 
-Json = dict[str, Any]
-
-
 # ---------------------------------------------------------------------- domain calls
-def open_case(ctx: AppContext, actor: Actor, body: CaseIn) -> Json:
+def open_case(ctx: AppContext, actor: Actor, body: CaseIn) -> CaseDetail:
     evidence = ctx.surface_source() if body.use_current_forecast else None
     if body.use_current_forecast and evidence is None:
         raise NotFound("no current forecast to freeze as evidence: run `vigil forecast` first")
@@ -115,7 +112,7 @@ def open_case(ctx: AppContext, actor: Actor, body: CaseIn) -> Json:
     return case_detail(view)
 
 
-def authorise(ctx: AppContext, actor: Actor, case_id: int, body: AuthoriseIn) -> Json:
+def authorise(ctx: AppContext, actor: Actor, case_id: int, body: AuthoriseIn) -> CaseDetail:
     window = None
     if body.start is not None or body.end is not None:
         if body.start is None or body.end is None:
@@ -132,17 +129,17 @@ def authorise(ctx: AppContext, actor: Actor, case_id: int, body: AuthoriseIn) ->
     return case_detail(view)
 
 
-def notification_feed(ctx: AppContext, actor: Actor) -> list[Json]:
+def notification_feed(ctx: AppContext, actor: Actor) -> list[NotificationOut]:
     views = ctx.cases.list_cases(actor, purpose="oversight notifications")
     items = [notification(n) for v in views for n in v.notifications]
     for v in views:
         for a in v.authorisations:
             items.append(
-                {
-                    "case_id": v.id,
-                    "kind": f"authorisation:{a.kind}",
-                    "recipient": "oversight",
-                    "message": (
+                NotificationOut(
+                    case_id=v.id,
+                    kind=f"authorisation:{a.kind}",
+                    recipient="oversight",
+                    message=(
                         f"{a.actor_role} ({a.actor_id}) authorised {a.start:%Y-%m-%d %H:%M} to "
                         f"{a.end:%Y-%m-%d %H:%M} UTC"
                         + (
@@ -151,10 +148,10 @@ def notification_feed(ctx: AppContext, actor: Actor) -> list[Json]:
                             else ""
                         )
                     ),
-                    "actor_id": a.actor_id,
-                    "created_at": as_utc(a.decided_at).isoformat(),
-                    "acknowledged_at": None,
-                }
+                    actor_id=a.actor_id,
+                    created_at=as_utc(a.decided_at).isoformat(),
+                    acknowledged_at=None,
+                )
             )
-    items.sort(key=lambda n: n["created_at"] or "", reverse=True)
+    items.sort(key=lambda n: n.created_at or "", reverse=True)
     return items

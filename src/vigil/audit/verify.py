@@ -19,7 +19,6 @@ and any cut tail is then a reported problem, rehashed or not.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +32,6 @@ from vigil.db.audit import AuditEntry, AuditHead
 __all__ = [
     "Checkpoint",
     "VerifyReport",
-    "report_dict",
     "stored_checkpoints",
     "verify_chain",
 ]
@@ -166,18 +164,3 @@ def verify_chain(
         checkpoints_checked=len(checkpoints),
         proven_to=proven_to,
     )
-
-
-def report_dict(report: VerifyReport) -> dict[str, Any]:
-    return {
-        "ok": report.ok,
-        "entries": report.entries,
-        "head_seq": report.head_seq,
-        "head_hash": report.head_hash,
-        "root": report.root,
-        "checkpoints_checked": report.checkpoints_checked,
-        "proven_to": report.proven_to,
-        "cases_checked": report.cases_checked,
-        "problems": report.problems,
-        "notes": report.notes,
-    }

@@ -3,18 +3,20 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from vigil.audit.checkpoint import Checkpoint, write_checkpoint
 from vigil.audit.signing import SigningKeyError, generate, signer_from_settings
-from vigil.audit.verify import report_dict
 from vigil.clock import SystemClock
 from vigil.commands._context import session_factory
 from vigil.errors import VigilError
+
+if TYPE_CHECKING:
+    from vigil.app.audit import VerifyOut
 from vigil.settings import get_settings
 
 app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -55,7 +57,8 @@ def _verify(
     checkpoint: list[Path] | None,
     public_key: list[Path] | None,
     replay: bool,
-) -> dict[str, object]:
+) -> VerifyOut:
+    from vigil.app.audit import VerifyOut
     from vigil.cases.audit_check import verify_log
 
     extra = [Checkpoint.load(p) for p in checkpoint or []]
@@ -70,7 +73,7 @@ def _verify(
             public_keys=list(public_key or []),
             replay=replay,
         )
-    return report_dict(report)
+    return VerifyOut.of(report)
 
 
 @app.command("verify")
@@ -99,22 +102,21 @@ def verify_cmd(
         _fail(str(exc))
     console = Console()
     if as_json:
-        console.print_json(json.dumps(report))
-    elif report["ok"]:
-        head_hash = str(report["head_hash"])
+        console.print_json(report.model_dump_json())
+    elif report.ok:
         console.print(
-            f"audit log OK: {report['entries']} entries, head {report['head_seq']} "
-            f"{head_hash[:16]}..., {report['checkpoints_checked']} checkpoint(s) checked, "
-            f"proven by signature up to entry {report['proven_to']}"
+            f"audit log OK: {report.entries} entries, head {report.head_seq} "
+            f"{report.head_hash[:16]}..., {report.checkpoints_checked} checkpoint(s) checked, "
+            f"proven by signature up to entry {report.proven_to}"
             + (
                 ""
-                if report["cases_checked"] is None
-                else f", {report['cases_checked']} case row(s) match the log"
+                if report.cases_checked is None
+                else f", {report.cases_checked} case row(s) match the log"
             ),
             highlight=False,
         )
     else:
-        problems = list(report["problems"])  # type: ignore[call-overload]
+        problems = report.problems
         console.print(f"[bold red]audit log FAILED[/] ({len(problems)} problem(s)):")
         for p in problems:
             console.print(f"  - {p}", highlight=False)

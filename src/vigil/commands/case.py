@@ -21,7 +21,7 @@ from rich.table import Table
 from vigil.cases.service import CaseService, CaseView
 from vigil.commands._context import case_service, session_factory, signed_in_actor
 from vigil.errors import VigilError
-from vigil.roles import Actor, Rank
+from vigil.roles import Actor
 
 app = typer.Typer(
     help="Deployment cases: open, consult, authorise, extend, debrief, close.", no_args_is_help=True
@@ -59,49 +59,6 @@ def _when(text: str | None, field: str) -> datetime | None:
     if text is None:
         return None
     return from_london(iso_datetime(text, f"--{field}"))
-
-
-def _summary(v: CaseView) -> dict[str, Any]:
-    r = v.record
-    return {
-        "id": v.id,
-        "status": v.status.value,
-        "stored_status": r.status,
-        "lapsed": v.lapsed,
-        "trigger": r.trigger,
-        "boroughs": r.boroughs,
-        "requested": [r.requested_start.isoformat(), r.requested_end.isoformat()],
-        "window": None
-        if r.start is None or r.end is None
-        else [r.start.isoformat(), r.end.isoformat()],
-        "urgent": r.urgent,
-        "ratify_by": None if r.ratify_by is None else r.ratify_by.isoformat(),
-        "success_measures": r.success_measures,
-        "evidence_digest": r.evidence_digest,
-        "consultations": [
-            {"consultee": c.consultee, "position": c.position, "reasons": c.reasons}
-            for c in r.consultations
-        ],
-        "assessments": [
-            {"version": a.version, "status": a.status, "missing": a.missing} for a in r.assessments
-        ],
-        "authorisations": [
-            {
-                "kind": a.kind,
-                "by": a.actor_id,
-                "rank": Rank(a.actor_rank).name.lower(),
-                "start": a.start.isoformat(),
-                "end": a.end.isoformat(),
-                "overridden": a.overridden_rules,
-            }
-            for a in r.authorisations
-        ],
-        "extensions": [{"number": e.number, "hours": e.hours} for e in r.extensions],
-        "notifications": [{"kind": n.kind, "message": n.message} for n in r.notifications],
-        "debrief_due": None if r.debrief_due is None else r.debrief_due.isoformat(),
-        "area_wkt": r.area_wkt,
-        "policy_version": r.policy_version,
-    }
 
 
 def _print(v: CaseView) -> None:
@@ -168,8 +125,10 @@ def open_cmd(
 
 @app.command("show")
 def show_cmd(ctx: typer.Context, case_id: int) -> None:
-    """The case as JSON (an audited read)."""
-    console.print_json(json.dumps(_summary(_svc(ctx).get_case(_actor(ctx), case_id))))
+    """The case as JSON (an audited read): the same fields as ``GET /api/cases/{id}``."""
+    from vigil.app.views import case_detail
+
+    console.print_json(case_detail(_svc(ctx).get_case(_actor(ctx), case_id)).model_dump_json())
 
 
 @app.command("list")

@@ -691,7 +691,9 @@ class StoreSummary:
             v = getattr(self, f.name)
             k = f.name
             if isinstance(v, pd.DataFrame):
-                out[k] = v.astype(str).to_dict(orient="records")
+                # values as text, a missing one (an incident with no area) as null, not NaN
+                rows = v.astype(object).where(v.notna(), None).to_dict(orient="records")
+                out[k] = [{c: None if x is None else str(x) for c, x in r.items()} for r in rows]
         return out
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends
 
-from vigil.app.audit import trail
+from vigil.app.audit import AuditEntryOut, VerifyOut, trail
 from vigil.app.context import AppContext
 from vigil.audit.log import Category, append
 from vigil.cases.policy import Action
@@ -15,24 +13,23 @@ from vigil.http.deps import CaseId, Principal, RequirePolicy, get_ctx
 router = APIRouter(prefix="/api", tags=["audit"])
 
 
-@router.get("/cases/{case_id}/audit", response_model=list[dict[str, Any]])
+@router.get("/cases/{case_id}/audit", response_model=list[AuditEntryOut])
 def case_audit(
     case_id: CaseId,
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
-) -> list[dict[str, Any]]:
+) -> list[AuditEntryOut]:
     return trail(ctx, principal.actor, case_id)
 
 
-@router.get("/audit/verify", response_model=dict[str, Any])
+@router.get("/audit/verify", response_model=VerifyOut)
 def verify(
     principal: Principal = RequirePolicy(Action.VERIFY_AUDIT),
     ctx: AppContext = Depends(get_ctx),
-) -> dict[str, Any]:
+) -> VerifyOut:
     """Walk the whole hash chain; check every signed checkpoint (stored and witnessed) for its
     signature and Merkle consistency; replay the case rows against the log. ``ok`` when all
     hold. The verification reads every case, so it is itself logged."""
-    from vigil.audit.verify import report_dict
     from vigil.cases.audit_check import verify_log
 
     with ctx.session_factory() as s:
@@ -46,4 +43,4 @@ def verify(
             at=ctx.clock.now(),
             detail={"ok": report.ok, "entries": report.entries, "problems": len(report.problems)},
         )
-    return report_dict(report)
+    return VerifyOut.of(report)

@@ -6,8 +6,6 @@ guardrails, the clock)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
@@ -17,7 +15,6 @@ from vigil.app.cases import (
     ConsultationIn,
     DebriefIn,
     ExtendIn,
-    Json,
     MessageIn,
     NotesIn,
     ReasonsIn,
@@ -26,7 +23,7 @@ from vigil.app.cases import (
     open_case,
 )
 from vigil.app.context import AppContext
-from vigil.app.views import case_detail, case_summary
+from vigil.app.views import CaseDetail, CaseSummary, NotificationOut, case_detail, case_summary
 from vigil.cases.policy import Action
 from vigil.cases.states import Status
 from vigil.http.deps import (
@@ -40,43 +37,43 @@ router = APIRouter(prefix="/api/cases", tags=["cases"])
 
 
 # ---------------------------------------------------------------------- routes
-@router.get("", response_model=list[dict[str, Any]])
+@router.get("", response_model=list[CaseSummary])
 def list_cases(
     status: Status | None = Query(None, description="effective status (by the clock)"),
     borough: str | None = Query(None, max_length=64),
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
-) -> list[Json]:
+) -> list[CaseSummary]:
     views = ctx.cases.list_cases(
         principal.actor, status=status, borough=borough, purpose="case list (api)"
     )
     return [case_summary(v) for v in views]
 
 
-@router.post("", status_code=201, response_model=dict[str, Any])
+@router.post("", status_code=201, response_model=CaseDetail)
 def create_case(
     body: CaseIn,
     principal: Principal = RequirePolicy(Action.OPEN),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     return open_case(ctx, principal.actor, body)
 
 
-@router.get("/notifications", response_model=list[dict[str, Any]])
+@router.get("/notifications", response_model=list[NotificationOut])
 def notifications(
     principal: Principal = RequirePolicy(Action.READ_NOTIFICATIONS),
     ctx: AppContext = Depends(get_ctx),
-) -> list[Json]:
+) -> list[NotificationOut]:
     """Everything oversight must see, newest first (the read is audited as a case list)."""
     return notification_feed(ctx, principal.actor)
 
 
-@router.get("/{case_id}", response_model=dict[str, Any])
+@router.get("/{case_id}", response_model=CaseDetail)
 def get_case(
     case_id: CaseId,
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     return case_detail(ctx.cases.get_case(principal.actor, case_id, purpose="api read"))
 
 
@@ -99,22 +96,22 @@ def evidence(
     return encoded_response(request, evidence_layer(ctx, principal.actor, case_id))
 
 
-@router.post("/{case_id}/submit", response_model=dict[str, Any])
+@router.post("/{case_id}/submit", response_model=CaseDetail)
 def submit(
     case_id: CaseId,
     principal: Principal = RequirePolicy(Action.SUBMIT),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     return case_detail(ctx.cases.submit(principal.actor, case_id))
 
 
-@router.post("/{case_id}/consultations", response_model=dict[str, Any])
+@router.post("/{case_id}/consultations", response_model=CaseDetail)
 def consult(
     case_id: CaseId,
     body: ConsultationIn,
     principal: Principal = RequirePolicy(Action.CONSULT),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     view = ctx.cases.record_consultation(
         principal.actor,
         case_id,
@@ -126,104 +123,104 @@ def consult(
     return case_detail(view)
 
 
-@router.post("/{case_id}/request-authorisation", response_model=dict[str, Any])
+@router.post("/{case_id}/request-authorisation", response_model=CaseDetail)
 def request_authorisation(
     case_id: CaseId,
     principal: Principal = RequirePolicy(Action.REQUEST_AUTHORISATION),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     return case_detail(ctx.cases.request_authorisation(principal.actor, case_id))
 
 
-@router.post("/{case_id}/authorise", response_model=dict[str, Any])
+@router.post("/{case_id}/authorise", response_model=CaseDetail)
 def authorise_case(
     case_id: CaseId,
     body: AuthoriseIn,
     principal: Principal = RequirePolicy(Action.AUTHORISE, Action.AUTHORISE_URGENT),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     return authorise(ctx, principal.actor, case_id, body)
 
 
-@router.post("/{case_id}/ratify", response_model=dict[str, Any])
+@router.post("/{case_id}/ratify", response_model=CaseDetail)
 def ratify(
     case_id: CaseId,
     body: ReasonsIn,
     principal: Principal = RequirePolicy(Action.RATIFY),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     return case_detail(ctx.cases.ratify_urgent(principal.actor, case_id, body.reasons))
 
 
-@router.post("/{case_id}/refuse", response_model=dict[str, Any])
+@router.post("/{case_id}/refuse", response_model=CaseDetail)
 def refuse(
     case_id: CaseId,
     body: ReasonsIn,
     principal: Principal = RequirePolicy(Action.REFUSE),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     return case_detail(ctx.cases.refuse(principal.actor, case_id, body.reasons))
 
 
-@router.post("/{case_id}/withdraw", response_model=dict[str, Any])
+@router.post("/{case_id}/withdraw", response_model=CaseDetail)
 def withdraw(
     case_id: CaseId,
     body: ReasonsIn,
     principal: Principal = RequirePolicy(Action.WITHDRAW),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     return case_detail(ctx.cases.withdraw(principal.actor, case_id, body.reasons))
 
 
-@router.post("/{case_id}/notify-oversight", response_model=dict[str, Any])
+@router.post("/{case_id}/notify-oversight", response_model=CaseDetail)
 def notify_oversight(
     case_id: CaseId,
     body: MessageIn,
     principal: Principal = RequirePolicy(Action.NOTIFY_OVERSIGHT),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     return case_detail(ctx.cases.notify_oversight(principal.actor, case_id, body.message))
 
 
-@router.post("/{case_id}/activate", response_model=dict[str, Any])
+@router.post("/{case_id}/activate", response_model=CaseDetail)
 def activate(
     case_id: CaseId,
     principal: Principal = RequirePolicy(Action.ACTIVATE),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     return case_detail(ctx.cases.activate(principal.actor, case_id))
 
 
-@router.post("/{case_id}/extend", response_model=dict[str, Any])
+@router.post("/{case_id}/extend", response_model=CaseDetail)
 def extend(
     case_id: CaseId,
     body: ExtendIn,
     principal: Principal = RequirePolicy(Action.EXTEND),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     view = ctx.cases.extend(
         principal.actor, case_id, body.hours, body.reasons, body.override_reason or None
     )
     return case_detail(view)
 
 
-@router.post("/{case_id}/cancel", response_model=dict[str, Any])
+@router.post("/{case_id}/cancel", response_model=CaseDetail)
 def cancel(
     case_id: CaseId,
     body: ReasonsIn,
     principal: Principal = RequirePolicy(Action.CANCEL),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     return case_detail(ctx.cases.cancel(principal.actor, case_id, body.reasons))
 
 
-@router.post("/{case_id}/debrief", response_model=dict[str, Any])
+@router.post("/{case_id}/debrief", response_model=CaseDetail)
 def debrief(
     case_id: CaseId,
     body: DebriefIn,
     principal: Principal = RequirePolicy(Action.DEBRIEF),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     view = ctx.cases.record_debrief(
         principal.actor,
         case_id,
@@ -236,11 +233,11 @@ def debrief(
     return case_detail(view)
 
 
-@router.post("/{case_id}/close", response_model=dict[str, Any])
+@router.post("/{case_id}/close", response_model=CaseDetail)
 def close(
     case_id: CaseId,
     body: NotesIn,
     principal: Principal = RequirePolicy(Action.CLOSE),
     ctx: AppContext = Depends(get_ctx),
-) -> Json:
+) -> CaseDetail:
     return case_detail(ctx.cases.close(principal.actor, case_id, body.notes))

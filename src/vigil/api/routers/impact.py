@@ -9,9 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
 
-from vigil.app.assessment import draft_assessment, latest_content
+from vigil.app.assessment import AssessmentOut, draft_assessment, latest_content
+from vigil.app.cases import NotesIn
 from vigil.app.context import AppContext
-from vigil.app.views import case_detail
+from vigil.app.views import CaseDetail, case_detail
 from vigil.cases.policy import Action
 from vigil.http.deps import CaseId, Principal, RequirePolicy, get_ctx
 from vigil.http.errors import NotFound
@@ -19,22 +20,16 @@ from vigil.http.errors import NotFound
 router = APIRouter(prefix="/api/cases", tags=["impact"])
 
 
-@router.get("/{case_id}/impact-assessment", response_model=dict[str, Any])
+@router.get("/{case_id}/impact-assessment", response_model=AssessmentOut)
 def read_assessment(
     case_id: CaseId,
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
-) -> dict[str, Any]:
+) -> AssessmentOut:
     view = ctx.cases.get_case(principal.actor, case_id, purpose="read impact assessment")
     if not view.assessments:
         raise NotFound(f"case {case_id} has no impact assessment yet")
-    latest = view.assessments[-1]
-    return {
-        "version": latest.version,
-        "status": latest.status,
-        "missing": list(latest.missing or []),
-        "content": latest.content,
-    }
+    return AssessmentOut.of(view.assessments[-1])
 
 
 @router.get("/{case_id}/impact-assessment/document", response_class=HTMLResponse)
@@ -55,32 +50,32 @@ def assessment_document(
     return HTMLResponse(render_html(cia, ctx.clock.now()))
 
 
-@router.post("/{case_id}/impact-assessment/draft", response_model=dict[str, Any])
+@router.post("/{case_id}/impact-assessment/draft", response_model=CaseDetail)
 def draft(
     case_id: CaseId,
     principal: Principal = RequirePolicy(Action.ASSESS),
     ctx: AppContext = Depends(get_ctx),
-) -> dict[str, Any]:
+) -> CaseDetail:
     return case_detail(draft_assessment(ctx, principal.actor, case_id))
 
 
-@router.post("/{case_id}/impact-assessment", response_model=dict[str, Any])
+@router.post("/{case_id}/impact-assessment", response_model=CaseDetail)
 def attach(
     case_id: CaseId,
     body: dict[str, Any],
     principal: Principal = RequirePolicy(Action.ASSESS),
     ctx: AppContext = Depends(get_ctx),
-) -> dict[str, Any]:
+) -> CaseDetail:
     """A new CIA version (the whole assessment, as ``CommunityImpactAssessment`` JSON)."""
     return case_detail(ctx.cases.attach_impact_assessment(principal.actor, case_id, body))
 
 
-@router.post("/{case_id}/impact-assessment/review", response_model=dict[str, Any])
+@router.post("/{case_id}/impact-assessment/review", response_model=CaseDetail)
 def review(
     case_id: CaseId,
-    body: dict[str, str],
+    body: NotesIn,
     principal: Principal = RequirePolicy(Action.REVIEW_ASSESSMENT),
     ctx: AppContext = Depends(get_ctx),
-) -> dict[str, Any]:
-    notes = body.get("notes", "")
-    return case_detail(ctx.cases.review_impact_assessment(principal.actor, case_id, notes))
+) -> CaseDetail:
+    view = ctx.cases.review_impact_assessment(principal.actor, case_id, body.notes)
+    return case_detail(view)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict
 
 from vigil.app.audit import record_read
 from vigil.app.context import AppContext
@@ -65,6 +66,56 @@ class ImportJob:
     started: float = field(default_factory=time.time)
     result: dict[str, Any] | None = None
     error: str | None = None
+
+
+class SummaryOut(BaseModel):
+    """Stored incidents: the total, and rows (values as text, null where missing) by dataset,
+    month, category, area and import."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    total: int
+    by_dataset: list[dict[str, str | None]]
+    by_month: list[dict[str, str | None]]
+    by_category: list[dict[str, str | None]]
+    by_area: list[dict[str, str | None]]
+    imports: list[dict[str, str | None]]
+
+
+class ImportJobOut(BaseModel):
+    """An upload's import as the client polls it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    dataset: str
+    filename: str
+    bytes_received: int
+    state: str
+    stage: str
+    done: float
+    total: float
+    started: float
+    result: dict[str, Any] | None
+    error: str | None
+
+    @classmethod
+    def of(cls, job: ImportJob) -> ImportJobOut:
+        return cls(**asdict(job))
+
+
+class MappingsOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    shipped: list[str]
+    uploaded: list[str]
+
+
+class MappingOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str
 
 
 def _store(ctx: AppContext):  # type: ignore[no-untyped-def]
@@ -127,22 +178,22 @@ def _run_import(
         )
 
 
-@router.get("/summary", response_model=dict[str, Any])
+@router.get("/summary", response_model=SummaryOut)
 def summary(
     dataset: str | None = Query(None, max_length=64),
     _: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
-) -> dict[str, Any]:
+) -> SummaryOut:
     """Stored incidents by dataset, month, category and area."""
     if dataset is not None and not DATASET.match(dataset):
         raise DataError(f"dataset name {dataset!r} is not valid", field="dataset")
-    return _store(ctx).summary(dataset).as_dict()  # type: ignore[no-any-return]
+    return SummaryOut(**_store(ctx).summary(dataset).as_dict())
 
 
 @router.post(
     "/uploads",
     status_code=202,
-    response_model=dict[str, Any],
+    response_model=ImportJobOut,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -162,7 +213,7 @@ async def upload(
     ),
     principal: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS),
     ctx: AppContext = Depends(get_ctx),
-) -> dict[str, Any]:
+) -> ImportJobOut:
     """Stream the request body to disk, then import it in the background; poll the job. The
     upload and the import's outcome are audited."""
     if not FILENAME.match(filename):
@@ -214,33 +265,33 @@ async def upload(
     threading.Thread(
         target=_run_import, args=(ctx, principal.actor, job, path, format, cmap), daemon=True
     ).start()
-    return asdict(job)
+    return ImportJobOut.of(job)
 
 
-@router.get("/uploads/{job_id}", response_model=dict[str, Any])
+@router.get("/uploads/{job_id}", response_model=ImportJobOut)
 def upload_status(
     job_id: str,
     _: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS),
     ctx: AppContext = Depends(get_ctx),
-) -> dict[str, Any]:
+) -> ImportJobOut:
     job = _jobs(ctx).get(job_id)
     if job is None:
         raise NotFound(f"no upload job '{job_id}'")
-    return asdict(job)
+    return ImportJobOut.of(job)
 
 
-@router.get("/mappings", response_model=dict[str, list[str]])
+@router.get("/mappings", response_model=MappingsOut)
 def list_mappings(
     _: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS), ctx: AppContext = Depends(get_ctx)
-) -> dict[str, list[str]]:
+) -> MappingsOut:
     """The mapping names an upload may use: shipped with Vigil, and uploaded as YAML."""
-    return {"shipped": shipped_mappings(), "uploaded": uploaded_mappings(_mappings_dir(ctx))}
+    return MappingsOut(shipped=shipped_mappings(), uploaded=uploaded_mappings(_mappings_dir(ctx)))
 
 
 @router.post(
     "/mappings",
     status_code=201,
-    response_model=dict[str, Any],
+    response_model=MappingOut,
     openapi_extra={
         "requestBody": {"required": True, "content": {"application/yaml": {"schema": {}}}}
     },
@@ -249,7 +300,7 @@ async def upload_mapping(
     request: Request,
     principal: Principal = RequirePolicy(Action.UPLOAD_INCIDENTS),
     ctx: AppContext = Depends(get_ctx),
-) -> dict[str, Any]:
+) -> MappingOut:
     """Store a column mapping sent as YAML content (validated; at most 64 KiB); uploads then
     choose it by its ``name``. It may not shadow a shipped mapping nor name a boundary file.
     Storing it is audited (who, the name, the content's SHA-256)."""
@@ -272,4 +323,4 @@ async def upload_mapping(
             "sha256": hashlib.sha256(body).hexdigest(),
         },
     )
-    return {"name": cmap.name, "description": cmap.description}
+    return MappingOut(name=cmap.name, description=cmap.description)
