@@ -19,6 +19,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from vigil.app.context import AppContext
 from vigil.cases.policy import Action, Policy
@@ -156,7 +157,10 @@ async def _check_csrf(request: Request, principal: Principal) -> None:
 async def _admit(
     request: Request, allowed: frozenset[Role], what: str, step_up: tuple[str, ...] = ()
 ) -> Principal:
-    principal = optional_principal(request)
+    # a token or session is looked up in the database: in a worker thread, never on the event
+    # loop, where every other request of the process would wait for it (and for a pooled
+    # connection when all are busy) (issue 11)
+    principal = await run_in_threadpool(optional_principal, request)
     if principal is None:
         raise NotAuthenticated("sign in first (session cookie or Bearer token required)")
     if principal.user.role not in allowed:
