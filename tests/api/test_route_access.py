@@ -155,3 +155,39 @@ def test_every_case_changing_route_refuses_an_out_of_borough_commander(app_env, 
     assert scoped >= 9
     after = client.get(f"/api/cases/{cid}", headers=bearer(tokens, "oversight")).json()
     assert after["version"] == before["version"] and after["status"] == "draft"
+
+
+def test_every_case_form_of_the_pages_refuses_an_out_of_borough_commander(app_env, client, tokens):
+    """The pages' one case-form route, enumerated with every action it takes: the Westminster
+    commander is refused each on a Lambeth case (403 naming both boroughs where the role may do
+    the action at all), and the case does not change."""
+    from tests.api.conftest import browser_login, page_csrf
+    from vigil.web.pages import ACTION_OF, ACTIONS
+
+    app, clock, _ = app_env
+    forms = [r for r in api_routes(app) if "/actions/" in r.path and "POST" in r.methods]
+    assert [r.path for r in forms] == ["/cases/{case_id}/actions/{action}"]
+    cid = post_as(client, tokens, "analyst", "/api/cases", brixton_case(clock.now()), status=201)[
+        "id"
+    ]
+    before = client.get(f"/api/cases/{cid}", headers=bearer(tokens, "oversight")).json()
+    browser = browser_login(app, USER_OF[Role.LOCAL_COMMANDER])
+    csrf = page_csrf(browser.get(f"/cases/{cid}", headers={"Accept": "text/html"}).text)
+    policy = app.state.ctx.cases.policy
+    scoped = 0
+    for action in sorted(ACTIONS):
+        # every field any form needs, valid: the refusal must be the scope, not the input
+        data = {"csrf_token": csrf, **{k: str(v) for b in BODIES.values() for k, v in b.items()}}
+        r = browser.post(
+            f"/cases/{cid}/actions/{action}",
+            data=data,
+            headers={"Accept": "text/html"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 403, f"{action}: {r.status_code}"
+        if Role.LOCAL_COMMANDER in policy.roles_for(ACTION_OF[action]):
+            assert "commands Westminster; the case area is in Lambeth" in r.text, action
+            scoped += 1
+    assert scoped >= 9
+    after = client.get(f"/api/cases/{cid}", headers=bearer(tokens, "oversight")).json()
+    assert after["version"] == before["version"] and after["status"] == "draft"
