@@ -26,6 +26,18 @@ PREFERENCE = [
 SKIP = {("POST", "/api/testing/clock")}
 
 
+def bounded(examples: int) -> settings:
+    """Hypothesis settings for a fuzz run that must stay short and repeatable: ``examples`` per
+    operation, derandomised, no deadline, no example database, no health checks."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+
+
 def test_no_server_errors(app_env):
     app, _, tokens = app_env
     policy = app.state.ctx.cases.policy
@@ -51,13 +63,7 @@ def test_no_server_errors(app_env):
 
 def _fuzzer(op, role: Role, headers: dict[str, str], failures: list[str]):  # type: ignore[no-untyped-def]  # noqa: E501
     @given(case=op.as_strategy())
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @bounded(EXAMPLES)
     def run(case) -> None:  # type: ignore[no-untyped-def]
         response = case.call(headers=headers)
         if response.status_code >= 500:

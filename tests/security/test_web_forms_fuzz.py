@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
+from tests.api.test_fuzz import bounded
 from tests.security._identity import PASSWORD, Env, build, signed_in
+from tests.security.test_web_forms import FIELDS
 from vigil.cases.policy import Action
 from vigil.http.deps import api_routes
 from vigil.roles import Role
@@ -25,22 +27,7 @@ from vigil.web.pages import ACTION_OF, ACTIONS
 
 EXAMPLES = 10
 CASE_FIELDS = [
-    "hours",
-    "reasons",
-    "override_reason",
-    "conditions",
-    "start",
-    "end",
-    "urgent",
-    "message",
-    "notes",
-    "consultee",
-    "position",
-    "what_happened",
-    "incidents",
-    "complaints",
-    "community_feedback",
-    "mode",
+    *FIELDS,
     "tension_rating",
     "tension_evidenced",
     "review_date",
@@ -191,13 +178,7 @@ def test_no_web_form_makes_the_server_fail(env: Env, ready_case, open_case, serv
 
 def _fuzz(op, who, browsers, env: Env, failures: list[str], seen: dict[str, set[int]]):  # type: ignore[no-untyped-def]  # noqa: E501
     @given(case=op.as_strategy())
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @bounded(EXAMPLES)
     def run(case) -> None:  # type: ignore[no-untyped-def]
         user = who(case.method.upper(), case.path, case.path_parameters or {})
         headers = {"Accept": "text/html"}
