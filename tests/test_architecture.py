@@ -36,7 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("app",),  # use cases over the domain: what every shell calls
     ("http",),  # HTTP plumbing shared by the API and the pages: identity, errors, middleware
     ("api", "web", "commands"),  # the shells: thin, and never calling one another
-    ("server", "demo", "cli", "__init__", "__main__"),  # composition and entry points
+    ("server", "demo", "season", "cli", "__init__", "__main__"),  # composition and entry points
 )
 
 #: packages of one row that may import one another (none: each shell stands alone)

@@ -6,6 +6,7 @@ The demo runs on the embedded defaults (DuckDB/Parquet store, SQLite case databa
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -34,14 +35,14 @@ STEPS: list[tuple[str, list[str]]] = [
     ("Check the audit log", ["audit", "verify"]),
     (
         "Force-wide statistics 2022: serious violence, knife crime, homicide by borough",
-        ["report", "stats", "--year", "2022", "--pdf", "vigil-data/stats-2022.pdf"],
+        ["report", "stats", "--year", "2022", "--pdf", "{data}/stats-2022.pdf"],
     ),
 ]
 
 
 #: the last step: serve the web app (skipped with --no-serve, e.g. in CI-like runs)
 SERVE_STEPS: list[tuple[str, list[str]]] = [
-    ("Demo accounts, one per role (one-time passwords)", ["users", "demo"]),
+    ("Demo accounts, one per role (passwords printed once, new on every run)", ["users", "demo"]),
     ("Serve the web app at http://127.0.0.1:8000 (Ctrl-C to stop)", ["serve"]),
 ]
 
@@ -55,9 +56,22 @@ def main(argv: list[str] | None = None) -> int:
     steps = list(STEPS) + SERVE_STEPS
     if "--no-serve" in args_in:
         steps = [s for s in steps if s[1] != ["serve"]]
-    for title, args in steps:
+    serving = "--no-serve" not in args_in
+    data = os.environ.get("VIGIL_DATA_DIR") or "vigil-data"  # files stay under the data dir
+    for title, template in steps:
+        args = [a.replace("{data}", data) for a in template]
         print(f"\n=== {title}: vigil {' '.join(args)}", flush=True)
-        rc = subprocess.call([sys.executable, "-m", "vigil.cli", *args])
+        if serving:
+            rc = subprocess.call([sys.executable, "-m", "vigil.cli", *args])
+        else:  # nothing will be served: do not tell anyone to sign in to it
+            done = subprocess.run(
+                [sys.executable, "-m", "vigil.cli", *args], capture_output=True, text=True
+            )
+            for line in done.stdout.splitlines():
+                if "sign in at http" not in line:
+                    print(line)
+            sys.stderr.write(done.stderr)
+            rc = done.returncode
         if rc != 0:
             print(f"demo step failed: vigil {' '.join(args)} (exit {rc})", file=sys.stderr)
             return rc

@@ -59,14 +59,16 @@ def offset_label(when: datetime) -> str:
     return f"{local.tzname()} (UTC{hours:+d})"
 
 
-def london(when: datetime | str | None, with_zone: bool = True) -> str:
-    """'Sat 25 Mar 2023, 18:00 GMT': how a time is shown to a person ('' for none)."""
+def london(when: datetime | str | None, with_zone: bool = True, weekday: bool = True) -> str:
+    """'Sat 25 Mar 2023, 18:00 GMT': how a time is shown to a person ('' for none). Without
+    the weekday ('25 Mar 2023, 18:00 GMT') for text a person sends on, where 'Sat Mar' would
+    read as a name to the personal-data check."""
     if when is None or when == "":
         return ""
     if isinstance(when, str):
         when = datetime.fromisoformat(when)
     local = to_london(when)
-    text = local.strftime("%a %-d %b %Y, %H:%M")
+    text = local.strftime("%a %-d %b %Y, %H:%M" if weekday else "%-d %b %Y, %H:%M")
     return f"{text} {local.tzname()}" if with_zone else text
 
 

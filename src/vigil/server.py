@@ -126,11 +126,11 @@ def create_app(
         ),
     )
     app.state.ctx = ctx
-    from vigil.web.pages import nav_links
+    from vigil.web import helpers
 
     templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
     templates.env.globals["app_title"] = "Vigil"
-    templates.env.globals["nav_links"] = lambda role: nav_links(role, ctx.cases.policy)
+    helpers.install(templates.env, ctx.cases.policy)
     app.state.templates = templates
     errors.install(app)
 

@@ -1,7 +1,8 @@
 """Attack: the web forms bypassed the API's validation: extend with ``hours=nan`` and debrief
 with ``complaints=10**30`` answered 500. The pages now validate with the API's own request
-models, so the same values get a 400 naming the field, on the case page, and nothing is
-recorded; a sweep of hostile values over every case form finds no 5xx."""
+models, so the same values get a 400 on the case page whose error summary links to the field
+(GOV.UK pattern: the message beside its input), and nothing is recorded; a sweep of hostile
+values over every case form finds no 5xx."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from tests.api._fixtures import ACCOUNTS
 from tests.api.conftest import bearer, browser_login, open_case, page_csrf
 from vigil.roles import Role
-from vigil.web.pages import ACTION_OF, ACTIONS
+from vigil.web.pages.case import ACTION_OF
+from vigil.web.pages.case_actions import ACTIONS
 
 HTML = {"Accept": "text/html"}
 #: every field any case form posts
@@ -60,7 +62,8 @@ def test_reported_values_are_a_form_error_not_a_500(app_env, client, tokens, act
     }
     r = c.post(f"/cases/{cid}/actions/{action}", data=data, headers=HTML)
     assert r.status_code == 400, r.text[:300]
-    assert f"field &#39;{field}&#39;" in r.text
+    # the error summary links to the field's input (the message names it in words)
+    assert f'href="#{action}-{field}"' in r.text
     # nothing was recorded
     trail = client.get(f"/api/cases/{cid}/audit", headers=bearer(tokens, "oversight")).json()
     assert not any(e["action"] in ("case.extend", "case.debrief") for e in trail)

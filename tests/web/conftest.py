@@ -4,6 +4,7 @@ FixedClock the test moves directly. Headless Chromium is Debian's, driven by Pla
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
-    """(base_url, clock) of a running server."""
+    """(base_url, clock) of a running server over an empty case database."""
     app, clock, _ = build_app(
         tmp_path_factory.mktemp("web"), _fixtures.surface(), enable_test_clock=False
     )
@@ -36,8 +37,32 @@ def live(tmp_path_factory):
         yield f"http://{host}:{port}", clock
 
 
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory):
+    """(base_url, clock, season) of a running server over a past season of cases in every state
+    (vigil.season, the demo's seed), the clock at the season's end."""
+    from vigil.season import seed_season
+
+    app, clock, _ = build_app(
+        tmp_path_factory.mktemp("season"), _fixtures.surface(), enable_test_clock=False
+    )
+    ctx = app.state.ctx
+    users = {u.username: u for u in ctx.identity.list_users()}
+    actors = {role: users[name].actor() for role, name in _fixtures.USER_OF.items()}
+    season = seed_season(
+        ctx.cases,
+        _fixtures.surface(),
+        actors,
+        datetime(2022, 6, 1, 9, tzinfo=UTC),
+        _fixtures.SHARED,
+    )
+    with serve(app) as (host, port):
+        yield f"http://{host}:{port}", clock, season
+
+
 @pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module (another module may start its own Playwright)."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -48,7 +73,7 @@ def browser():
         b.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from tests.api import _fixtures
-from tests.web.test_case_journey import User
+from tests.web._browser import Person
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,7 @@ FILE = (
 
 def test_upload_with_progress(live, browser, artifacts):
     base, _ = live
-    analyst = User(browser, base, "analyst", artifacts)
+    analyst = Person(browser, base, artifacts, "analyst")
     p = analyst.page
     p.goto(f"{base}/incidents/upload")
     p.set_input_files("#upload-file", str(FILE))
@@ -32,6 +32,11 @@ def test_upload_with_progress(live, browser, artifacts):
     imported = int(text.split("Imported ")[1].split(" ")[0])
     assert 0 < imported <= rows
     assert p.eval_on_selector("#upload-bar", "e => e.style.width") == "100%"
-    analyst.shot("10-upload-imported")
+    # the finished state is announced (WCAG 4.1.3) and meets WCAG 2.2 AA like every page
+    assert p.get_attribute("#upload-stage", "role") == "status" or p.get_attribute(
+        "#upload-stage", "aria-live"
+    )
+    assert analyst.axe() == []
+    analyst.shot("upload-imported-desktop")
     assert analyst.offsite == []
     analyst.close()

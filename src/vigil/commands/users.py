@@ -33,7 +33,7 @@ def add(
     borough: str | None = typer.Option(None, "--borough", help="borough of a local commander"),
     display_name: str = typer.Option("", "--title", help="role title shown in the app"),
     password: str | None = typer.Option(
-        None, "--password", help="omit to generate a one-time password that is printed once"
+        None, "--password", help="omit to generate a random password that is printed once"
     ),
 ) -> None:
     """Create an account. Without --password a random one is printed once; either way it must
@@ -70,7 +70,7 @@ def add(
     )
     typer.echo(f"created {user.username} ({user.role.value}, rank {user.rank.name.lower()})")
     if generated:
-        typer.echo(f"one-time password: {pw}")
+        typer.echo(f"password (printed once; reusable until changed): {pw}")
 
 
 @app.command("list")
@@ -148,7 +148,8 @@ DEMO_ACCOUNTS = [
 
 @app.command("demo")
 def demo() -> None:
-    """Create (or reset) one demo account per role and print their one-time passwords."""
+    """Create (or reset) one demo account per role; print their passwords (shown once,
+    reusable until the next run)."""
     store = _store()
     typer.echo(f"{'username':<12} {'role':<20} {'rank':<23} {'borough':<12} password")
     for username, role, rank, borough, title in DEMO_ACCOUNTS:

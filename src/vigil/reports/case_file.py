@@ -110,6 +110,8 @@ def build_case_file(
     latest_detail = json.loads(latest.result_json) if latest else None
     trail = entries_for_case(session, case_id)
     chain = verify_chain(session)
+    # the requester's "why this is exceptional", as recorded when the case was opened
+    justification = next((e.justification for e in trail if e.action == "case.open"), "")
     facts: dict[str, Any] = {
         "case_id": case.id,
         "status": status.value,
@@ -119,6 +121,7 @@ def build_case_file(
         "consultations": len(case.consultations),
         "audit_entries": len(trail),
         "chain_ok": chain.ok,
+        "justification": justification,
         "verdict": None if latest is None else latest.verdict,
         "rate_ratio": None if latest is None else latest.rate_ratio,
         "minimum_detectable_reduction": None if power is None else power.mdr_pct,
@@ -136,6 +139,7 @@ def build_case_file(
         latest=latest,
         latest_detail=latest_detail,
         trail=trail,
+        justification=justification,
         chain=chain,
         facts=facts,
         wdq_caveat=WDQ_CAVEAT,

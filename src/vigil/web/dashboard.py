@@ -46,6 +46,25 @@ def trend_chart(ctx: AppContext) -> tuple[str | None, str | None]:
     return result
 
 
+def evaluations(ctx: AppContext, case_ids: list[int]) -> list[dict[str, Any]]:
+    """The latest "did it help?" finding of each ended deployment (None where not yet run)."""
+    from vigil.outcomes.record import latest_evaluation
+
+    out = []
+    with ctx.session_factory() as s:
+        for case_id in case_ids:
+            row = latest_evaluation(s, case_id)
+            out.append(
+                {
+                    "case_id": case_id,
+                    "verdict": None if row is None else row.verdict,
+                    "rate_ratio": None if row is None else row.rate_ratio,
+                    "message": "" if row is None else row.message,
+                }
+            )
+    return out
+
+
 def dashboard(ctx: AppContext, actor: Actor) -> dict[str, Any]:
     from vigil.reports import charts
     from vigil.reports.deployments import deployments_between, hours_by_borough
@@ -81,6 +100,7 @@ def dashboard(ctx: AppContext, actor: Actor) -> dict[str, Any]:
     pending = [v for v in views if v.status in PENDING - {Status.DRAFT}]
     chart, chart_error = trend_chart(ctx)
     return {
+        "evaluations": evaluations(ctx, [r.case_id for r in recent]),
         "now": now,
         "active": active,
         "recent": recent,

@@ -8,7 +8,7 @@ error naming the field, never a 500."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from vigil.app.text import NUL_MESSAGE, has_nul
 from vigil.errors import VigilError
 from vigil.impact.assessment import REQUIRED_CONSULTEES
+from vigil.localtime import AmbiguousTime, from_london, london_input
 
 #: rows offered on the CIA form for risks and mitigations
 RISK_ROWS = 3
@@ -28,31 +29,75 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class FormError(VigilError):
-    """A form field could not be read (bad date, number or missing value)."""
+    """A form field could not be read (bad date, number or missing value). ``field`` names the
+    input, so the page can put the message next to it and link to it from the error summary."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+#: how a field is named in an error message ("Enter the conditions")
+LABELS = {
+    "conditions": "the conditions of the authorisation",
+    "reasons": "the reasons",
+    "resources": "the resources (officers, units, times)",
+    "objectives": "the objectives",
+    "success_measures": "at least one success measure",
+    "start": "the start date and time",
+    "end": "the end date and time",
+    "hours": "how many hours to extend by",
+    "what_happened": "what happened",
+    "incidents": "the number of incidents",
+    "complaints": "the number of complaints",
+    "message": "the message to oversight",
+    "consultee": "who is consulted",
+    "position": "their position",
+    "notes": "the review notes",
+    "username": "a username",
+    "password": "a password",
+    "role": "a role",
+}
+
+
+def _label(name: str) -> str:
+    return LABELS.get(name, name.replace("_", " "))
 
 
 def validated(model: type[M], form: FormData, *names: str, **values: Any) -> M:
-    """``model`` (the API's request body) from the form fields ``names`` (as typed; the model
-    parses them) and ``values``; a refusal names each field and what is wrong with it."""
+    """``model`` (the application layer's request schema, the API's body) from the form fields
+    ``names`` (as typed; the model parses them) and ``values``. A refusal names the field in
+    words and is linked to its input (``FormError.field``); never an internal field name."""
     data: dict[str, Any] = {n: text(form, n) for n in names if text(form, n) != ""}
     data.update(values)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"field '{'.'.join(str(p) for p in err['loc']) or '-'}': {err['msg']}"
-            for err in exc.errors()
-        )
-        raise FormError(problems) from None
+        errors = exc.errors()
+        raise FormError(
+            "; ".join(_problem(err) for err in errors),
+            str(errors[0]["loc"][0]) if errors and errors[0]["loc"] else "",
+        ) from None
+
+
+def _problem(err: Any) -> str:
+    """One schema refusal in words: 'Enter the reasons', 'How many hours to extend by: input
+    should be a finite number'."""
+    name = str(err["loc"][0]) if err["loc"] else ""
+    if err["type"] == "missing":
+        return f"Enter {_label(name)}"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"{_label(name)[:1].upper()}{_label(name)[1:]}: {message[:1].lower()}{message[1:]}"
 
 
 def text(form: FormData, name: str, required: bool = False) -> str:
     value = form.get(name)
     value = value.strip() if isinstance(value, str) else ""
     if has_nul(value):
-        raise FormError(f"field '{name}': {NUL_MESSAGE}")
+        raise FormError(f"{_label(name)[:1].upper()}{_label(name)[1:]}: {NUL_MESSAGE}", name)
     if required and not value:
-        raise FormError(f"field '{name}': required")
+        verb = "Choose" if name in ("consultee", "position", "role") else "Enter"
+        raise FormError(f"{verb} {_label(name)}", field=name)
     return value
 
 
@@ -66,7 +111,9 @@ def _parsed(form: FormData, name: str, parse: Callable[[str], T], what: str) -> 
     try:
         return parse(raw)
     except ValueError:
-        raise FormError(f"field '{name}': '{raw}' is not {what}") from None
+        raise FormError(
+            f"{_label(name).capitalize()} must be {what} ('{raw}' is not)", name
+        ) from None
 
 
 def integer(form: FormData, name: str) -> int:
@@ -74,9 +121,13 @@ def integer(form: FormData, name: str) -> int:
 
 
 def utc_time(form: FormData, name: str) -> datetime:
-    """A ``datetime-local`` value, read as UTC (the form says so next to the field)."""
+    """A ``datetime-local`` value, typed as London wall-clock time (the form says so), as UTC.
+    A time the clock change skips or repeats is refused with what to type instead."""
     when = _parsed(form, name, datetime.fromisoformat, "a date and time")
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    try:
+        return from_london(when)
+    except AmbiguousTime as exc:
+        raise FormError(str(exc), name) from None
 
 
 def lines(form: FormData, name: str) -> list[str]:
@@ -84,14 +135,8 @@ def lines(form: FormData, name: str) -> list[str]:
 
 
 def local_input(when: datetime | str | None) -> str:
-    """A UTC time as a ``datetime-local`` input value."""
-    if when is None:
-        return ""
-    if isinstance(when, str):
-        when = datetime.fromisoformat(when)
-    if when.tzinfo is not None:
-        when = when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M")
+    """A stored (UTC) time as a ``datetime-local`` input value in London time."""
+    return london_input(when)
 
 
 def cia_from_form(form: FormData, previous: dict[str, Any] | None, case_id: int) -> dict[str, Any]:
@@ -114,7 +159,7 @@ def cia_from_form(form: FormData, previous: dict[str, Any] | None, case_id: int)
         try:
             day = date.fromisoformat(on).isoformat() if on else None
         except ValueError:
-            raise FormError(f"field '{key}_on': '{on}' is not a date") from None
+            raise FormError(f"The date must be a date ('{on}' is not)", f"{key}_on") from None
         consultations.append(
             {
                 "body": body.value,

@@ -34,7 +34,8 @@ def oidc_start(
 ) -> Response:
     """Send the browser to the provider (authorization code + PKCE, state, nonce). With
     ``step_up`` the provider must authenticate the person again (prompt=login, max_age=0)."""
-    from vigil.web.pages import _safe_next, _set_cookie
+    from vigil.web.layout import safe_next as _safe_next
+    from vigil.web.layout import set_cookie as _set_cookie
 
     client = _client(ctx)
     session_token = None
@@ -63,7 +64,8 @@ async def oidc_callback(
     """The provider sends the browser back: check state (single use, this browser), exchange
     the code, check the ID token, map its claims afresh and start (or step up) the session."""
     from vigil.identity.claims import load_claims_mapping
-    from vigil.web.pages import _set_cookie, home_for, render
+    from vigil.web.layout import home_for, render
+    from vigil.web.layout import set_cookie as _set_cookie
 
     client = _client(ctx)
     try:

@@ -8,7 +8,10 @@
 
   function show(text, share) {
     stage.textContent = text;
-    if (share !== null) bar.style.width = Math.round(100 * share) + "%";
+    if (share !== null) {
+      bar.style.width = Math.round(100 * share) + "%";
+      bar.parentNode.setAttribute("aria-valuenow", String(Math.round(100 * share)));
+    }
   }
 
   function poll(id) {

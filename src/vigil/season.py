@@ -1,0 +1,257 @@
+"""A realistic past season of cases, for the demo and the browser tests: several cases in every
+state, each moved through the real workflow (policy, guardrails, audit) on a clock that steps
+through the season, so the dashboard, the inbox, the reports and the audit log have something
+true to show at first sign-in.
+
+Every step is a :class:`~vigil.cases.service.CaseService` call by the account whose job it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from vigil.cases.service import CaseService
+from vigil.clock import FixedClock
+from vigil.forecast.surface import RiskSurface
+from vigil.roles import Actor, Role
+
+TENSION = {
+    "evidenced": "Two reported knife incidents near the station in the last fortnight.",
+    "experienced": "Traders report residents avoiding the high street after dark.",
+    "potential": "Visible armed patrols may raise fear among young people.",
+    "rating": "medium",
+}
+BODIES = (
+    "local_commander",
+    "independent_advisory_group",
+    "safer_neighbourhood_board",
+    "community_leaders",
+    "stop_search_monitoring_group",
+)
+
+
+@dataclass
+class Season:
+    """The ids of the seeded cases, by the state each was left in."""
+
+    by_state: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, state: str, case_id: int) -> None:
+        self.by_state.setdefault(state, []).append(case_id)
+
+
+def _cia(
+    service: CaseService, actor: Actor, case_id: int, reviewer: Actor, on: str, shared: Path
+) -> None:
+    """A complete CIA: the automatic indicators for the case's area, then the lead's text."""
+    from vigil.impact.indicators import compute_indicators, select_area, start_assessment
+
+    view = service.get_case(actor, case_id, purpose="seed impact assessment")
+    area = select_area(polygon=view.record.area_wkt, name=f"case {case_id} area", shared=shared)
+    with service.session_factory() as s:
+        indicators = compute_indicators(
+            area,
+            policy=service.policy.guardrails,
+            session=s,
+            now=service.clock.now(),
+            shared=shared,
+        )
+    cia: dict[str, Any] = start_assessment(indicators, case_id).model_dump(mode="json")
+    cia["tension"] = dict(TENSION)
+    cia["consultations"] = [
+        {
+            "body": b,
+            "role": "chair",
+            "on": on,
+            "position": "objects" if b == "independent_advisory_group" else "supports",
+            "summary": "Asked for daily briefings and a short window."
+            if b != "independent_advisory_group"
+            else "Objects: the last deployment was not explained to young people.",
+        }
+        for b in BODIES
+    ]
+    cia["risks"] = [
+        {
+            "id": "R1",
+            "description": "Loss of confidence among young residents",
+            "likelihood": 3,
+            "impact": 4,
+        },
+    ]
+    cia["mitigations"] = [
+        {
+            "description": "Daily briefing to the stop-search monitoring group",
+            "addresses": ["R1"],
+            "owner_role": "community lead",
+        },
+    ]
+    cia["communication"] = {
+        "before": "Safer Neighbourhood Board told the day before.",
+        "after": "Debrief to the IAG within a week.",
+    }
+    cia["reviewer"] = {"user_id": reviewer.user_id, "role": reviewer.role.value}
+    cia["review_date"] = on
+    service.attach_impact_assessment(actor, case_id, cia)
+
+
+def _authorise(service: CaseService, ao: Actor, case_id: int, urgent: bool = False) -> None:
+    """Authorise; where a guardrail fails, as the officer would, with an override reason (which
+    flags the case to oversight)."""
+    from vigil.errors import PolicyViolation
+
+    conditions = "Foot patrols in the marked area only; body-worn video on throughout."
+    try:
+        service.authorise(ao, case_id, conditions=conditions, urgent=urgent)
+    except PolicyViolation:
+        service.authorise(
+            ao,
+            case_id,
+            conditions=conditions,
+            urgent=urgent,
+            override_reason="Two stabbings in the area this fortnight; the cap is exceeded by "
+            "one earlier deployment nearby.",
+        )
+
+
+def seed_season(
+    service: CaseService,
+    surface: RiskSurface,
+    actors: dict[Role, Actor],
+    start: datetime,
+    shared: Path,
+    *,
+    extra: Callable[[CaseService, int], Any] | None = None,
+) -> Season:
+    """Cases over the weeks from ``start`` on ``surface``'s top areas, in every state; the
+    service's clock must be a :class:`FixedClock`, moved here and left at the season's end."""
+    clock = service.clock
+    if not isinstance(clock, FixedClock):
+        raise TypeError("seed_season steps a FixedClock through the season")
+    analyst, commander = actors[Role.ANALYST], actors[Role.LOCAL_COMMANDER]
+    lead, ao = actors[Role.COMMUNITY_LEAD], actors[Role.AUTHORISING_OFFICER]
+    import shapely
+
+    from vigil.cases.area import boroughs_of
+
+    # cells the local commander commands (a commander is consulted on their own borough only):
+    # the areas' centres tested against the borough outlines, best first, spread apart
+    home = commander.borough
+    best = surface.top(400)
+    centres = shapely.points(best["x"].to_numpy(), best["y"].to_numpy())
+    top = [
+        a
+        for a, c in zip(best["area_id"], centres, strict=True)
+        if home is None or home in boroughs_of(c.buffer(50))
+    ][::5][:40]
+    if not top:
+        raise ValueError(f"no forecast area of {surface.model} lies in {home}")
+    season = Season()
+    clock.set(start)
+    plan = [
+        "closed",
+        "closed",
+        "debriefed",
+        "expired",
+        "cancelled",
+        "refused",
+        "withdrawn",
+        "active",
+        "urgent",
+        "awaiting_authorisation",
+        "consultation",
+        "submitted",
+        "draft",
+    ]
+    for n, state in enumerate(plan):
+        now = clock.now()
+        reactive = state == "urgent"
+        view = service.open_case(
+            analyst,
+            trigger="reactive" if reactive else "proactive",
+            window=(now + timedelta(hours=2), now + timedelta(hours=12)),
+            resources="Two armed response vehicles; four officers on foot",
+            objectives="Prevent serious violence in the late-night economy",
+            success_measures=["No knife injuries in the area", "No complaint upheld"],
+            cells=[top[n % len(top)]],
+            evidence=surface,
+            justification=(
+                "Forecast in the top 1% of London and two stabbings in the area this fortnight; "
+                "ordinary neighbourhood patrols have not reduced it."
+            ),
+        )
+        cid = view.id
+        if state == "draft":
+            season.add(state, cid)
+            clock.advance(timedelta(hours=1))
+            continue
+        service.submit(analyst, cid)
+        if state == "submitted":
+            season.add(state, cid)
+            clock.advance(timedelta(hours=1))
+            continue
+        if reactive:
+            _authorise(service, ao, cid, urgent=True)
+            season.add("urgent", cid)
+            continue
+        service.record_consultation(
+            commander, cid, "local_commander", "concur", "Local intelligence agrees.", False
+        )
+        if state == "consultation":
+            season.add(state, cid)
+            clock.advance(timedelta(hours=1))
+            continue
+        position = "object" if state == "refused" else "concur"
+        service.record_consultation(
+            lead, cid, "community", position, "IAG and ward panel consulted.", False
+        )
+        if state == "withdrawn":
+            service.withdraw(analyst, cid, "Intelligence no longer supports it.")
+            season.add(state, cid)
+            continue
+        _cia(service, lead, cid, ao, now.date().isoformat(), shared)
+        service.request_authorisation(analyst, cid)
+        service.review_impact_assessment(ao, cid, "Proportionate; mitigations adequate.")
+        if state == "awaiting_authorisation":
+            season.add(state, cid)
+            continue
+        if state == "refused":
+            service.refuse(ao, cid, "Not exceptional enough: the IAG objection stands.")
+            season.add(state, cid)
+            continue
+        _authorise(service, ao, cid)
+        service.notify_oversight(ao, cid, f"Authorised deployment, case {cid}.")
+        clock.advance(timedelta(hours=2, minutes=30))
+        service.activate(commander, cid)
+        if state == "active":
+            season.add(state, cid)
+            continue
+        if state == "cancelled":
+            clock.advance(timedelta(hours=3))
+            service.cancel(ao, cid, "Suspects arrested; stood down early.")
+        else:
+            clock.advance(timedelta(hours=10))
+            service.sweep_expired()
+        if state in ("expired", "cancelled"):
+            season.add(state, cid)
+            clock.advance(timedelta(days=3))
+            continue
+        service.record_debrief(
+            commander,
+            cid,
+            what_happened="Patrols ran as planned; no injuries.",
+            incidents=1,
+            complaints=0,
+            community_feedback="Traders reassured.",
+            confirm_no_personal_data=False,
+        )
+        if state == "closed":
+            service.close(ao, cid, "Debrief accepted.")
+        if extra is not None:
+            extra(service, cid)
+        season.add(state, cid)
+        clock.advance(timedelta(days=9))
+    return season

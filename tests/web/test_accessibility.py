@@ -1,0 +1,86 @@
+"""Every page, in the states each role meets, at desktop (1366 px) and phone (390 px) width:
+zero WCAG 2.2 A/AA violations by axe-core, no sideways scrolling at 320 CSS px (WCAG 1.4.10
+reflow), and a screenshot of each in test-artifacts/web/. The cases come from the demo's
+seeded season (vigil.season): one in every state."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web._browser import WIDTHS, Person
+
+pytestmark = pytest.mark.browser
+
+
+def _pages(season) -> dict[str | None, list[tuple[str, str]]]:
+    """(name, path) of what each account opens; None is the public, signed out."""
+    s = season.by_state
+    case = {state: ids[0] for state, ids in s.items()}
+    every_case = [(f"case-{state}", f"/cases/{cid}") for state, cid in case.items()]
+    return {
+        None: [
+            ("login", "/login"),
+            ("public-index", "/public"),
+            ("public-report", "/public/2022Q2"),
+            ("public-methodology", "/public/methodology"),
+            ("not-found", "/no/such/page"),
+        ],
+        "analyst": [
+            ("map", "/"),
+            ("inbox", "/inbox"),
+            ("cases", "/cases"),
+            ("cases-filtered", "/cases?status=closed&sort=oldest"),
+            ("case-new", "/cases/new"),
+            ("upload", "/incidents/upload"),
+            ("case-draft", f"/cases/{case['draft']}"),
+        ],
+        "commander": [
+            ("inbox", "/inbox"),
+            ("case-submitted", f"/cases/{case['submitted']}"),
+            ("case-active", f"/cases/{case['active']}"),
+            ("case-expired", f"/cases/{case['expired']}"),
+        ],
+        "lead": [
+            ("inbox", "/inbox"),
+            ("case-consultation", f"/cases/{case['consultation']}"),
+        ],
+        "ao": [
+            ("inbox", "/inbox"),
+            ("case-awaiting", f"/cases/{case['awaiting_authorisation']}"),
+            ("case-urgent", f"/cases/{case['urgent']}"),
+            ("oversight", "/oversight"),
+        ],
+        "oversight": [("oversight", "/oversight"), ("notifications", "/notifications")]
+        + every_case,
+        "admin": [("accounts", "/admin/users")],
+    }
+
+
+@pytest.mark.parametrize("who", [None, "analyst", "commander", "lead", "ao", "oversight", "admin"])
+def test_every_page_meets_wcag_22_aa_and_reflows(seeded, browser, artifacts, who):
+    base, _, season = seeded
+    problems: dict[str, object] = {}
+    pages = _pages(season)[who]
+    for width_name, width in WIDTHS.items():
+        person = Person(browser, base, artifacts, who, width=width)
+        for name, path in pages:
+            page = person.go(path)
+            page.wait_for_load_state("networkidle")
+            found = person.axe()
+            if found:
+                problems[f"{who or 'public'} {name} @{width}px"] = found
+            person.shot(f"{who or 'public'}-{name}-{width_name}")
+            if width_name == "phone":
+                page.set_viewport_size({"width": 320, "height": 900})
+                if person.overflow() > 0:
+                    problems[f"{who or 'public'} {name} @320px"] = (
+                        f"scrolls sideways by {person.overflow()} px"
+                    )
+                page.set_viewport_size({"width": width, "height": 900})
+        assert person.offsite == [], person.offsite
+        person.close()
+    if problems:  # the whole list, for whoever fixes them
+        import json
+
+        (artifacts / f"axe-{who or 'public'}.json").write_text(json.dumps(problems, indent=1))
+    assert not problems, problems
