@@ -27,6 +27,7 @@ from vigil.http import errors
 from vigil.http.background import sweeper
 from vigil.identity.pool import HashPool
 from vigil.impact.case_service import case_service as case_service_for
+from vigil.outcomes.plan import declare_default_plan
 from vigil.settings import Settings, get_settings
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -95,7 +96,9 @@ def create_app(
     identity = IdentityStore(
         session_factory, clock, token_lifetime=timedelta(days=settings.token_days)
     )
-    case_service = case_service_for(session_factory, clock, load_policy(settings.policy_file))
+    case_service = case_service_for(
+        session_factory, clock, load_policy(settings.policy_file), on_open=declare_default_plan
+    )
     oidc = _oidc_client(settings, clock)
     ctx = AppContext(
         settings=settings,

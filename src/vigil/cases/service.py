@@ -144,6 +144,9 @@ def _log_read(s: Session, actor: Actor, now: datetime, action: str, **entry: Any
 #: reads a community impact assessment (a model or its JSON) into (its JSON, the required items
 #: still missing); raises PolicyViolation naming the fields when it is not an assessment
 AssessmentReader = Callable[[Any], tuple[dict[str, Any], list[str]]]
+#: Run inside the transaction that opens a case (session, case, actor, now): the entry points
+#: hand in ``vigil.outcomes.plan.declare_default_plan`` (the pre-registered evaluation plan).
+OpenHook = Callable[[Session, Case, Actor, datetime], None]
 
 
 class CaseService:
@@ -163,12 +166,14 @@ class CaseService:
         *,
         guardrail_check: workflow.GuardrailCheck,
         read_assessment: AssessmentReader | None = None,
+        on_open: OpenHook | None = None,
     ) -> None:
         self._sf = session_factory
         self.clock = clock
         self.policy = policy or default_policy()
         self._guardrail_check = guardrail_check
         self._read_assessment = read_assessment
+        self._on_open = on_open
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
@@ -320,6 +325,9 @@ class CaseService:
             if hits:
                 self._confirmed_text(s, actor, case.id, now, hits)
             case = self._load(s, case.id, lock=False)
+            if self._on_open is not None:
+                # in the same transaction: a case never exists without its evaluation plan
+                self._on_open(s, case, actor, now)
             view = _view(case, now)
         _log_change("open", view, actor)
         return view

@@ -43,8 +43,13 @@ def session_factory() -> sessionmaker[Session]:
 
 
 def case_service(sf: sessionmaker[Session] | None = None) -> CaseService:
+    from vigil.outcomes.plan import declare_default_plan
+
     return build_case_service(
-        sf or session_factory(), SystemClock(), load_policy(get_settings().policy_file)
+        sf or session_factory(),
+        SystemClock(),
+        load_policy(get_settings().policy_file),
+        on_open=declare_default_plan,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.db.base import Base
@@ -52,3 +52,25 @@ class OutcomeCalibration(Base):
     single_false_alarm: Mapped[float | None] = mapped_column(Float)
     season_false_alarm: Mapped[float | None] = mapped_column(Float)
     result_json: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class EvaluationPlanRow(Base):
+    """One version of a case's pre-registered evaluation plan: the outcome, the comparison, the
+    window and the analysis, declared against the minimum detectable reduction when the case is
+    opened. A change is a new row (never an update); a change after the deployment window has
+    started carries its justification and is flagged, and both are in the audit log."""
+
+    __tablename__ = "evaluation_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), nullable=False, index=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    actor_id: Mapped[str] = mapped_column(String(128), nullable=False)
+    outcome: Mapped[str] = mapped_column(Text, nullable=False)
+    comparison: Mapped[str] = mapped_column(Text, nullable=False)
+    window: Mapped[str] = mapped_column(Text, nullable=False)
+    analysis: Mapped[str] = mapped_column(Text, nullable=False)
+    mdr_pct: Mapped[float | None] = mapped_column(Float)
+    after_window_start: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    justification: Mapped[str] = mapped_column(Text, nullable=False, default="")

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.cases.policy import Policy
-from vigil.cases.service import CaseService
+from vigil.cases.service import CaseService, OpenHook
 from vigil.cases.workflow import GuardrailCheck
 from vigil.clock import Clock
 from vigil.errors import PolicyViolation
@@ -43,9 +43,17 @@ def case_service(
     policy: Policy | None = None,
     *,
     check: GuardrailCheck = guardrail_check,
+    on_open: OpenHook | None = None,
 ) -> CaseService:
     """The case service every entry point uses: the guardrails of ``vigil.impact.guardrails``
-    (``check`` replaces them in tests) and the assessment model of ``vigil.impact.assessment``."""
+    (``check`` replaces them in tests) and the assessment model of ``vigil.impact.assessment``;
+    ``on_open`` (from the entry points: the evaluation plan of ``vigil.outcomes.plan``) runs in
+    the transaction that opens a case."""
     return CaseService(
-        session_factory, clock, policy, guardrail_check=check, read_assessment=read_assessment
+        session_factory,
+        clock,
+        policy,
+        guardrail_check=check,
+        read_assessment=read_assessment,
+        on_open=on_open,
     )

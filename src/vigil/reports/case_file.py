@@ -60,14 +60,16 @@ def _power(case: Case, surface: Any) -> Any:
     from vigil.errors import VigilError
     from vigil.outcomes.power import power_from_forecast
 
-    if case.start is None or case.end is None or not case.cells:
+    start = case.start or case.requested_start
+    end = case.end or case.requested_end
+    if start is None or end is None or not case.cells:
         return None
     try:
         return power_from_forecast(
             surface,
             [str(c) for c in case.cells],
-            pd.Timestamp(as_utc(case.start)).tz_convert("Europe/London").tz_localize(None),
-            pd.Timestamp(as_utc(case.end)).tz_convert("Europe/London").tz_localize(None),
+            pd.Timestamp(as_utc(start)).tz_convert("Europe/London").tz_localize(None),
+            pd.Timestamp(as_utc(end)).tz_convert("Europe/London").tz_localize(None),
         )
     except (VigilError, ValueError):
         return None
@@ -126,6 +128,11 @@ def build_case_file(
         "rate_ratio": None if latest is None else latest.rate_ratio,
         "minimum_detectable_reduction": None if power is None else power.mdr_pct,
     }
+    from vigil.outcomes.plan import plan_history
+
+    plans = plan_history(session, case.id)
+    facts["evaluation_plan_versions"] = len(plans)
+    facts["plan_changed_after_start"] = sum(p.after_window_start for p in plans)
     html = render(
         "case_file.html",
         title=f"Case file #{case.id}",
@@ -144,6 +151,7 @@ def build_case_file(
         facts=facts,
         wdq_caveat=WDQ_CAVEAT,
         power=power,
+        plans=plans,
     )
     if actor is not None:
         append(
