@@ -447,6 +447,49 @@ def _table(results: list[dict[str, Any]]) -> str:
     return "\n".join(rows)
 
 
+def _section(args: argparse.Namespace, results: list[dict[str, Any]], speedup: float | None) -> str:
+    """The README section of a run: the command, the setting, the table and the targets."""
+    cpus = os.cpu_count()
+    this = results[0]
+    p95 = this["p95_ms"]
+    ratio = p95["case_page"] / p95["bare_case_row"] if p95["bare_case_row"] else float("nan")
+    checks = [
+        f"case page p95 / bare route p95 = {ratio:.2f}x (target at most 3x: "
+        f"{'met' if ratio <= 3 else '**not met**'})",
+        f"errors: {this['errors']} (target 0: {'met' if this['errors'] == 0 else '**not met**'})",
+        f"audit chain afterwards: {'verifies' if this['chain_ok'] else '**FAILS**'}; "
+        f"{this['audit_entries']} entries written for {this['audited_requests']} audited "
+        f"requests answered, by action {this['audit_by_action']} (target: exactly one per "
+        f"audited request: {'met' if this['one_entry_per_audited_request'] else '**not met**'})",
+    ]
+    if speedup:
+        checks.insert(
+            0,
+            f"throughput {speedup:.2f}x the baseline's in the same run (target at least 10x: "
+            f"{'met' if speedup >= 10 else '**not met**'})",
+        )
+    return (
+        "## Load (issue 11): `benchmarks/bench_load.py`\n\n"
+        f"`nice -n 10 python benchmarks/bench_load.py --clients {args.clients} --seconds "
+        f"{args.seconds:g} --workers {args.workers}` (after {args.warmup:g} s of unrecorded "
+        "warm-up): PostgreSQL 15 (private server), the app as "
+        f"`vigil serve --workers {args.workers}` runs it, an async httpx harness on loopback "
+        "(clients send back the ETags they hold), "
+        f"{cpus} CPU cores shared with the server, the database and other work. Mix (weights): "
+        + ", ".join(f"{k} {w}" for k, w in MIX)
+        + ". The bare case row is a route this script adds (one `SELECT` of a case, no "
+        "authentication, no audit): the floor for the case page in the same run.\n\n"
+        + _table(results)
+        + "\n\n"
+        + "\n".join(f"- {c}" for c in checks)
+        + "\n\nLoad average (1 min) of the machine at the end of each run: "
+        + ", ".join(f"{r['label']} {r.get('load_average_1min', '?')}" for r in results)
+        + f" on {cpus} cores: a comparison within the run, not a capacity figure. CPU s: "
+        "user + system seconds during the measured run of the server's processes, PostgreSQL's "
+        "and the harness's."
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=50)
@@ -489,26 +532,7 @@ def main() -> int:
     else:
         speedup = None
     if not args.no_readme:
-        cpus = os.cpu_count()
-        text = (
-            "## Load (issue 11): `benchmarks/bench_load.py`\n\n"
-            f"`python benchmarks/bench_load.py --clients {args.clients} --seconds "
-            f"{args.seconds:g} --workers {args.workers}` (after {args.warmup:g} s of unrecorded "
-            "warm-up): PostgreSQL 15 (private server), the app as "
-            f"`vigil serve --workers {args.workers}` runs it, an async httpx harness on loopback "
-            "(clients send back the ETags they hold), "
-            f"{cpus} CPU cores shared with the server and the database. Mix (weights): "
-            + ", ".join(f"{k} {w}" for k, w in MIX)
-            + ". The bare case row is a route this script adds (one `SELECT` of a case, no "
-            "authentication, no audit): the floor for the case page in the same run.\n\n"
-            + _table(results)
-            + "\n\nLoad average (1 min) of the machine at the end of each run: "
-            + ", ".join(f"{r['label']} {r.get('load_average_1min', '?')}" for r in results)
-            + f" on {cpus} cores: numbers taken on a machine shared with other work are a "
-            "comparison within the run, not a capacity figure."
-            + (f"\n\nThroughput against the baseline: {speedup:.2f}x." if speedup else "")
-        )
-        write_section("bench_load", text)
+        write_section("bench_load", _section(args, results, speedup))
     return 0
 
 
