@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from vigil.data.cache import cached_table
 from vigil.data.readers import read_mapped
 from vigil.errors import DataError
 from vigil.settings import shared_data_dir
@@ -31,12 +32,24 @@ def _file(shared: Path | None, rel: Path) -> Path:
 
 @lru_cache(maxsize=4)
 def _london(path: Path) -> pd.DataFrame:
-    return read_mapped(path, "met-street-2022", "met-street-2022").incidents
+    return _parsed(path, "met-street-2022", "met-street-2022")
 
 
 @lru_cache(maxsize=4)
 def _chicago(path: Path) -> pd.DataFrame:
-    return read_mapped(path, "chicago-aggravated-assaults", "chicago-aggravated-assaults").incidents
+    return _parsed(path, "chicago-aggravated-assaults", "chicago-aggravated-assaults")
+
+
+def _parsed(path: Path, mapping: str, dataset: str) -> pd.DataFrame:
+    """The file read through its mapping, parsed once per machine (:mod:`vigil.data.cache`)."""
+    import vigil.data
+
+    return cached_table(
+        f"dataset-{dataset}",
+        [path],
+        lambda: read_mapped(path, mapping, dataset).incidents,
+        code=[vigil.data],
+    )
 
 
 def load_london_2022(shared: Path | None = None) -> pd.DataFrame:

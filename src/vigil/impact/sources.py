@@ -3,11 +3,14 @@
 Each loader takes the shared data folder and returns a plain table keyed the way the indicators
 need it (LSOA-2011 code, census group, British National Grid metres); the file names and column
 names of the published sources live here and nowhere else. Loaders are memoised because the
-same files serve every area a lead looks at.
+same files serve every area a lead looks at, and the slow ones (the spreadsheets, the
+stop-and-search files, the street crimes) are parsed once per machine (:mod:`vigil.data.cache`):
+a server worker's first assessment no longer spends a minute reading them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from vigil.data.cache import cached_table
 from vigil.data.taxonomy import SERIOUS_VIOLENCE
 from vigil.errors import DataError
 from vigil.geo.projection import BNG, to_metres
@@ -69,9 +73,28 @@ def ward_boundaries(shared: Path) -> gpd.GeoDataFrame:
     return g.to_crs(BNG).set_index("GSS_CODE", drop=False)
 
 
+def _cached(name: str, sources: list[Path], build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """``build()`` parsed once per machine, rebuilt when a source file or this code changes."""
+    import vigil.data
+    import vigil.geo.projection
+    import vigil.impact.sources
+
+    return cached_table(
+        f"impact-{name}",
+        sources,
+        build,
+        code=[vigil.impact.sources, vigil.data, vigil.geo.projection],
+    )
+
+
 @lru_cache(maxsize=2)
 def residents(shared: Path) -> pd.DataFrame:
     """Per LSOA: mid-2020 persons by age band, 2011 census ethnic group counts, IMD 2019."""
+    sources = [_need(shared / f) for f in (POPULATION_CSV, ATLAS_CSV, IMD_XLSX)]
+    return _cached("residents", sources, lambda: _read_residents(shared))
+
+
+def _read_residents(shared: Path) -> pd.DataFrame:
     pop = pd.read_csv(_need(shared / POPULATION_CSV)).set_index("LSOA11CD")
     out = pd.DataFrame(index=pop.index)
     out["population"] = pop["Persons_All-Ages"].astype(float)
@@ -112,6 +135,13 @@ def long_run_violence(shared: Path) -> pd.Series:
 def street_serious_violence(shared: Path) -> pd.DataFrame:
     """Victim-reported serious violence in London's police.uk street crimes: month, LSOA, x, y
     (BNG), in the order of the file."""
+    from vigil.data.datasets import LONDON_2022_FILE
+
+    source = _need(shared / LONDON_2022_FILE)
+    return _cached("street-serious-violence", [source], lambda: _read_street_sv(shared))
+
+
+def _read_street_sv(shared: Path) -> pd.DataFrame:
     from vigil.data.datasets import load_london_2022
 
     df = load_london_2022(shared)
@@ -134,11 +164,15 @@ def stop_searches(shared: Path) -> pd.DataFrame:
     Read through the data layer's police.uk stop-and-search reader, which maps self-defined
     ethnicity to the 2011 census's five groups (Chinese under Asian, as the census does).
     """
-    from vigil.data.stop_search import read_stop_search
-
     paths = sorted(_need(shared / STOP_SEARCH_DIR).glob("*-metropolitan-stop-and-search.csv"))
     if not paths:
         raise DataError("no Met stop-and-search files", file=str(shared / STOP_SEARCH_DIR))
+    return _cached("stop-searches", paths, lambda: _read_stop_searches(paths))
+
+
+def _read_stop_searches(paths: list[Path]) -> pd.DataFrame:
+    from vigil.data.stop_search import read_stop_search
+
     df = pd.concat([read_stop_search(p) for p in paths], ignore_index=True)
     x, y = to_metres(
         df["lon"].to_numpy(float, na_value=np.nan), df["lat"].to_numpy(float, na_value=np.nan), BNG
