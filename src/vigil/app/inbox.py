@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.app.context import AppContext
-from vigil.app.views import case_detail
+from vigil.app.views import CaseDetail, case_detail
 from vigil.cases.policy import Action
 from vigil.cases.states import Status
 from vigil.cases.workflow import ALLOWED_FROM
@@ -32,7 +32,7 @@ STEPS: tuple[tuple[Action, str], ...] = (
 @dataclass
 class Inbox:
     #: (the case as JSON, the steps waiting on this account)
-    items: list[tuple[dict[str, Any], list[str]]] = field(default_factory=list)
+    items: list[tuple[CaseDetail, list[str]]] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:

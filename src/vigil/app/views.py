@@ -40,6 +40,13 @@ class Out(BaseModel):
             raise KeyError(key)
         return getattr(self, key)
 
+    def get(self, key: str, default: Any = None) -> Any:
+        """As ``dict.get``: the page code and templates read optional fields this way."""
+        return getattr(self, key) if key in type(self).model_fields else default
+
+    def __contains__(self, key: object) -> bool:
+        return key in type(self).model_fields
+
 
 class ActorOut(Out):
     """Who did something, as they were then: account id, role, rank."""

@@ -8,8 +8,8 @@ policy says acts next.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from vigil.app.views import CaseDetail
 from vigil.cases.policy import Action, Policy
 from vigil.roles import Role
 
@@ -33,7 +33,7 @@ class Task:
 
 
 def case_tasks(
-    case: dict[str, Any],
+    case: CaseDetail,
     policy: Policy,
     evaluated: bool,
     role: Role,

@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from vigil.app.audit import AuditEntryOut
 from vigil.app.context import AppContext
 from vigil.cases.policy import Action
 from vigil.http.deps import CaseId, Principal, RequirePolicy, get_ctx
@@ -67,9 +68,9 @@ CONFIRM = {
 }
 
 
-def justification(audit: list[dict[str, Any]]) -> str:
+def justification(audit: list[AuditEntryOut]) -> str:
     """The requester's "why this is exceptional", as recorded when the case was opened."""
-    return next((e.get("justification") or "" for e in audit if e["action"] == "case.open"), "")
+    return next((e.justification or "" for e in audit if e.action == "case.open"), "")
 
 
 def guardrail_preview(ctx: AppContext, view: Any) -> list[Any] | None:
