@@ -10,6 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from vigil.app.context import AppContext
+from vigil.app.exceptional import freeze_figure
 from vigil.app.text import RequestModel
 from vigil.app.views import CaseDetail, NotificationOut, case_detail, notification
 from vigil.cases.policy import POSITIONS
@@ -95,6 +96,9 @@ def open_case(ctx: AppContext, actor: Actor, body: CaseIn) -> CaseDetail:
     evidence = ctx.surface_source() if body.use_current_forecast else None
     if body.use_current_forecast and evidence is None:
         raise NotFound("no current forecast to freeze as evidence: run `vigil forecast` first")
+    if evidence is not None:
+        # the one "exceptional" figure of the case area, frozen with (and hashed into) the evidence
+        evidence = freeze_figure(evidence, body.cells or None, body.area_wkt)
     view = ctx.cases.open_case(
         actor,
         trigger=body.trigger,

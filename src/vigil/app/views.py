@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from vigil.app.exceptional import figure_of
 from vigil.cases.service import CaseView
 from vigil.clock import as_utc
 from vigil.roles import Rank
@@ -165,6 +166,9 @@ class CaseDetail(CaseSummary):
     evidence_digest: str | None
     evidence_model: str | None
     evidence_frozen_at: str | None
+    #: the one "exceptional" figure frozen with the evidence (vigil.app.exceptional): ratio to
+    #: the area's own expected level, period, p-value, recurrence interval; None without one
+    exceptional: dict[str, Any] | None = None
     consultations: list[ConsultationOut]
     assessments: list[AssessmentRecordOut]
     authorisations: list[AuthorisationOut]
@@ -223,6 +227,7 @@ def case_detail(view: CaseView) -> CaseDetail:
         evidence_digest=r.evidence_digest,
         evidence_model=r.evidence_model,
         evidence_frozen_at=iso(r.evidence_frozen_at),
+        exceptional=figure_of(r.evidence_json),
         consultations=[
             ConsultationOut(
                 consultee=c.consultee,

@@ -161,6 +161,12 @@ def forecast(
     ),
     save: bool = typer.Option(False, "--save", help="Also save it for the web map (data dir)."),
     top: int = typer.Option(10, "--top", help="Top areas to print."),
+    surge: bool = typer.Option(
+        True,
+        "--surge/--no-surge",
+        help="Also run the surge scan at the window's start (999 replicas) and keep it with "
+        "the forecast: a case opened on it freezes its area's 'exceptional' figure.",
+    ),
     areas: str | None = typer.Option(
         None,
         "--areas",
@@ -192,6 +198,10 @@ def forecast(
     surface = fitted.predict(start, end)
     surface.data_version.setdefault("study_area", area_name)
     surface.data_version.setdefault("source", incidents.attrs.get("source"))
+    if surge:
+        from vigil.app.exceptional import attach_scan
+
+        surface = attach_scan(surface, past, grid)
     polygons = _areas(areas)
     saved_in_place = out is None
     if out is None:

@@ -85,7 +85,8 @@ class RiskSurface:
     # ------------------------------------------------------------------ export
     def to_csv(self, path: str | Path) -> Path:
         path = Path(path)
-        self.to_frame().to_csv(path, index=False, float_format="%.6g")
+        # full precision: Python writes the shortest text that reads back to the same double
+        self.to_frame().to_csv(path, index=False)
         return path
 
     def to_geojson(self, path: str | Path | None = None) -> dict[str, Any]:

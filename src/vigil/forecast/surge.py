@@ -113,6 +113,10 @@ class SurgeResult:
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([c.to_dict() for c in self.clusters])
 
+    def figure_for(self, area_ids: set[str] | list[str]) -> dict[str, Any]:
+        """The one "exceptional" figure of an area (see :func:`exceptional_figure`)."""
+        return exceptional_figure(self.to_dict(), area_ids)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "method": self.method,
@@ -165,6 +169,53 @@ def _gumbel_p(score: float, null: np.ndarray) -> float:
     beta = sd * np.sqrt(6.0) / np.pi
     mu = float(np.mean(null)) - EULER_GAMMA * beta
     return float(-np.expm1(-np.exp(-(score - mu) / beta)))
+
+
+def exceptional_figure(scan: dict[str, Any], area_ids: set[str] | list[str]) -> dict[str, Any]:
+    """The figure a case, its impact assessment and the guardrail's evidence test all show.
+
+    ``scan`` is a :meth:`SurgeResult.to_dict` (as stored with a forecast); the figure is its
+    strongest cluster touching any of ``area_ids``: the ratio of the count to the area's own
+    expected level, the period, the p-value and the recurrence interval. With no such cluster
+    among the scan's strongest, nothing unusual was found there: ``found`` is False, the ratio
+    is 1 (the area is at its own level as far as the scan can tell) and the p-value 1.
+    """
+    wanted = {str(a) for a in area_ids}
+    best = next((c for c in scan.get("clusters", []) if wanted & set(c["area_ids"])), None)
+    base = {
+        "measure": "surge scan: count in the area's recent days against its own expected level",
+        "method": scan.get("method"),
+        "at": scan.get("at"),
+        "n_replicas": int(scan.get("n_replicas", 0)),
+    }
+    if best is None:
+        return base | {
+            "found": False,
+            "ratio": 1.0,
+            "p_value": 1.0,
+            "recurrence_days": 1.0,
+            "describe": "no unusual cluster of incidents touches the area in the days scanned",
+        }
+    stored: dict[str, Any] = {
+        k: (pd.Timestamp(v) if k in ("start", "end") else v)
+        for k, v in best.items()
+        if k in SurgeCluster.__dataclass_fields__
+    }
+    cluster = SurgeCluster(**stored)
+    return base | {
+        "found": True,
+        "ratio": float(cluster.ratio),
+        "observed": int(cluster.observed),
+        "expected": float(cluster.expected),
+        "start": cluster.start.isoformat(),
+        "end": cluster.end.isoformat(),
+        "days": int(cluster.days),
+        "radius_m": float(cluster.radius_m),
+        "centre": cluster.centre,
+        "p_value": float(cluster.p_value),
+        "recurrence_days": float(cluster.recurrence_days),
+        "describe": cluster.describe(),
+    }
 
 
 def surge_scan(

@@ -24,7 +24,9 @@ Rules, each a named breach:
   deployment of another case in the same area (or its neighbours) ended.
 * ``evidence``: the area's forecast risk density must be in the city's top share (percentile >=
   ``min_city_percentile``) *and* at least ``min_ratio_to_own_history`` times its own long-run
-  level: an area that is always high is not, by that alone, exceptional. A case with no
+  level: an area that is always high is not, by that alone, exceptional. When the evidence
+  carries the surge scan's figure (``params["exceptional"]``, frozen by vigil.app.exceptional),
+  that figure is the ratio, and its p-value must be at most ``SURGE_ALPHA``. A case with no
   frozen forecast breaches it while ``forecast_required`` (default) holds: exceptionality is
   not shown, so an officer of override rank must take the decision; with it false, which cases
   need a forecast is left to the case policy's ``evidence_required_for``.
@@ -50,6 +52,9 @@ from vigil.clock import as_utc
 from vigil.forecast.surface import RiskSurface
 
 RULES = ("area_hours", "concurrent", "cooling_off", "evidence")
+
+#: p-value at or under which the frozen surge figure counts as a significant surge
+SURGE_ALPHA = 0.05
 
 
 @dataclass(frozen=True)
@@ -180,6 +185,9 @@ class EvidenceTest:
     long_run_density: float | None
     ratio_to_history: float | None
     cells: int  # surface areas overlapping the case area
+    #: the surge scan's figure frozen with the evidence (vigil.app.exceptional), when there is
+    #: one: then ``ratio_to_history`` is its ratio and its p-value must also be significant
+    surge: dict[str, Any] | None = None
 
 
 def evidence_test(
@@ -208,6 +216,12 @@ def evidence_test(
         lr_dens = risk_density(surface, np.nan_to_num(lr, nan=0.0))
         lr_here = float(np.average(lr_dens, weights=w))
         ratio = ratio_to_history(here, lr_here)
+    surge = surface.params.get("exceptional")
+    if isinstance(surge, dict) and "ratio" in surge:
+        # the one exceptional figure: the count of the last days against the area's own level
+        return EvidenceTest(
+            here, pct, lr_here, float(surge["ratio"]), int(np.count_nonzero(w)), surge
+        )
     return EvidenceTest(here, pct, lr_here, ratio, int(np.count_nonzero(w)))
 
 
@@ -325,6 +339,12 @@ def evaluate(
                 f"its forecast is {evidence.ratio_to_history:.2f} times its own long-run level, "
                 f"below the {policy.min_ratio_to_own_history:g} times required (always high is "
                 f"not exceptional)"
+            )
+        surge_p = (evidence.surge or {}).get("p_value")
+        if surge_p is not None and not surge_p <= SURGE_ALPHA:
+            reasons.append(
+                f"no significant surge in the area (surge scan p = {surge_p:.3g}, above "
+                f"{SURGE_ALPHA:g})"
             )
         if reasons:
             why = "; ".join(reasons)
