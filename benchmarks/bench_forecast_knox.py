@@ -32,7 +32,6 @@ the slice is shown.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -44,7 +43,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from readme_section import code_version, write_section  # noqa: E402
+from readme_section import code_version, publish  # noqa: E402
 
 from vigil.data import datasets  # noqa: E402
 from vigil.forecast.near_repeat import knox  # noqa: E402
@@ -193,12 +192,7 @@ def main() -> None:
     if not args.skip_reference:
         res["reference"] = reference(args.replicas)
     res["speed"] = speed(args.replicas)
-    text = markdown(res)
-    print(text)
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / "knox.json").write_text(json.dumps(res, indent=1, default=str))
-    write_section("knox", text)
+    publish("knox", res, markdown(res))
 
 
 if __name__ == "__main__":

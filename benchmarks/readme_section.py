@@ -43,3 +43,15 @@ def code_version(
     head = git("rev-parse", "--short", "HEAD") or "unknown"
     dirty = git("status", "--porcelain", "--", *[str(README.parent.parent / p) for p in paths])
     return f"commit {head}" + (" plus uncommitted changes" if dirty else "")
+
+
+def publish(name: str, result: dict, markdown: str) -> None:
+    """Print ``markdown``, keep ``result`` as benchmarks/results/NAME.json and put the text in
+    the README section NAME: what every benchmark does with what it measured."""
+    import json
+
+    print(markdown)
+    out = README.parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(result, indent=1, default=str))
+    write_section(name, markdown)

@@ -18,10 +18,10 @@ import pytest
 import shapely
 from typer.testing import CliRunner
 
+from tests.commands.test_data_cli import data_dir  # noqa: F401  (the fixture)
 from vigil.app.forecasts import surface_geojson
 from vigil.app.surfaces import load_surface
 from vigil.cli import app
-from vigil.settings import get_settings
 
 runner = CliRunner()
 
@@ -89,15 +89,8 @@ def _city(tmp: Path) -> tuple[Path, Path, Path, int]:
     return boundary, csv, mapping, int(on_land.sum())
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("VIGIL_DATA_DIR", str(tmp_path / "vigil-data"))
-    get_settings.cache_clear()
-    yield tmp_path / "vigil-data"
-    get_settings.cache_clear()
-
-
-def test_forecast_and_map_on_a_new_city_with_its_boundary(data_dir: Path, tmp_path: Path):
+@pytest.mark.usefixtures("data_dir")  # a fresh, empty data directory
+def test_forecast_and_map_on_a_new_city_with_its_boundary(tmp_path: Path):
     boundary, csv, mapping, n_land = _city(tmp_path)
     res = runner.invoke(
         app, ["data", "import", str(csv), "--mapping", str(mapping), "--dataset", "newcity"]
