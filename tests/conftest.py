@@ -15,6 +15,8 @@ Database fixtures (the PostgreSQL machinery lives in tests/db/pg_server.py):
 - ``session_factory``: a ``sessionmaker`` over ``vigil.db.engine.make_engine(db_url)``;
   its engine is disposed after the test.
 - ``cli_db``: ``db_url`` set as ``VIGIL_DATABASE_URL`` for tests of the ``vigil`` command.
+
+Password hashing runs at argon2's lightest parameters in tests (``_light_argon2``).
 """
 
 from __future__ import annotations
@@ -34,6 +36,31 @@ from vigil.db.migrate import upgrade
 from vigil.settings import _find_shared_data, get_settings
 
 SHARED = _find_shared_data()
+
+#: argon2id at its lightest: 1 pass over 1 MiB, one lane
+LIGHT_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _light_argon2() -> Iterator[None]:
+    """Every account store the tests build hashes passwords with argon2id at its lightest.
+
+    The production parameters (argon2-cffi's defaults, 64 MiB and 3 passes: 0.1-0.8 s a hash on
+    this 2-core machine) were paid for every account a fixture created and every sign-in. What
+    the tests check (argon2id hashes, verification, throttling, the sign-in pool) does not
+    depend on the cost, and each hash records its own parameters; the real cost is measured by
+    benchmarks/bench_signin.py. Hashers a test builds itself (tests/security/test_signin_pool)
+    keep the production parameters.
+    """
+    import functools
+
+    import vigil.db.identity
+
+    patch = pytest.MonkeyPatch()
+    light = functools.partial(vigil.db.identity.PasswordHasher, **LIGHT_ARGON2)
+    patch.setattr(vigil.db.identity, "PasswordHasher", light)
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session")

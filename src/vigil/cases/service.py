@@ -367,11 +367,13 @@ class CaseService:
         return self._act(actor, case_id, workflow.attach_assessment, content=data, missing=missing)
 
     def review_impact_assessment(self, actor: Actor, case_id: int, notes: str) -> CaseView:
+        """The latest assessment reviewed as sufficient (by someone other than its author)."""
         return self._act(
             actor, case_id, workflow.review_assessment, text={"notes": notes}, notes=notes
         )
 
     def request_authorisation(self, actor: Actor, case_id: int) -> CaseView:
+        """Consultation done: the case goes before an authorising officer."""
         return self._act(actor, case_id, workflow.request_authorisation)
 
     # ------------------------------------------------------------------ decisions
@@ -438,21 +440,25 @@ class CaseService:
         )
 
     def refuse(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
+        """Refuse the request, with reasons; the case ends undeployed."""
         return self._act(
             actor, case_id, workflow.refuse, text={"reasons": reasons}, reasons=reasons
         )
 
     def withdraw(self, actor: Actor, case_id: int, reasons: str = "") -> CaseView:
+        """The requester withdraws the case before a decision."""
         return self._act(
             actor, case_id, workflow.withdraw, text={"reasons": reasons}, reasons=reasons
         )
 
     def notify_oversight(self, actor: Actor, case_id: int, message: str) -> CaseView:
+        """Tell oversight of the authorisation (required before activation)."""
         return self._act(
             actor, case_id, workflow.notify_oversight, text={"message": message}, message=message
         )
 
     def activate(self, actor: Actor, case_id: int) -> CaseView:
+        """Officers deployed: the authorised window is running."""
         return self._act(actor, case_id, workflow.activate)
 
     def extend(

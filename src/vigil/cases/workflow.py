@@ -626,6 +626,8 @@ def review_assessment(
     *,
     notes: str,
 ) -> ImpactAssessmentRecord:
+    """Record the latest CIA version as reviewed and sufficient: it must be complete, and its
+    reviewer is not its author (an independent review)."""
     with _transition(session, case, actor, now, policy, Action.REVIEW_ASSESSMENT) as step:
         cia = latest_assessment(case)
         if cia is None:
@@ -765,6 +767,8 @@ def ratify(
     *,
     reasons: str,
 ) -> Authorisation:
+    """Confirm an urgent authorisation in time, by another officer of the full rank, on the
+    consultations and a reviewed assessment the urgent one went without."""
     with _transition(session, case, actor, now, policy, Action.RATIFY) as step:
         if not case.urgent or case.ratified_at is not None:
             raise InvalidTransition(f"case {case.id}: there is no unratified urgent authorisation")
