@@ -58,6 +58,9 @@ MIN_EXPECTED_AFTER = 5
 #: Weight of the before-period trend against the before-period level in the matching distance.
 TREND_WEIGHT = 0.5
 ALPHA = 0.05
+#: Least distance between two placebo rings' centres, in buffer widths (rings may not share
+#: most of their areas: near-copies make the reference set too narrow).
+RING_SEPARATION = 1.0
 #: Seed of the placebo-season draws: a published result must be reproducible.
 SEED = 20170
 
@@ -575,7 +578,7 @@ def prepare_ring(
         extra.append(log_risk(r, float(r[list(w.areas)].mean())))
     idx = match(
         cand, mine_f.before, mine_f.trend, eligible[None, :], donors, extra=extra,
-        spread=(np.column_stack([cube.x, cube.y]), 2 * buffer_m),
+        spread=(np.column_stack([cube.x, cube.y]), RING_SEPARATION * buffer_m),
     )[0]  # fmt: skip
     idx = idx[idx >= 0]
     refusal = []
