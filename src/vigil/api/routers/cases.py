@@ -6,6 +6,8 @@ guardrails, the clock)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
@@ -25,6 +27,7 @@ from vigil.app.cases import (
 from vigil.app.context import AppContext
 from vigil.app.views import CaseDetail, CaseSummary, NotificationOut, case_detail, case_summary
 from vigil.cases.policy import Action
+from vigil.cases.service import CaseService, CaseView
 from vigil.cases.states import Status
 from vigil.http.deps import (
     CaseId,
@@ -32,6 +35,7 @@ from vigil.http.deps import (
     RequirePolicy,
     get_ctx,
 )
+from vigil.roles import Actor
 
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
@@ -96,15 +100,6 @@ def evidence(
     return encoded_response(request, evidence_layer(ctx, principal.actor, case_id))
 
 
-@router.post("/{case_id}/submit", response_model=CaseDetail)
-def submit(
-    case_id: CaseId,
-    principal: Principal = RequirePolicy(Action.SUBMIT),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    return case_detail(ctx.cases.submit(principal.actor, case_id))
-
-
 @router.post("/{case_id}/consultations", response_model=CaseDetail)
 def consult(
     case_id: CaseId,
@@ -112,6 +107,8 @@ def consult(
     principal: Principal = RequirePolicy(Action.CONSULT),
     ctx: AppContext = Depends(get_ctx),
 ) -> CaseDetail:
+    """Record a consultee's position (concur, object or abstain) with reasons; the roles that
+    may record each consultee come from the policy."""
     view = ctx.cases.record_consultation(
         principal.actor,
         case_id,
@@ -121,15 +118,6 @@ def consult(
         body.confirm_no_personal_data,
     )
     return case_detail(view)
-
-
-@router.post("/{case_id}/request-authorisation", response_model=CaseDetail)
-def request_authorisation(
-    case_id: CaseId,
-    principal: Principal = RequirePolicy(Action.REQUEST_AUTHORISATION),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    return case_detail(ctx.cases.request_authorisation(principal.actor, case_id))
 
 
 @router.post("/{case_id}/authorise", response_model=CaseDetail)
@@ -142,36 +130,6 @@ def authorise_case(
     return authorise(ctx, principal.actor, case_id, body)
 
 
-@router.post("/{case_id}/ratify", response_model=CaseDetail)
-def ratify(
-    case_id: CaseId,
-    body: ReasonsIn,
-    principal: Principal = RequirePolicy(Action.RATIFY),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    return case_detail(ctx.cases.ratify_urgent(principal.actor, case_id, body.reasons))
-
-
-@router.post("/{case_id}/refuse", response_model=CaseDetail)
-def refuse(
-    case_id: CaseId,
-    body: ReasonsIn,
-    principal: Principal = RequirePolicy(Action.REFUSE),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    return case_detail(ctx.cases.refuse(principal.actor, case_id, body.reasons))
-
-
-@router.post("/{case_id}/withdraw", response_model=CaseDetail)
-def withdraw(
-    case_id: CaseId,
-    body: ReasonsIn,
-    principal: Principal = RequirePolicy(Action.WITHDRAW),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    return case_detail(ctx.cases.withdraw(principal.actor, case_id, body.reasons))
-
-
 @router.post("/{case_id}/notify-oversight", response_model=CaseDetail)
 def notify_oversight(
     case_id: CaseId,
@@ -180,15 +138,6 @@ def notify_oversight(
     ctx: AppContext = Depends(get_ctx),
 ) -> CaseDetail:
     return case_detail(ctx.cases.notify_oversight(principal.actor, case_id, body.message))
-
-
-@router.post("/{case_id}/activate", response_model=CaseDetail)
-def activate(
-    case_id: CaseId,
-    principal: Principal = RequirePolicy(Action.ACTIVATE),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    return case_detail(ctx.cases.activate(principal.actor, case_id))
 
 
 @router.post("/{case_id}/extend", response_model=CaseDetail)
@@ -204,16 +153,6 @@ def extend(
     return case_detail(view)
 
 
-@router.post("/{case_id}/cancel", response_model=CaseDetail)
-def cancel(
-    case_id: CaseId,
-    body: ReasonsIn,
-    principal: Principal = RequirePolicy(Action.CANCEL),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    return case_detail(ctx.cases.cancel(principal.actor, case_id, body.reasons))
-
-
 @router.post("/{case_id}/debrief", response_model=CaseDetail)
 def debrief(
     case_id: CaseId,
@@ -221,6 +160,7 @@ def debrief(
     principal: Principal = RequirePolicy(Action.DEBRIEF),
     ctx: AppContext = Depends(get_ctx),
 ) -> CaseDetail:
+    """Record the debrief of a deployment that ran."""
     view = ctx.cases.record_debrief(
         principal.actor,
         case_id,
@@ -241,3 +181,60 @@ def close(
     ctx: AppContext = Depends(get_ctx),
 ) -> CaseDetail:
     return case_detail(ctx.cases.close(principal.actor, case_id, body.notes))
+
+
+# ---------------------------------------------------------------------- routes from a table
+def _simple(
+    path: str,
+    action: Action,
+    act: Callable[[CaseService, Actor, int], CaseView],
+    doc: str,
+) -> None:
+    """``POST /api/cases/{case_id}/<path>`` with no body: ``act`` by the caller, if the policy
+    lets them do ``action``; the case after."""
+
+    def route(
+        case_id: CaseId,
+        principal: Principal = RequirePolicy(action),
+        ctx: AppContext = Depends(get_ctx),
+    ) -> CaseDetail:
+        return case_detail(act(ctx.cases, principal.actor, case_id))
+
+    route.__name__ = route.__qualname__ = path.replace("-", "_")
+    route.__doc__ = doc
+    router.post(f"/{{case_id}}/{path}", response_model=CaseDetail)(route)
+
+
+def _with_reasons(
+    path: str,
+    action: Action,
+    act: Callable[[CaseService, Actor, int, str], CaseView],
+    doc: str,
+) -> None:
+    """``POST /api/cases/{case_id}/<path>`` whose body is only the reasons (``ReasonsIn``)."""
+
+    def route(
+        case_id: CaseId,
+        body: ReasonsIn,
+        principal: Principal = RequirePolicy(action),
+        ctx: AppContext = Depends(get_ctx),
+    ) -> CaseDetail:
+        return case_detail(act(ctx.cases, principal.actor, case_id, body.reasons))
+
+    route.__name__ = route.__qualname__ = path.replace("-", "_")
+    route.__doc__ = doc
+    router.post(f"/{{case_id}}/{path}", response_model=CaseDetail)(route)
+
+
+_simple("submit", Action.SUBMIT, CaseService.submit, "Submit the draft for consultation.")
+_simple(
+    "request-authorisation",
+    Action.REQUEST_AUTHORISATION,
+    CaseService.request_authorisation,
+    "Consultation done: put the case before an authorising officer.",
+)
+_simple("activate", Action.ACTIVATE, CaseService.activate, "Officers deployed: the window runs.")
+_with_reasons("ratify", Action.RATIFY, CaseService.ratify_urgent, "Ratify an urgent authorisation.")
+_with_reasons("refuse", Action.REFUSE, CaseService.refuse, "Refuse the request, with reasons.")
+_with_reasons("withdraw", Action.WITHDRAW, CaseService.withdraw, "Withdraw before a decision.")
+_with_reasons("cancel", Action.CANCEL, CaseService.cancel, "End the deployment early.")
