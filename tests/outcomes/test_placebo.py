@@ -70,6 +70,17 @@ def test_displacement_false_alarms_are_binomial_plausible(calibration):
         assert plausible(round(rates.displacement_false_alarm * n), n, 0.05)
 
 
+def test_stated_minimum_detectable_reduction_has_its_power(calibration):
+    """Issue 17 follow-up: the Poisson MDE stated ~32 % for London's top cell while a 40 % cut
+    was called in 22 % of placebos. The placebo-based MDE, removed from each placebo's after
+    count, must be called a reduction about 80 % of the time (binomial-plausible at 1 %)."""
+    r = calibration.singles
+    assert r.mde_n >= 25 and r.mde_power is not None and r.mde_median is not None
+    assert plausible(round(r.mde_power * r.mde_n), r.mde_n, pl.MDE_POWER), (r.mde_power, r.mde_n)
+    # and it is larger than a 40 % cut for single London cells, which are rarely detected
+    assert r.mde_median > 0.4 or r.power["40%"] > 0.5
+
+
 def test_calibration_prints_method_and_rates(calibration):
     text = "\n".join(calibration.lines())
     assert "placebo-in-space" in text and "false alarms" in text and "40% removed" in text

@@ -103,6 +103,11 @@ class Rates:
     displacement_mean_log_rr: float | None = None
     confirming_false_alarm: float | None = None
     mean_log_rr: float | None = None
+    #: median stated minimum detectable reduction (placebo-based, fraction) and the share of
+    #: placebos in which a cut of exactly that size was called a reduction (should be ~80 %)
+    mde_median: float | None = None
+    mde_power: float | None = None
+    mde_n: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -152,6 +157,13 @@ class Calibration:
                     f"    displacement verdict false alarms {100 * dfa:.1f}%"
                     f" of {r.displacement_n} (95% interval {100 * dlo:.1f}-{100 * dhi:.1f}%); "
                     f"mean log rate ratio {r.displacement_mean_log_rr or 0:+.3f}"
+                )
+            if r.mde_power is not None:
+                out.append(
+                    "    stated minimum detectable reduction "
+                    f"(median {100 * (r.mde_median or 0):.0f}%) removed: called a reduction in "
+                    f"{100 * r.mde_power:.1f}% of {r.mde_n} "
+                    f"(stated power {100 * pl.MDE_POWER:.0f}%)"
                 )
             if r.confirming_false_alarm is not None:
                 out.append(
@@ -216,6 +228,7 @@ def calibrate(
         },  # fmt: skip
         [pl.ring_result([r]) for r in rings],
     )
+    _mde_power(singles, preps, rng, with_after)
     if confirming:
         singles.confirming_false_alarm = _confirming_rate(cube, placements, preps)
     # ---- pooled seasons: one placement from each of season_size deployment periods
@@ -323,6 +336,25 @@ def _rates(
     out.displacement_false_alarm = d_alarms / len(tested) if tested else math.nan
     out.displacement_ci = clopper_pearson(d_alarms, len(tested))
     return out
+
+
+def _mde_power(
+    out: Rates, preps: Sequence[pl.Prepared], rng: np.random.Generator, with_after: Any
+) -> None:
+    """Remove each placebo's own stated minimum detectable reduction from its after count
+    (binomial thinning) and record how often the test then calls a reduction."""
+    mdes, called = [], 0
+    for q in preps:
+        m = pl.detectable_reduction(q)
+        if m is None:
+            continue
+        mdes.append(m)
+        thinned = with_after(q, int(rng.binomial(q.after, 1 - m)))
+        called += pl.single_result(thinned).verdict is Verdict.REDUCTION
+    out.mde_n = len(mdes)
+    if mdes:
+        out.mde_median = float(np.median(mdes))
+        out.mde_power = called / len(mdes)
 
 
 def _confirming_rate(
