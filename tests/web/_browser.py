@@ -58,6 +58,18 @@ class Person:
             self.page.goto(f"{self.base}{path}")
         return self.page
 
+    def api(self, method: str, path: str, body: dict | None = None) -> dict:
+        """Call the JSON API as this signed-in person (session cookie and CSRF header): for
+        setting up what a test is not about, never for the steps it is about."""
+        if not self.page.url.startswith(self.base) or "/login" in self.page.url:
+            self.go("/")
+        csrf = self.page.locator("input[name=csrf_token]").first.input_value()
+        r = self.context.request.fetch(
+            f"{self.base}{path}", method=method, data=body, headers={"X-CSRF-Token": csrf}
+        )
+        assert r.ok, (path, r.status, r.text()[:500])
+        return r.json()
+
     def status(self) -> str:
         return self.page.inner_text("#case-status").strip()
 

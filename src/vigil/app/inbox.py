@@ -55,23 +55,27 @@ def _steps(ctx: AppContext, actor: Actor, view: Any) -> list[str]:
         for key in policy.consultees_for(actor):
             if key not in consulted:
                 mine.append(f"record the {key.replace('_', ' ')} consultation")
+    consulted_all = set(policy.consultations.required).issubset(consulted)
     for action, what in STEPS:
         if status not in ALLOWED_FROM[action.value]:
             continue
-        if action is Action.REQUEST_AUTHORISATION and not set(
-            policy.consultations.required
-        ).issubset(consulted):
+        if action is Action.REQUEST_AUTHORISATION and not consulted_all:
             continue
         if policy.permits(actor, action, record):
             mine.append(what)
-    unratified = record.urgent and not record.ratified_at
+    # ratification waits for the required consultations and a reviewed impact assessment,
+    # and is never the urgent authoriser's own (the workflow refuses each of these too)
+    gave_it = any(a.kind == "urgent" and a.actor_id == actor.user_id for a in view.authorisations)
+    cia = view.assessments[-1] if view.assessments else None
+    reviewed = cia is not None and cia.status == "reviewed"
+    unratified = record.urgent and not record.ratified_at and consulted_all and reviewed
+    unratified = unratified and not gave_it
     if (
         unratified
         and status in ALLOWED_FROM["ratify"]
         and policy.permits(actor, Action.RATIFY, record)
     ):
         mine.append("ratify the urgent authorisation")
-    cia = view.assessments[-1] if view.assessments else None
     if (
         cia is not None
         and cia.status == "complete"

@@ -212,6 +212,7 @@ def case_page_response(
         panel=panel,
         max_hours=policy.window.initial_max_hours,
         urgent_rules=policy.urgent,
+        urgent_min_rank=policy.rule(Action.AUTHORISE_URGENT).min_rank,
         reviewers=_reviewers(ctx),
         failed=failed,
     )
