@@ -96,8 +96,9 @@ class Settings(BaseSettings):
         "authentication this recent (0: off)",
     )
     step_up_tokens: bool = Field(
-        default=False,
-        description="Refuse those decisions to API tokens (which carry no authentication time)",
+        default=True,
+        description="Refuse those decisions to API tokens, which carry no authentication time "
+        "(off: a token may make them, as before step-up existed)",
     )
     oidc_issuer: str | None = Field(
         default=None,

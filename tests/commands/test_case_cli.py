@@ -1,11 +1,12 @@
 """`vigil db upgrade`, `vigil case ...` and `vigil audit verify` end to end on a SQLite file and
 on PostgreSQL, with the real clock (windows start now) and the real guardrails. Each command
-acts as a real account of the store, signed in with an API token (VIGIL_TOKEN)."""
+acts as a real account of the store, signed in with an API token (VIGIL_TOKEN); the
+authorisation, a decision that needs a fresh authentication, with ``--user`` and the password."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,23 @@ ACCOUNTS = {
     "mopac": ("oversight", "none", None),
 }
 TOKENS: dict[str, str] = {}
+PASSWORD = "correct horse battery staple"
+
+
+def _last_entry(db_url: str, action: str):  # type: ignore[no-untyped-def]
+    """The latest audit entry of ``action`` in the case database."""
+    from sqlalchemy import select
+
+    from vigil.db.audit import AuditEntry
+    from vigil.db.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(db_url)
+    try:
+        with make_sessionmaker(engine)() as s:
+            query = select(AuditEntry).where(AuditEntry.action == action)
+            return s.scalars(query.order_by(AuditEntry.seq.desc())).first()
+    finally:
+        engine.dispose()
 
 
 def make_accounts(db_url: str) -> dict[str, str]:
@@ -40,21 +58,19 @@ def make_accounts(db_url: str) -> dict[str, str]:
         store = IdentityStore(make_sessionmaker(engine))
         tokens = {}
         for name, (role, rank, borough) in ACCOUNTS.items():
-            user = store.create_user(
-                f"cli-{name}", "correct horse battery staple", role, rank=rank, borough=borough
-            )
+            user = store.create_user(f"cli-{name}", PASSWORD, role, rank=rank, borough=borough)
             tokens[name] = store.issue_token(user, "cli tests")
         return tokens
     finally:
         engine.dispose()
 
 
-def run(*args: str, user: str = "", **env: str) -> str:
+def run(*args: str, user: str = "", input: str | None = None, **env: str) -> str:
     from vigil.cli import app
 
     who = ["case"] if user else []
     environ = {"VIGIL_TOKEN": TOKENS[user]} if user else {}
-    result = CliRunner().invoke(app, [*who, *args], env={**environ, **env})
+    result = CliRunner().invoke(app, [*who, *args], env={**environ, **env}, input=input)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     assert result.exit_code == 0, result.output
@@ -128,17 +144,25 @@ def test_case_life_from_the_command_line(cli_db: str, tmp_path: Path) -> None:
 
     with pytest.raises(PermissionDenied, match="role 'analyst'"):
         run("authorise", "1", "--conditions", "x", **analyst)
-    # no forecast evidence on this reactive case: the guardrails need an override by an AC
-    out = run(
+    # no forecast evidence on this reactive case: the guardrails need an override by an AC.
+    # A decision needs a fresh authentication (step-up): a token shows none and is refused...
+    decision = [
         "authorise",
         "1",
         "--conditions",
         "foot patrol, body-worn video",
         "--override-reason",
         "serious assault, linked intelligence",
-        user="ac",
-    )
+    ]
+    with pytest.raises(PermissionDenied, match="recent authentication"):
+        run(*decision, user="ac")
+    # ... the account's password, typed now, is one; its time goes into the decision's entry
+    typed_at = datetime.now(UTC)
+    out = run("case", "--user", "cli-ac", *decision, input=f"{PASSWORD}\n")
     assert "authorised" in out
+    entry = _last_entry(cli_db, "case.authorise")
+    auth_time = datetime.fromisoformat(json.loads(entry.detail)["auth_time"])
+    assert typed_at - timedelta(seconds=1) <= auth_time <= datetime.now(UTC)
     run(
         "notify",
         "1",

@@ -86,3 +86,30 @@ def signed_in(app: FastAPI, username: str, password: str = PASSWORD) -> tuple[Te
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert csrf is not None
     return c, csrf.group(1)
+
+
+#: accounts ``with_every_role`` adds: username, role, rank, borough
+MORE_ROLES = [
+    ("lambeth", "local_commander", "chief_superintendent", "Lambeth"),
+    ("community", "community_lead", "none", None),
+    ("oversight", "oversight", "none", None),
+]
+
+
+def with_every_role(env: Env) -> Env:
+    """``env`` with an account of every role (a Lambeth commander, a community lead and
+    oversight added to ``SEED``), each with a token."""
+    for username, role, rank, borough in MORE_ROLES:
+        user = env.ids.create_user(username, PASSWORD, role, rank=rank, borough=borough)
+        env.tokens[username] = env.ids.issue_token(user, "tests")
+        env.user_ids[username] = user.id
+    return env
+
+
+def role_users(env: Env) -> dict[str, str]:
+    """One username per role of ``env``'s accounts (the first of each)."""
+    out: dict[str, str] = {}
+    for username, role, _, _ in [*SEED, *MORE_ROLES]:
+        if username in env.tokens:
+            out.setdefault(role, username)
+    return out

@@ -79,3 +79,38 @@ def test_a_grant_approved_after_step_up_records_the_authentication_time(env: Env
     assert env.ids.get_by_username("ac.ops").active
     entry = env.audit("grant.approve")[-1]
     assert json.loads(entry.detail)["auth_time"] == stepped_up_at.isoformat()
+
+
+def test_authorising_a_real_case_needs_a_fresh_authentication(env: Env, ready_case) -> None:
+    """A case awaiting authorisation: refused to a session signed in too long ago and to an API
+    token; after the password is confirmed, authorised, and the authorisation's audit entry
+    carries the time of that confirmation."""
+    from fastapi.testclient import TestClient
+
+    cid = ready_case()
+    # the case has no long-run level to show exceptionality: the guardrails need an override,
+    # which an assistant commissioner may make (also a decision that needs step-up)
+    env.ids.create_user("ac", PASSWORD, "authorising_officer", rank="assistant_commissioner")
+    ac = env.ids.get_by_username("ac")
+    c, csrf = signed_in(env.app, "ac")
+    headers = {"X-CSRF-Token": csrf}
+    env.clock.advance(timedelta(minutes=env.app.state.ctx.settings.step_up_minutes + 1))
+    body = {"conditions": "foot patrol, body-worn video", "override_reason": "linked assaults"}
+    r = c.post(f"/api/cases/{cid}/authorise", json=body, headers=headers)
+    assert r.status_code == 403 and "recent authentication" in r.json()["detail"]
+    token = {"Authorization": f"Bearer {env.ids.issue_token(ac, 'cli')}"}
+    r = TestClient(env.app).post(f"/api/cases/{cid}/authorise", json=body, headers=token)
+    assert r.status_code == 403 and "API token" in r.json()["detail"]
+    assert c.get(f"/api/cases/{cid}").json()["status"] == "awaiting_authorisation"
+    assert not env.audit("case.authorise")
+
+    r = c.post("/api/me/reauthenticate", json={"password": PASSWORD}, headers=headers)
+    assert r.status_code == 200
+    stepped_up_at = env.clock.now()
+    env.clock.advance(timedelta(minutes=2))
+    r = c.post(f"/api/cases/{cid}/authorise", json=body, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "authorised"
+    [entry] = env.audit("case.authorise")
+    assert entry.case_id == cid and entry.actor_id == ac.id
+    assert json.loads(entry.detail)["auth_time"] == stepped_up_at.isoformat()

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 
 from tests.api.test_fuzz import bounded
-from tests.security._identity import PASSWORD, Env, build, signed_in
+from tests.security._identity import Env, build, signed_in, with_every_role
 from tests.security.test_web_forms import FIELDS
 from vigil.cases.policy import Action
 from vigil.http.deps import api_routes
@@ -118,17 +118,9 @@ def _document(case_ids: list[int], grant_ids: list[str]) -> dict[str, Any]:
     }
 
 
-def _add(env: Env, username: str, role: str, rank: str = "none", borough: str | None = None):
-    env.ids.create_user(username, PASSWORD, role, rank=rank, borough=borough)
-
-
 @pytest.fixture
 def env(db_url, clock, tmp_path) -> Env:
-    e = build(db_url, clock, tmp_path)
-    _add(e, "lambeth", "local_commander", "chief_superintendent", "Lambeth")
-    _add(e, "community", "community_lead")
-    _add(e, "oversight", "oversight")
-    return e
+    return with_every_role(build(db_url, clock, tmp_path))
 
 
 def test_no_web_form_makes_the_server_fail(env: Env, ready_case, open_case, service) -> None:

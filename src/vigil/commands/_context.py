@@ -10,6 +10,7 @@ web app uses).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
@@ -23,6 +24,8 @@ from vigil.commands.db import database_url
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.identity import AuthenticationFailed, IdentityStore
 from vigil.db.migrate import upgrade
+from vigil.errors import PermissionDenied
+from vigil.identity.step_up import step_up_refusal
 from vigil.impact.case_service import case_service as build_case_service
 from vigil.roles import Actor
 from vigil.settings import get_settings
@@ -70,7 +73,9 @@ def signed_in_actor(sf: sessionmaker[Session], username: str | None = None) -> A
     if username:
         # a hidden prompt at a terminal; piped in (one line on stdin) otherwise, never a flag
         password = typer.prompt(f"password for {username}", hide_input=True)
-        return store.authenticate(username, password).actor()
+        # the password was just checked: a fresh authentication (step-up), logged with decisions
+        account = store.authenticate(username, password)
+        return dataclasses.replace(account.actor(), authenticated_at=SystemClock().now())
     token = os.environ.get(TOKEN_ENV, "").strip()
     if not token and _interactive():
         token = typer.prompt("API token", hide_input=True, default="", show_default=False).strip()
@@ -79,4 +84,18 @@ def signed_in_actor(sf: sessionmaker[Session], username: str | None = None) -> A
     user = store.resolve_token(token)
     if user is None:
         raise AuthenticationFailed(f"{TOKEN_ENV}: the API token is unknown, expired or revoked")
-    return user.actor()
+    return user.actor()  # a token shows no authentication time: no step-up decisions
+
+
+def require_step_up(actor: Actor, action: str) -> None:
+    """Refuse a decision that needs a recent authentication (``vigil.identity.step_up``) when
+    this command's account did not just type its password: a token cannot show one."""
+    why = step_up_refusal(
+        get_settings(),
+        SystemClock().now(),
+        action,
+        actor.authenticated_at,
+        bearer=actor.authenticated_at is None,
+    )
+    if why is not None:
+        raise PermissionDenied(why)

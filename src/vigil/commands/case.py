@@ -18,8 +18,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from vigil.cases.policy import Action
 from vigil.cases.service import CaseService, CaseView
-from vigil.commands._context import case_service, session_factory, signed_in_actor
+from vigil.commands._context import (
+    case_service,
+    require_step_up,
+    session_factory,
+    signed_in_actor,
+)
 from vigil.errors import VigilError
 from vigil.roles import Actor
 
@@ -49,6 +55,18 @@ def _actor(ctx: typer.Context) -> Actor:
     if "actor" not in o:
         o["actor"] = signed_in_actor(_sf(ctx), o.get("user"))
     actor: Actor = o["actor"]
+    return actor
+
+
+def _decider(ctx: typer.Context, action: str, override_reason: str | None = None) -> Actor:
+    """The signed-in account, if it may make ``action`` (and an override) now: these decisions
+    need a recent authentication, i.e. ``--user`` and the password, not a token (step-up)."""
+    actor = _actor(ctx)
+    # who may decide at all comes first (the permission table), then how fresh the proof is
+    _svc(ctx).policy.check(actor, Action(action))
+    require_step_up(actor, action)
+    if override_reason:
+        require_step_up(actor, "override")
     return actor
 
 
@@ -227,9 +245,10 @@ def authorise_cmd(
         s = _when(start, "start")
         assert s is not None
         window = (s, s + timedelta(hours=hours))
+    actor = _decider(ctx, "authorise_urgent" if urgent else "authorise", override_reason)
     _print(
         _svc(ctx).authorise(
-            _actor(ctx),
+            actor,
             case_id,
             conditions=conditions,
             window=window,
@@ -242,7 +261,7 @@ def authorise_cmd(
 @app.command("ratify")
 def ratify_cmd(ctx: typer.Context, case_id: int, reasons: str = typer.Option(...)) -> None:
     """Ratify an urgent authorisation."""
-    _print(_svc(ctx).ratify_urgent(_actor(ctx), case_id, reasons))
+    _print(_svc(ctx).ratify_urgent(_decider(ctx, "ratify"), case_id, reasons))
 
 
 @app.command("notify")
@@ -266,7 +285,8 @@ def extend_cmd(
     override_reason: str = typer.Option(None),
 ) -> None:
     """Extend the live window (re-authorised, on a freshly reviewed assessment)."""
-    _print(_svc(ctx).extend(_actor(ctx), case_id, hours, reasons, override_reason))
+    actor = _decider(ctx, "extend", override_reason)
+    _print(_svc(ctx).extend(actor, case_id, hours, reasons, override_reason))
 
 
 @app.command("cancel")

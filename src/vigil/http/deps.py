@@ -14,7 +14,7 @@ import dataclasses
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -25,6 +25,7 @@ from vigil.app.context import AppContext
 from vigil.cases.policy import Action, Policy
 from vigil.db.identity import AuthenticationFailed, PasswordChangeRequired, User
 from vigil.errors import PermissionDenied
+from vigil.identity.step_up import step_up_refusal
 from vigil.roles import Actor, Role
 
 #: a case id in a path: positive and within a 32-bit integer column on every backend
@@ -54,34 +55,20 @@ class StepUpRequired(PermissionDenied):
         self.next_path = next_path
 
 
-#: decisions that need a recent authentication (step-up) before they are made
-STEP_UP_ACTIONS = frozenset(
-    {"authorise", "authorise_urgent", "extend", "ratify", "ratify_urgent", "override", "grant"}
-)
-
-
 def check_step_up(ctx: AppContext, principal: Principal, action: str, next_path: str = "/") -> None:
-    """Refuse ``action`` unless the caller authenticated within ``settings.step_up_minutes``.
-
-    Browser sessions carry the time of their last sign-in or step-up; an API token carries
-    none, so a token may make these decisions only while ``settings.step_up_tokens`` is off."""
-    window = ctx.settings.step_up_minutes
-    if action not in STEP_UP_ACTIONS or window <= 0:
-        return
-    if principal.via != "session":
-        if ctx.settings.step_up_tokens:
-            raise StepUpRequired(
-                f"'{action}' needs a recent sign-in: make it in the browser, not with an API token"
-            )
-        return
-    at = principal.authenticated_at
-    if at is None or ctx.clock.now() - at > timedelta(minutes=window):
-        raise StepUpRequired(
-            f"'{action}' needs a recent authentication (within {window} minutes): confirm "
-            "your password at /account/reauthenticate (or sign in again with your identity "
-            "provider), then try again",
-            next_path,
-        )
+    """Refuse ``action`` unless the caller authenticated recently enough (the rule is
+    :func:`vigil.identity.step_up.step_up_refusal`): a browser session within
+    ``settings.step_up_minutes``; an API token never, while ``settings.step_up_tokens`` is on
+    (the default)."""
+    why = step_up_refusal(
+        ctx.settings,
+        ctx.clock.now(),
+        action,
+        principal.authenticated_at,
+        bearer=principal.via != "session",
+    )
+    if why is not None:
+        raise StepUpRequired(why, next_path)
 
 
 class CsrfFailed(PermissionDenied):
