@@ -162,7 +162,8 @@ def test_every_case_form_of_the_pages_refuses_an_out_of_borough_commander(app_en
     commander is refused each on a Lambeth case (403 naming both boroughs where the role may do
     the action at all), and the case does not change."""
     from tests.api.conftest import browser_login, page_csrf
-    from vigil.web.pages import ACTION_OF, ACTIONS
+    from vigil.web.pages.case import ACTION_OF
+    from vigil.web.pages.case_actions import ACTIONS
 
     app, clock, _ = app_env
     forms = [r for r in api_routes(app) if "/actions/" in r.path and "POST" in r.methods]
@@ -177,7 +178,9 @@ def test_every_case_form_of_the_pages_refuses_an_out_of_borough_commander(app_en
     scoped = 0
     for action in sorted(ACTIONS):
         # every field any form needs, valid: the refusal must be the scope, not the input
+        # (step=confirm: past the check-your-answers page, to the decision itself)
         data = {"csrf_token": csrf, **{k: str(v) for b in BODIES.values() for k, v in b.items()}}
+        data["step"] = "confirm"
         r = browser.post(
             f"/cases/{cid}/actions/{action}",
             data=data,

@@ -17,13 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from typer.testing import CliRunner
 
-from tests.cases.conftest import (  # noqa: F401
-    hot_cells,
-    lambeth_surface,
-    open_case,
-    ready_case,
-    service,
-)
+from tests.cases.conftest import hot_cells, lambeth_surface, open_case, ready_case, service  # noqa: F401  # noqa: F401
 from tests.oidc.conftest import OidcEnv
 from tests.oidc.test_oidc_signin import _csrf
 from vigil.clock import FixedClock

@@ -23,7 +23,8 @@ from tests.security.test_web_forms import FIELDS
 from vigil.cases.policy import Action
 from vigil.http.deps import api_routes
 from vigil.roles import Role
-from vigil.web.pages import ACTION_OF, ACTIONS
+from vigil.web.pages.case import ACTION_OF
+from vigil.web.pages.case_actions import ACTIONS
 
 EXAMPLES = 10
 CASE_FIELDS = [
