@@ -94,7 +94,10 @@ def create_app(
         migrate.upgrade(url)
         session_factory = make_sessionmaker(make_engine(url))
     identity = IdentityStore(
-        session_factory, clock, token_lifetime=timedelta(days=settings.token_days)
+        session_factory,
+        clock,
+        token_lifetime=timedelta(hours=settings.token_hours),
+        token_max_lifetime=timedelta(hours=max(settings.token_hours, settings.token_max_hours)),
     )
     case_service = case_service_for(
         session_factory, clock, load_policy(settings.policy_file), on_open=declare_default_plan

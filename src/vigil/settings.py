@@ -50,8 +50,18 @@ class Settings(BaseSettings):
         description="How often the server writes expiries, flags overdue debriefs and "
         "checkpoints the audit log (one process at a time)",
     )
-    token_days: int = Field(
-        default=90, ge=1, le=365, description="How many days an API token lasts by default"
+    token_hours: int = Field(
+        default=12,
+        ge=1,
+        le=8760,
+        description="How many hours an API token lasts unless issued for less (command-line "
+        "access: one working day, then issue another from the page)",
+    )
+    token_max_hours: int = Field(
+        default=720,
+        ge=1,
+        le=8760,
+        description="The longest an API token may be asked for, hours (at least token_hours)",
     )
     signin_workers: int = Field(
         default=0,

@@ -41,6 +41,8 @@ FORMS: dict[tuple[str, str], tuple[list[str], str | None]] = {
     ("POST", "/logout"): ([], "fresh"),
     ("POST", "/account/password"): (["current", "new", "confirm"], "analyst"),
     ("POST", "/account/reauthenticate"): (["password", "next"], "ao"),
+    ("POST", "/account/command-line"): (["name"], "analyst"),
+    ("POST", "/account/command-line/{token_id}/revoke"): ([], "analyst"),
     ("POST", "/cases/new"): (
         [
             "trigger",

@@ -62,10 +62,11 @@ from vigil.roles import Actor, Rank, Role
 
 #: how long a browser session lasts without use before it must sign in again
 SESSION_IDLE = timedelta(hours=8)
-#: how long an API token lasts unless issued for less
-TOKEN_LIFETIME = timedelta(days=90)
-#: the longest an API token may be issued for
-TOKEN_MAX_LIFETIME = timedelta(days=365)
+#: how long an API token lasts unless issued for less (a working day: the command line signs in
+#: through a token issued on the web page, as short-lived as the browser session behind it)
+TOKEN_LIFETIME = timedelta(hours=12)
+#: the longest an API token may be issued for, unless configured otherwise
+TOKEN_MAX_LIFETIME = timedelta(days=30)
 #: how long an approved grant of privilege lasts before it must be requested again
 GRANT_LIFETIME = timedelta(days=365)
 #: how long a grant request waits for the second administrator before it lapses
@@ -484,6 +485,7 @@ class IdentityStore:
         hasher: PasswordHasher | None = None,
         *,
         token_lifetime: timedelta = TOKEN_LIFETIME,
+        token_max_lifetime: timedelta = TOKEN_MAX_LIFETIME,
         grant_lifetime: timedelta = GRANT_LIFETIME,
         request_lifetime: timedelta = REQUEST_LIFETIME,
     ) -> None:
@@ -491,6 +493,7 @@ class IdentityStore:
         self._clock = clock or SystemClock()
         self._hasher = hasher or PasswordHasher()
         self.token_lifetime = token_lifetime
+        self.token_max_lifetime = max(token_max_lifetime, token_lifetime)
         self.grant_lifetime = grant_lifetime
         self.request_lifetime = request_lifetime
 
@@ -1033,15 +1036,16 @@ class IdentityStore:
         by: Actor | None = None,
     ) -> tuple[str, TokenInfo]:
         """A new bearer token for scripts and its listing, expiring after ``lifetime`` (default
-        ``token_lifetime``, at most a year); the raw value is shown once and never stored.
-        Issued from a browser session (``session_token``), it is revoked when that session
-        signs out."""
+        ``token_lifetime``, never more than ``token_max_lifetime``); the raw value is shown
+        once and never stored. Issued from a browser session (``session_token``), it is revoked
+        when that session signs out."""
         name = name.strip()
         if not name or len(name) > 64:
             raise IdentityError("a token needs a name of 1-64 characters")
         lifetime = self.token_lifetime if lifetime is None else lifetime
-        if lifetime <= timedelta(0) or lifetime > TOKEN_MAX_LIFETIME:
-            raise IdentityError(f"a token lasts between 1 day and {TOKEN_MAX_LIFETIME.days} days")
+        if lifetime <= timedelta(0) or lifetime > self.token_max_lifetime:
+            most = self.token_max_lifetime.total_seconds() / 3600
+            raise IdentityError(f"a token lasts more than 0 and at most {most:g} hours")
         raw = "vgl_" + secrets.token_urlsafe(32)
         now = self._clock.now()
         token_id = str(uuid.uuid4())

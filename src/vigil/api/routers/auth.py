@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from vigil.app.context import AppContext
 from vigil.app.text import RequestModel
 from vigil.cases.policy import Action
-from vigil.db.identity import TOKEN_MAX_LIFETIME, IdentityError, TokenInfo, User
+from vigil.db.identity import IdentityError, TokenInfo, User
 from vigil.http.deps import (
     ANY_ROLE,
     SESSION_COOKIE,
@@ -58,8 +58,16 @@ class TokenIn(RequestModel):
     days: int | None = Field(
         default=None,
         ge=1,
-        le=TOKEN_MAX_LIFETIME.days,
-        description="how many days the token lasts (default: the server's token lifetime)",
+        le=366,
+        description="how many days the token lasts (default: the server's token lifetime; "
+        "never more than its maximum)",
+    )
+    hours: int | None = Field(
+        default=None,
+        ge=1,
+        le=366 * 24,
+        description="how many hours the token lasts, instead of days (never more than the "
+        "server's maximum)",
     )
 
 
@@ -136,6 +144,13 @@ async def reauthenticate(
     return ReauthOut(authenticated_at=at)
 
 
+def _lifetime(body: TokenIn) -> timedelta | None:
+    """What the caller asked for (hours over days); none: the server's default."""
+    if body.hours is not None:
+        return timedelta(hours=body.hours)
+    return None if body.days is None else timedelta(days=body.days)
+
+
 @router.post("/tokens", response_model=TokenOut, status_code=201)
 def issue_token(
     body: TokenIn,
@@ -149,7 +164,7 @@ def issue_token(
     raw, info = ctx.identity.issue_token_info(
         principal.user,
         body.name,
-        lifetime=None if body.days is None else timedelta(days=body.days),
+        lifetime=_lifetime(body),
         session_token=session,
     )
     return TokenOut(id=info.id, name=info.name, token=raw, expires_at=info.expires_at)

@@ -15,6 +15,7 @@ from vigil.web.pages import (
     case,
     case_actions,
     cases,
+    command_line,
     inbox,
     oversight,
     public,
@@ -34,6 +35,7 @@ for module in (
     case_actions,
     oversight,
     accounts,
+    command_line,
     uploads,
     public,
 ):
