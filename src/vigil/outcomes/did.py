@@ -54,14 +54,28 @@ class Verdict(StrEnum):
 
 
 @dataclass(frozen=True)
-class DidResult:
-    """A difference-in-differences estimate and what it means, in words a report can print."""
+class RateEstimate:
+    """A verdict with its rate ratio, 95 % interval and p-value: the part every outcome estimate
+    (difference-in-differences here, the displacement ring in placebo.py) shares, declared once."""
 
-    verdict: Verdict
+    verdict: str
     rate_ratio: float | None
     ci_low: float | None
     ci_high: float | None
     p_value: float | None
+
+    def covers(self, rate_ratio: float) -> bool:
+        """Whether the 95 % interval contains ``rate_ratio`` (False when no estimate)."""
+        if self.ci_low is None or self.ci_high is None:
+            return False
+        return self.ci_low <= rate_ratio <= self.ci_high
+
+
+@dataclass(frozen=True)
+class DidResult(RateEstimate):
+    """A difference-in-differences estimate and what it means, in words a report can print."""
+
+    verdict: Verdict
     treated_before: int
     treated_after: int
     control_before: int
@@ -75,12 +89,6 @@ class DidResult:
     def effect_pct(self) -> float | None:
         """Change attributed to deployment, in % (negative = fewer incidents)."""
         return None if self.rate_ratio is None else 100.0 * (self.rate_ratio - 1.0)
-
-    def covers(self, rate_ratio: float) -> bool:
-        """Whether the 95 % interval contains ``rate_ratio`` (False when no estimate)."""
-        if self.ci_low is None or self.ci_high is None:
-            return False
-        return self.ci_low <= rate_ratio <= self.ci_high
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)

@@ -41,7 +41,7 @@ import numpy as np
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from vigil.outcomes.did import OutcomeInputError, Verdict
+from vigil.outcomes.did import OutcomeInputError, RateEstimate, Verdict
 
 #: Matched donors per deployment. With K donors the two-sided rank test at 5 % rejects when the
 #: deployed unit is among the ``0.025 (K + 1)`` most extreme of ``K + 1``: 79 makes that a whole
@@ -634,14 +634,9 @@ class Displacement:
 
 
 @dataclass(frozen=True)
-class RingResult:
+class RingResult(RateEstimate):
     """The surrounding area's change against placebo surroundings, as a rate ratio."""
 
-    verdict: str
-    rate_ratio: float | None
-    ci_low: float | None
-    ci_high: float | None
-    p_value: float | None
     n_deployments: int
     reason: str = ""
 

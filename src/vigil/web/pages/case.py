@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from vigil.app.audit import AuditEntryOut
 from vigil.app.context import AppContext
-from vigil.cases.policy import Action
+from vigil.cases.policy import POSITIONS, Action
 from vigil.http.deps import CaseId, Principal, RequirePolicy, get_ctx
 from vigil.web import forms
 from vigil.web.layout import render
@@ -192,7 +192,7 @@ def case_page_response(
         cia=None if latest is None else dict(latest.content),
         cia_record=case["assessments"][-1] if case["assessments"] else None,
         consultees=policy.consultees_for(actor),
-        positions=["concur", "object", "abstain"],
+        positions=list(POSITIONS),
         bodies=REQUIRED_CONSULTEES,
         cia_positions=[p.value for p in Position],
         ratings=[r.value for r in TensionRating],
