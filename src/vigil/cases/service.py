@@ -256,6 +256,21 @@ class CaseService:
             expected_version,
         )
 
+    def _said(
+        self,
+        actor: Actor,
+        case_id: int,
+        step: Callable[..., object],
+        said: dict[str, str],
+        *,
+        confirm: bool = False,
+        **other: Any,
+    ) -> CaseView:
+        """``step`` with its free text ``said`` (reasons, notes, a message): each is both the
+        transition's argument and the text screened and logged, so it is named once here."""
+        words: dict[str, Any] = dict(said)
+        return self._act(actor, case_id, step, text=dict(said), confirm=confirm, **words, **other)
+
     @staticmethod
     def _confirmed_text(
         s: Session, actor: Actor, case_id: int, now: datetime, hits: dict[str, list[str]]
@@ -345,15 +360,14 @@ class CaseService:
         reasons: str,
         confirm_no_personal_data: bool = False,
     ) -> CaseView:
-        return self._act(
+        return self._said(
             actor,
             case_id,
             workflow.consult,
-            text={"reasons": reasons},
+            {"reasons": reasons},
             confirm=confirm_no_personal_data,
             consultee=consultee,
             position=position,
-            reasons=reasons,
         )
 
     def attach_impact_assessment(self, actor: Actor, case_id: int, content: Any) -> CaseView:
@@ -368,9 +382,7 @@ class CaseService:
 
     def review_impact_assessment(self, actor: Actor, case_id: int, notes: str) -> CaseView:
         """The latest assessment reviewed as sufficient (by someone other than its author)."""
-        return self._act(
-            actor, case_id, workflow.review_assessment, text={"notes": notes}, notes=notes
-        )
+        return self._said(actor, case_id, workflow.review_assessment, {"notes": notes})
 
     def request_authorisation(self, actor: Actor, case_id: int) -> CaseView:
         """Consultation done: the case goes before an authorising officer."""
@@ -435,27 +447,19 @@ class CaseService:
         )
 
     def ratify_urgent(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
-        return self._act(
-            actor, case_id, workflow.ratify, text={"reasons": reasons}, reasons=reasons
-        )
+        return self._said(actor, case_id, workflow.ratify, {"reasons": reasons})
 
     def refuse(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
         """Refuse the request, with reasons; the case ends undeployed."""
-        return self._act(
-            actor, case_id, workflow.refuse, text={"reasons": reasons}, reasons=reasons
-        )
+        return self._said(actor, case_id, workflow.refuse, {"reasons": reasons})
 
     def withdraw(self, actor: Actor, case_id: int, reasons: str = "") -> CaseView:
         """The requester withdraws the case before a decision."""
-        return self._act(
-            actor, case_id, workflow.withdraw, text={"reasons": reasons}, reasons=reasons
-        )
+        return self._said(actor, case_id, workflow.withdraw, {"reasons": reasons})
 
     def notify_oversight(self, actor: Actor, case_id: int, message: str) -> CaseView:
         """Tell oversight of the authorisation (required before activation)."""
-        return self._act(
-            actor, case_id, workflow.notify_oversight, text={"message": message}, message=message
-        )
+        return self._said(actor, case_id, workflow.notify_oversight, {"message": message})
 
     def activate(self, actor: Actor, case_id: int) -> CaseView:
         """Officers deployed: the authorised window is running."""
@@ -485,9 +489,7 @@ class CaseService:
         )
 
     def cancel(self, actor: Actor, case_id: int, reasons: str) -> CaseView:
-        return self._act(
-            actor, case_id, workflow.cancel, text={"reasons": reasons}, reasons=reasons
-        )
+        return self._said(actor, case_id, workflow.cancel, {"reasons": reasons})
 
     # ------------------------------------------------------------------ after the end
     def record_debrief(
@@ -501,20 +503,18 @@ class CaseService:
         community_feedback: str,
         confirm_no_personal_data: bool = False,
     ) -> CaseView:
-        return self._act(
+        return self._said(
             actor,
             case_id,
             workflow.record_debrief,
-            text={"what_happened": what_happened, "community_feedback": community_feedback},
+            {"what_happened": what_happened, "community_feedback": community_feedback},
             confirm=confirm_no_personal_data,
-            what_happened=what_happened,
             incidents=incidents,
             complaints=complaints,
-            community_feedback=community_feedback,
         )
 
     def close(self, actor: Actor, case_id: int, notes: str = "") -> CaseView:
-        return self._act(actor, case_id, workflow.close, text={"notes": notes}, notes=notes)
+        return self._said(actor, case_id, workflow.close, {"notes": notes})
 
     # ------------------------------------------------------------------ scheduler
     def sweep_expired(self, now: datetime | None = None) -> list[int]:
