@@ -86,6 +86,19 @@ def test_public_report_aggregates_and_delays(public, quarter_db):
     assert "Sep 2022" not in html.replace("25 Sep 2022", "")  # no September window dates
 
 
+def test_one_deployment_is_not_one_deployments(quarter_db):
+    """Issue 12: reports said '1 deployments'. Before August's deployment is published the
+    edition holds one, and says so in the singular."""
+    from datetime import timedelta
+
+    with quarter_db["sf"]() as s:
+        r = build_transparency_report(s, "2022Q3", NOW - timedelta(days=25), delay_days=28)
+    assert r.facts["deployments"] == 1
+    body = r.html.split("</style>", 1)[1]
+    assert "1 deployment," in body and "1 borough." in body
+    assert not re.search(r"\b1 (deployments|boroughs)\b", body)
+
+
 def test_public_pdf(public, tmp_path):
     pdf = public.pdf()
     pages = pdf_pages(pdf, tmp_path)

@@ -89,6 +89,11 @@ def day(value: datetime | None, tz: str = "Europe/London") -> str:
     return pd.Timestamp(as_utc(value)).tz_convert(tz).strftime("%d %b %Y")
 
 
+def plural(n: float, one: str, many: str | None = None) -> str:
+    """'1 deployment', '2 deployments', '1 borough': a count with its noun agreeing."""
+    return f"{fmt(n) if isinstance(n, float) else n} {one if n == 1 else (many or one + 's')}"
+
+
 @lru_cache(maxsize=1)
 def env() -> Environment:
     """The one Jinja environment of the documents (reports, the CIA, the fairness view)."""
@@ -99,7 +104,13 @@ def env() -> Environment:
         lstrip_blocks=True,
     )
     e.globals.update(
-        fmt=fmt, pct=pct, signed_pct=signed_pct, when=when, day=day, rank_name=rank_name
+        fmt=fmt,
+        pct=pct,
+        signed_pct=signed_pct,
+        when=when,
+        day=day,
+        rank_name=rank_name,
+        plural=plural,
     )
     return e
 
