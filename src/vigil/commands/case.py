@@ -95,6 +95,30 @@ def _svc(ctx: typer.Context) -> CaseService:
     return case_service(_sf(ctx))
 
 
+# Commands that take only the case: (command, CaseService method, help), declared once.
+_CASE_ONLY = (
+    ("submit", "submit", "Submit for consultation; freezes the evidence."),
+    (
+        "request",
+        "request_authorisation",
+        "Consultation done: put the case before an authorising officer.",
+    ),
+    ("activate", "activate", "Officers deployed: the window is running."),
+)
+
+
+def _case_only(name: str, method: str, doc: str) -> None:
+    def command(ctx: typer.Context, case_id: int) -> None:
+        _print(getattr(_svc(ctx), method)(_actor(ctx), case_id))
+
+    command.__doc__ = doc
+    app.command(name)(command)
+
+
+for _name, _method, _doc in _CASE_ONLY:
+    _case_only(_name, _method, _doc)
+
+
 @app.command("open")
 def open_cmd(
     ctx: typer.Context,
@@ -171,12 +195,6 @@ def list_cmd(
     console.print(table)
 
 
-@app.command("submit")
-def submit_cmd(ctx: typer.Context, case_id: int) -> None:
-    """Submit for consultation; freezes the evidence."""
-    _print(_svc(ctx).submit(_actor(ctx), case_id))
-
-
 @app.command("consult")
 def consult_cmd(
     ctx: typer.Context,
@@ -221,12 +239,6 @@ def review_cmd(ctx: typer.Context, case_id: int, notes: str = typer.Option(...))
     _print(_svc(ctx).review_impact_assessment(_actor(ctx), case_id, notes))
 
 
-@app.command("request")
-def request_cmd(ctx: typer.Context, case_id: int) -> None:
-    """Consultation done: put the case before an authorising officer."""
-    _print(_svc(ctx).request_authorisation(_actor(ctx), case_id))
-
-
 @app.command("authorise")
 def authorise_cmd(
     ctx: typer.Context,
@@ -268,12 +280,6 @@ def ratify_cmd(ctx: typer.Context, case_id: int, reasons: str = typer.Option(...
 def notify_cmd(ctx: typer.Context, case_id: int, message: str = typer.Option(...)) -> None:
     """Notify oversight of the authorisation (required before activation)."""
     _print(_svc(ctx).notify_oversight(_actor(ctx), case_id, message))
-
-
-@app.command("activate")
-def activate_cmd(ctx: typer.Context, case_id: int) -> None:
-    """Officers deployed: the window is running."""
-    _print(_svc(ctx).activate(_actor(ctx), case_id))
 
 
 @app.command("extend")
