@@ -169,3 +169,14 @@ def oidc_app(tmp: Path, provider: Provider, db_url: str | None = None, **setting
 @pytest.fixture
 def oidc(db_url, tmp_path, provider) -> OidcEnv:  # type: ignore[no-untyped-def]
     return oidc_app(tmp_path, provider, db_url)
+
+
+# The provider groups of the test mapping and the (role, rank, borough) each must give.
+ROLES = {
+    "vigil-analysts": ("analyst", "none", None),
+    "vigil-commanders-westminster": ("local_commander", "superintendent", "Westminster"),
+    "vigil-community": ("community_lead", "none", None),
+    "vigil-authorisers-ac": ("authorising_officer", "assistant_commissioner", None),
+    "vigil-oversight": ("oversight", "none", None),
+    "vigil-admins": ("administrator", "none", None),
+}

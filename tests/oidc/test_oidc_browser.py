@@ -1,6 +1,6 @@
-"""Through Chromium (Playwright): a person whose provider groups map to authorising officer
-clicks "Sign in with your force account", signs in at the real provider process and lands in
-Vigil with that role; removed from the group, the next sign-in is refused."""
+"""Through Chromium (Playwright): a person of each mapped provider group clicks "Sign in with
+your force account", signs in at the real provider process and lands in Vigil with that
+group's role, rank and borough; removed from the group, the next sign-in is refused."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.oidc.conftest import Provider, oidc_app
+from tests.oidc.conftest import ROLES, Provider, oidc_app
 from tests.web.conftest import ARGS, CHROMIUM
 
 
@@ -56,6 +56,20 @@ def test_sign_in_in_the_browser_and_lose_access_when_removed(
                 "assistant_commissioner",
                 "idp.duty.ao",
             )
+            # every other mapped group, each in a fresh browser context (no shared cookies)
+            for n, (group, (role, rank, borough)) in enumerate(ROLES.items()):
+                sub = f"officer-{n}"
+                provider.set_user(sub, ["staff", group], username=sub)
+                context = browser.new_context()
+                other = context.new_page()
+                other.goto(f"{base}/login")
+                other.click("#signin-oidc")
+                other.fill("input[name=sub][type=text]", sub)
+                other.click("button:has-text('Authorize')")
+                other.wait_for_url(f"{base}/**")
+                who = other.request.get(f"{base}/api/me").json()
+                assert (who["role"], who["rank"], who["borough"]) == (role, rank, borough), group
+                context.close()
             # removed from the group at the provider: the next sign-in has no access
             provider.set_user("duty-ao", ["staff"], username="duty.ao")
             fresh = browser.new_page()

@@ -14,20 +14,11 @@ from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from tests.oidc.conftest import CLIENT_ID, CLIENT_SECRET, OidcEnv, Provider, oidc_app
+from tests.oidc.conftest import CLIENT_ID, CLIENT_SECRET, ROLES, OidcEnv, Provider, oidc_app
 from tests.security._identity import PASSWORD, login_form
 from vigil.clock import FixedClock
 from vigil.db.identity import AuthenticationFailed
 from vigil.http.oidc import OidcClient, OidcConfig
-
-ROLES = {
-    "vigil-analysts": ("analyst", "none", None),
-    "vigil-commanders-westminster": ("local_commander", "superintendent", "Westminster"),
-    "vigil-community": ("community_lead", "none", None),
-    "vigil-authorisers-ac": ("authorising_officer", "assistant_commissioner", None),
-    "vigil-oversight": ("oversight", "none", None),
-    "vigil-admins": ("administrator", "none", None),
-}
 
 
 def test_each_mapped_group_signs_in_with_its_role(oidc: OidcEnv) -> None:
