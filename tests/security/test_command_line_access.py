@@ -40,6 +40,8 @@ def test_token_issued_on_the_page_works_on_the_command_line_until_revoked_there(
     env: Env, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     c, csrf = signed_in(env.app, "analyst")
+    # reached from the navigation of every page, not only by its address
+    assert 'href="/account/command-line"' in c.get("/cases").text
     page = c.get("/account/command-line")
     assert page.status_code == 200 and "Command-line access" in page.text
     assert "<script>" not in page.text.split("<main", 1)[-1].split("</main>", 1)[0]
