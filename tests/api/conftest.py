@@ -39,8 +39,10 @@ def build_app(
         enable_test_clock=enable_test_clock,
         shared_data=_fixtures.SHARED,
         policy_file=policy_file,
-        # these suites drive decisions over hours of FixedClock time; step-up has its own tests
+        # these suites drive decisions over hours of FixedClock time; step-up and token expiry
+        # have their own tests (tests/security)
         step_up_minutes=0,
+        token_hours=24 * 30,
     )
     app = create_app(
         settings,

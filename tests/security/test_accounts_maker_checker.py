@@ -31,7 +31,9 @@ NEW_AO = {
 def env(db_url, clock, tmp_path) -> Env:
     # the approvals here come from API tokens, which step-up refuses by default: this suite is
     # about maker-checker (step-up has its own, test_signin_step_up)
-    return build(db_url, clock, tmp_path, step_up_tokens=False)
+    # approvals use tokens over days of FixedClock time (grant and request lifetimes); token
+    # expiry has its own tests (test_accounts_tokens, test_command_line_access)
+    return build(db_url, clock, tmp_path, step_up_tokens=False, token_hours=24 * 30)
 
 
 def test_one_administrator_cannot_create_an_authorising_officer(env: Env) -> None:
