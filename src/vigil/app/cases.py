@@ -1,6 +1,7 @@
 """Deployment cases as use cases: the request bodies every shell validates with (the API's JSON,
 the web forms and the command line share them, so a value refused in one is refused in all), and
-the calls that do more than pass a body to ``CaseService``."""
+the calls that turn a validated body into a ``CaseService`` call, so the API and the pages cannot
+pass its fields differently."""
 
 from __future__ import annotations
 
@@ -129,6 +130,33 @@ def authorise(ctx: AppContext, actor: Actor, case_id: int, body: AuthoriseIn) ->
         window=window,
         override_reason=body.override_reason or None,
         urgent=body.urgent,
+    )
+    return case_detail(view)
+
+
+def record_consultation(
+    ctx: AppContext, actor: Actor, case_id: int, body: ConsultationIn
+) -> CaseDetail:
+    view = ctx.cases.record_consultation(
+        actor,
+        case_id,
+        body.consultee,
+        body.position,
+        body.reasons,
+        body.confirm_no_personal_data,
+    )
+    return case_detail(view)
+
+
+def record_debrief(ctx: AppContext, actor: Actor, case_id: int, body: DebriefIn) -> CaseDetail:
+    view = ctx.cases.record_debrief(
+        actor,
+        case_id,
+        what_happened=body.what_happened,
+        incidents=body.incidents,
+        complaints=body.complaints,
+        community_feedback=body.community_feedback,
+        confirm_no_personal_data=body.confirm_no_personal_data,
     )
     return case_detail(view)
 

@@ -23,6 +23,8 @@ from vigil.app.cases import (
     authorise,
     notification_feed,
     open_case,
+    record_consultation,
+    record_debrief,
 )
 from vigil.app.context import AppContext
 from vigil.app.views import CaseDetail, CaseSummary, NotificationOut, case_detail, case_summary
@@ -109,15 +111,7 @@ def consult(
 ) -> CaseDetail:
     """Record a consultee's position (concur, object or abstain) with reasons; the roles that
     may record each consultee come from the policy."""
-    view = ctx.cases.record_consultation(
-        principal.actor,
-        case_id,
-        body.consultee,
-        body.position,
-        body.reasons,
-        body.confirm_no_personal_data,
-    )
-    return case_detail(view)
+    return record_consultation(ctx, principal.actor, case_id, body)
 
 
 @router.post("/{case_id}/authorise", response_model=CaseDetail)
@@ -161,16 +155,7 @@ def debrief(
     ctx: AppContext = Depends(get_ctx),
 ) -> CaseDetail:
     """Record the debrief of a deployment that ran."""
-    view = ctx.cases.record_debrief(
-        principal.actor,
-        case_id,
-        what_happened=body.what_happened,
-        incidents=body.incidents,
-        complaints=body.complaints,
-        community_feedback=body.community_feedback,
-        confirm_no_personal_data=body.confirm_no_personal_data,
-    )
-    return case_detail(view)
+    return record_debrief(ctx, principal.actor, case_id, body)
 
 
 @router.post("/{case_id}/close", response_model=CaseDetail)

@@ -96,7 +96,7 @@ def _act_submit(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
 
 
 def _act_consult(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    from vigil.app.cases import ConsultationIn
+    from vigil.app.cases import ConsultationIn, record_consultation
 
     body = forms.validated(
         ConsultationIn,
@@ -106,14 +106,7 @@ def _act_consult(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None
         "reasons",
         confirm_no_personal_data=forms.flag(form, "confirm_no_personal_data"),
     )
-    ctx.cases.record_consultation(
-        p.actor,
-        case_id,
-        body.consultee,
-        body.position,
-        body.reasons,
-        body.confirm_no_personal_data,
-    )
+    record_consultation(ctx, p.actor, case_id, body)
 
 
 def _act_assess(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
@@ -184,7 +177,7 @@ def _act_extend(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
 
 
 def _act_debrief(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    from vigil.app.cases import DebriefIn
+    from vigil.app.cases import DebriefIn, record_debrief
 
     body = forms.validated(
         DebriefIn,
@@ -195,15 +188,7 @@ def _act_debrief(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None
         "community_feedback",
         confirm_no_personal_data=forms.flag(form, "confirm_no_personal_data"),
     )
-    ctx.cases.record_debrief(
-        p.actor,
-        case_id,
-        what_happened=body.what_happened,
-        incidents=body.incidents,
-        complaints=body.complaints,
-        community_feedback=body.community_feedback,
-        confirm_no_personal_data=body.confirm_no_personal_data,
-    )
+    record_debrief(ctx, p.actor, case_id, body)
 
 
 def _act_close(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
