@@ -134,6 +134,11 @@ def authorise(ctx: AppContext, actor: Actor, case_id: int, body: AuthoriseIn) ->
     return case_detail(view)
 
 
+def extend(ctx: AppContext, actor: Actor, case_id: int, body: ExtendIn) -> CaseDetail:
+    view = ctx.cases.extend(actor, case_id, body.hours, body.reasons, body.override_reason or None)
+    return case_detail(view)
+
+
 def record_consultation(
     ctx: AppContext, actor: Actor, case_id: int, body: ConsultationIn
 ) -> CaseDetail:

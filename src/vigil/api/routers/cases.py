@@ -7,6 +7,7 @@ guardrails, the clock)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -21,12 +22,14 @@ from vigil.app.cases import (
     NotesIn,
     ReasonsIn,
     authorise,
+    extend,
     notification_feed,
     open_case,
     record_consultation,
     record_debrief,
 )
 from vigil.app.context import AppContext
+from vigil.app.text import RequestModel
 from vigil.app.views import CaseDetail, CaseSummary, NotificationOut, case_detail, case_summary
 from vigil.cases.policy import Action
 from vigil.cases.service import CaseService, CaseView
@@ -102,115 +105,99 @@ def evidence(
     return encoded_response(request, evidence_layer(ctx, principal.actor, case_id))
 
 
-@router.post("/{case_id}/consultations", response_model=CaseDetail)
-def consult(
-    case_id: CaseId,
-    body: ConsultationIn,
-    principal: Principal = RequirePolicy(Action.CONSULT),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    """Record a consultee's position (concur, object or abstain) with reasons; the roles that
-    may record each consultee come from the policy."""
-    return record_consultation(ctx, principal.actor, case_id, body)
-
-
-@router.post("/{case_id}/authorise", response_model=CaseDetail)
-def authorise_case(
-    case_id: CaseId,
-    body: AuthoriseIn,
-    principal: Principal = RequirePolicy(Action.AUTHORISE, Action.AUTHORISE_URGENT),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    return authorise(ctx, principal.actor, case_id, body)
-
-
-@router.post("/{case_id}/notify-oversight", response_model=CaseDetail)
-def notify_oversight(
-    case_id: CaseId,
-    body: MessageIn,
-    principal: Principal = RequirePolicy(Action.NOTIFY_OVERSIGHT),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    return case_detail(ctx.cases.notify_oversight(principal.actor, case_id, body.message))
-
-
-@router.post("/{case_id}/extend", response_model=CaseDetail)
-def extend(
-    case_id: CaseId,
-    body: ExtendIn,
-    principal: Principal = RequirePolicy(Action.EXTEND),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    view = ctx.cases.extend(
-        principal.actor, case_id, body.hours, body.reasons, body.override_reason or None
-    )
-    return case_detail(view)
-
-
-@router.post("/{case_id}/debrief", response_model=CaseDetail)
-def debrief(
-    case_id: CaseId,
-    body: DebriefIn,
-    principal: Principal = RequirePolicy(Action.DEBRIEF),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    """Record the debrief of a deployment that ran."""
-    return record_debrief(ctx, principal.actor, case_id, body)
-
-
-@router.post("/{case_id}/close", response_model=CaseDetail)
-def close(
-    case_id: CaseId,
-    body: NotesIn,
-    principal: Principal = RequirePolicy(Action.CLOSE),
-    ctx: AppContext = Depends(get_ctx),
-) -> CaseDetail:
-    return case_detail(ctx.cases.close(principal.actor, case_id, body.notes))
-
-
 # ---------------------------------------------------------------------- routes from a table
-def _simple(
+#: what a body route does: the use case, given the caller, the case and the validated body
+BodyAct = Callable[[AppContext, Actor, int, Any], CaseDetail]
+
+
+def _post(
     path: str,
-    action: Action,
-    act: Callable[[CaseService, Actor, int], CaseView],
-    doc: str,
+    actions: tuple[Action, ...],
+    act: BodyAct,
+    doc: str | None = None,
+    *,
+    model: type[RequestModel] | None = None,
+    name: str | None = None,
 ) -> None:
-    """``POST /api/cases/{case_id}/<path>`` with no body: ``act`` by the caller, if the policy
-    lets them do ``action``; the case after."""
+    """``POST /api/cases/{case_id}/<path>``: ``act`` by the caller, if the policy lets them do
+    one of ``actions``; the case after. ``model`` is the request body's model, if it has one."""
+    if model is None:
 
-    def route(
-        case_id: CaseId,
-        principal: Principal = RequirePolicy(action),
-        ctx: AppContext = Depends(get_ctx),
-    ) -> CaseDetail:
-        return case_detail(act(ctx.cases, principal.actor, case_id))
+        def route(
+            case_id: CaseId,
+            principal: Principal = RequirePolicy(*actions),
+            ctx: AppContext = Depends(get_ctx),
+        ) -> CaseDetail:
+            return act(ctx, principal.actor, case_id, None)
 
-    route.__name__ = route.__qualname__ = path.replace("-", "_")
+    else:
+
+        def route(  # type: ignore[misc]  # the same route, with the body between
+            case_id: CaseId,
+            body: Any,
+            principal: Principal = RequirePolicy(*actions),
+            ctx: AppContext = Depends(get_ctx),
+        ) -> CaseDetail:
+            return act(ctx, principal.actor, case_id, body)
+
+        # FastAPI reads the body's model from the annotation (the others are module names)
+        route.__annotations__ = {**route.__annotations__, "body": model}
+    route.__name__ = route.__qualname__ = name or path.replace("-", "_")
     route.__doc__ = doc
     router.post(f"/{{case_id}}/{path}", response_model=CaseDetail)(route)
 
 
-def _with_reasons(
-    path: str,
-    action: Action,
-    act: Callable[[CaseService, Actor, int, str], CaseView],
-    doc: str,
-) -> None:
-    """``POST /api/cases/{case_id}/<path>`` whose body is only the reasons (``ReasonsIn``)."""
+def _service(step: Callable[..., CaseView], *fields: str) -> BodyAct:
+    """A use case that is one ``CaseService`` step: the body's ``fields`` (none for no body) as
+    its arguments after the caller and the case."""
 
-    def route(
-        case_id: CaseId,
-        body: ReasonsIn,
-        principal: Principal = RequirePolicy(action),
-        ctx: AppContext = Depends(get_ctx),
-    ) -> CaseDetail:
-        return case_detail(act(ctx.cases, principal.actor, case_id, body.reasons))
+    def act(ctx: AppContext, actor: Actor, case_id: int, body: Any) -> CaseDetail:
+        return case_detail(step(ctx.cases, actor, case_id, *(getattr(body, f) for f in fields)))
 
-    route.__name__ = route.__qualname__ = path.replace("-", "_")
-    route.__doc__ = doc
-    router.post(f"/{{case_id}}/{path}", response_model=CaseDetail)(route)
+    return act
 
 
+def _simple(path: str, action: Action, step: Callable[..., CaseView], doc: str) -> None:
+    """A route with no body."""
+    _post(path, (action,), _service(step), doc)
+
+
+def _with_reasons(path: str, action: Action, step: Callable[..., CaseView], doc: str) -> None:
+    """A route whose body is only the reasons (``ReasonsIn``)."""
+    _post(path, (action,), _service(step, "reasons"), doc, model=ReasonsIn)
+
+
+_post(
+    "consultations",
+    (Action.CONSULT,),
+    record_consultation,
+    "Record a consultee's position (concur, object or abstain) with reasons; the roles that "
+    "may record each consultee come from the policy.",
+    model=ConsultationIn,
+    name="consult",
+)
+_post(
+    "authorise",
+    (Action.AUTHORISE, Action.AUTHORISE_URGENT),
+    authorise,
+    model=AuthoriseIn,
+    name="authorise_case",
+)
+_post(
+    "notify-oversight",
+    (Action.NOTIFY_OVERSIGHT,),
+    _service(CaseService.notify_oversight, "message"),
+    model=MessageIn,
+)
+_post("extend", (Action.EXTEND,), extend, model=ExtendIn)
+_post(
+    "debrief",
+    (Action.DEBRIEF,),
+    record_debrief,
+    "Record the debrief of a deployment that ran.",
+    model=DebriefIn,
+)
+_post("close", (Action.CLOSE,), _service(CaseService.close, "notes"), model=NotesIn)
 _simple("submit", Action.SUBMIT, CaseService.submit, "Submit the draft for consultation.")
 _simple(
     "request-authorisation",

@@ -170,10 +170,14 @@ def _act_activate(ctx: AppContext, p: Principal, case_id: int, form: Any) -> Non
 
 
 def _act_extend(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:
-    from vigil.app.cases import ExtendIn
+    from vigil.app.cases import ExtendIn, extend
 
-    body = forms.validated(ExtendIn, form, "hours", "reasons", "override_reason")
-    ctx.cases.extend(p.actor, case_id, body.hours, body.reasons, body.override_reason or None)
+    extend(
+        ctx,
+        p.actor,
+        case_id,
+        forms.validated(ExtendIn, form, "hours", "reasons", "override_reason"),
+    )
 
 
 def _act_debrief(ctx: AppContext, p: Principal, case_id: int, form: Any) -> None:

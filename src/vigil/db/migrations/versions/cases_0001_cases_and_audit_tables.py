@@ -10,10 +10,17 @@ Create Date: 2026-11-23 12:56:26.996985
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+
+from vigil.db.ddl import (
+    actor_columns,
+    create_case_records,
+    create_table,
+    drop_case_records,
+    recorded,
+)
 
 revision: str = "cases_0001"
 down_revision: str | Sequence[str] | None = None
@@ -43,47 +50,14 @@ CASE_RECORDS = (
 )
 
 
-def _signed() -> list[sa.Column[Any]]:
-    """Who recorded a row, as they were at the time (``vigil.db.cases._ActorColumns``)."""
-    return [
-        sa.Column("actor_id", sa.String(length=128), nullable=False),
-        sa.Column("actor_role", sa.String(length=32), nullable=False),
-        sa.Column("actor_rank", sa.Integer(), nullable=False),
-    ]
-
-
-def _case_records(
-    name: str, *columns: sa.Column[Any], refers_to: dict[str, str] | None = None
-) -> None:
-    """A table of records about a case: ``id``, ``case_id`` (indexed, a key to ``cases``),
-    then its own ``columns``; ``refers_to`` maps a column to the table whose id it holds."""
-    refs = refers_to or {}
-    op.create_table(
-        name,
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
-        *columns,
-        *(
-            sa.ForeignKeyConstraint([col], [f"{table}.id"], name=op.f(f"fk_{name}_{col}_{table}"))
-            for col, table in refs.items()
-        ),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f(f"fk_{name}_case_id_cases")),
-        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{name}")),
-    )
-    with op.batch_alter_table(name, schema=None) as batch_op:
-        batch_op.create_index(batch_op.f(f"ix_{name}_case_id"), ["case_id"], unique=False)
-
-
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "audit_checkpoints",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("hash", sa.String(length=64), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
         sa.Column("key_id", sa.String(length=64), nullable=False),
         sa.Column("signature", sa.String(length=128), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_checkpoints")),
     )
     op.create_table(
         "audit_head",
@@ -114,9 +88,8 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_log_case_id"), ["case_id"], unique=False)
 
-    op.create_table(
+    create_table(
         "cases",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("trigger", sa.String(length=16), nullable=False),
@@ -149,31 +122,28 @@ def upgrade() -> None:
         sa.Column("evidence_digest", sa.String(length=64), nullable=True),
         sa.Column("evidence_model", sa.String(length=128), nullable=True),
         sa.Column("evidence_frozen_at", sa.DateTime(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_cases_borough"), ["borough"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_end"), ["end"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_status"), ["status"], unique=False)
 
-    _case_records(
+    create_case_records(
         "case_consultations",
         sa.Column("consultee", sa.String(length=64), nullable=False),
         sa.Column("position", sa.String(length=16), nullable=False),
         sa.Column("reasons", sa.Text(), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(), nullable=False),
-        *_signed(),
+        *recorded("recorded_at"),
     )
-    _case_records(
+    create_case_records(
         "case_debriefs",
         sa.Column("what_happened", sa.Text(), nullable=False),
         sa.Column("incidents", sa.Integer(), nullable=False),
         sa.Column("complaints", sa.Integer(), nullable=False),
         sa.Column("community_feedback", sa.Text(), nullable=False),
-        sa.Column("recorded_at", sa.DateTime(), nullable=False),
-        *_signed(),
+        *recorded("recorded_at"),
     )
-    _case_records(
+    create_case_records(
         "case_impact_assessments",
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("content", sa.JSON(), nullable=False),
@@ -185,9 +155,9 @@ def upgrade() -> None:
         sa.Column("reviewer_rank", sa.Integer(), nullable=True),
         sa.Column("reviewed_at", sa.DateTime(), nullable=True),
         sa.Column("review_notes", sa.Text(), nullable=True),
-        *_signed(),
+        *actor_columns(),
     )
-    _case_records(
+    create_case_records(
         "case_notifications",
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("recipient", sa.String(length=32), nullable=False),
@@ -196,7 +166,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("acknowledged_at", sa.DateTime(), nullable=True),
     )
-    _case_records(
+    create_case_records(
         "case_authorisations",
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("start", sa.DateTime(), nullable=False),
@@ -205,11 +175,10 @@ def upgrade() -> None:
         sa.Column("assessment_id", sa.Integer(), nullable=True),
         sa.Column("override_reason", sa.Text(), nullable=True),
         sa.Column("overridden_rules", sa.JSON(), nullable=False),
-        sa.Column("decided_at", sa.DateTime(), nullable=False),
-        *_signed(),
+        *recorded("decided_at"),
         refers_to={"assessment_id": "case_impact_assessments"},
     )
-    _case_records(
+    create_case_records(
         "case_extensions",
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("hours", sa.Double(), nullable=False),
@@ -239,9 +208,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS vigil_audit_log_append_only()")
     for name in reversed(CASE_RECORDS):
-        with op.batch_alter_table(name, schema=None) as batch_op:
-            batch_op.drop_index(batch_op.f(f"ix_{name}_case_id"))
-        op.drop_table(name)
+        drop_case_records(name)
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_status"))
         batch_op.drop_index(batch_op.f("ix_cases_end"))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from vigil.db.ddl import create_table, recorded
+
 revision = "outcomes_0002"
 down_revision = "outcomes_0001"
 branch_labels = None
@@ -17,18 +19,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_table(
         "outcome_calibrations",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("run_at", sa.DateTime(), nullable=False),
-        sa.Column("actor_id", sa.String(128), nullable=False),
+        *recorded("run_at", role=False, rank=False),
         sa.Column("dataset", sa.String(200), nullable=False),
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("method", sa.Text(), nullable=False),
         sa.Column("single_false_alarm", sa.Float(), nullable=True),
         sa.Column("season_false_alarm", sa.Float(), nullable=True),
         sa.Column("result_json", sa.Text(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_outcome_calibrations"),
     )
 
 

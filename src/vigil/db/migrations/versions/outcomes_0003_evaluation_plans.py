@@ -8,7 +8,8 @@ Create Date: 2026-12-02
 from __future__ import annotations
 
 import sqlalchemy as sa
-from alembic import op
+
+from vigil.db.ddl import create_case_records, drop_case_records, recorded
 
 revision = "outcomes_0003"
 down_revision = "outcomes_0002"
@@ -17,13 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    create_case_records(
         "evaluation_plans",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("declared_at", sa.DateTime(), nullable=False),
-        sa.Column("actor_id", sa.String(128), nullable=False),
+        *recorded("declared_at", role=False, rank=False),
         sa.Column("outcome", sa.Text(), nullable=False),
         sa.Column("comparison", sa.Text(), nullable=False),
         sa.Column("window", sa.Text(), nullable=False),
@@ -31,14 +29,8 @@ def upgrade() -> None:
         sa.Column("mdr_pct", sa.Float(), nullable=True),
         sa.Column("after_window_start", sa.Boolean(), nullable=False),
         sa.Column("justification", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["case_id"], ["cases.id"], name="fk_evaluation_plans_case_id_cases"
-        ),
-        sa.PrimaryKeyConstraint("id", name="pk_evaluation_plans"),
     )
-    op.create_index("ix_evaluation_plans_case_id", "evaluation_plans", ["case_id"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index("ix_evaluation_plans_case_id", table_name="evaluation_plans")
-    op.drop_table("evaluation_plans")
+    drop_case_records("evaluation_plans")
