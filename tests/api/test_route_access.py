@@ -194,3 +194,34 @@ def test_every_case_form_of_the_pages_refuses_an_out_of_borough_commander(app_en
     assert scoped >= 9
     after = client.get(f"/api/cases/{cid}", headers=bearer(tokens, "oversight")).json()
     assert after["version"] == before["version"] and after["status"] == "draft"
+
+
+def test_every_check_your_answers_page_refuses_an_out_of_borough_commander(app_env, client, tokens):
+    """The "check your answers" page (the form posted without ``step=confirm``) is refused to the
+    Westminster commander on a Lambeth case, as the decision itself is: they are not shown a
+    page they could only be refused on (it was a 200, then a 403 on confirming)."""
+    from tests.api.conftest import browser_login, page_csrf
+    from vigil.web.pages.case import ACTION_OF, CONFIRM
+
+    app, clock, _ = app_env
+    cid = post_as(client, tokens, "analyst", "/api/cases", brixton_case(clock.now()), status=201)[
+        "id"
+    ]
+    browser = browser_login(app, USER_OF[Role.LOCAL_COMMANDER])
+    csrf = page_csrf(browser.get(f"/cases/{cid}", headers={"Accept": "text/html"}).text)
+    policy = app.state.ctx.cases.policy
+    scoped = 0
+    for action in sorted(CONFIRM):
+        data = {"csrf_token": csrf, **{k: str(v) for b in BODIES.values() for k, v in b.items()}}
+        r = browser.post(
+            f"/cases/{cid}/actions/{action}",
+            data=data,
+            headers={"Accept": "text/html"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 403, f"{action}: {r.status_code}"
+        assert 'id="form-confirm"' not in r.text, action
+        if Role.LOCAL_COMMANDER in policy.roles_for(ACTION_OF[action]):
+            assert "commands Westminster; the case area is in Lambeth" in r.text, action
+            scoped += 1
+    assert scoped >= 1  # submit

@@ -7,7 +7,7 @@ error naming the field, never a 500."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -90,7 +90,7 @@ def _problem(err: Any) -> str:
     return f"{_label(name)[:1].upper()}{_label(name)[1:]}: {message[:1].lower()}{message[1:]}"
 
 
-def text(form: FormData, name: str, required: bool = False) -> str:
+def text(form: Mapping[str, Any], name: str, required: bool = False) -> str:
     value = form.get(name)
     value = value.strip() if isinstance(value, str) else ""
     if has_nul(value):
@@ -101,7 +101,7 @@ def text(form: FormData, name: str, required: bool = False) -> str:
     return value
 
 
-def flag(form: FormData, name: str) -> bool:
+def flag(form: Mapping[str, Any], name: str) -> bool:
     return text(form, name).lower() in ("1", "on", "true", "yes")
 
 

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from vigil.app.audit import AuditEntryOut
 from vigil.app.context import AppContext
 from vigil.cases.policy import POSITIONS, Action
+from vigil.errors import PermissionDenied
 from vigil.http.deps import CaseId, Principal, RequirePolicy, get_ctx
 from vigil.web import forms
 from vigil.web.layout import render
@@ -246,13 +247,19 @@ def confirm_page(
     values: dict[str, str],
 ) -> HTMLResponse:
     """Check your answers: what will be recorded, with the reasons and the guardrail check,
-    before the decision is made."""
+    before the decision is made. Refused (PermissionDenied) when the permission table refuses
+    this account the decision on this case (another borough's, not their own): nobody is shown
+    a page whose button could only be refused."""
     from vigil.app.audit import trail_dicts
     from vigil.app.views import case_detail
 
     view, entries = ctx.cases.read_with_trail(
         principal.actor, case_id, purpose="check answers page"
     )
+    wanted = Action.AUTHORISE_URGENT if forms.flag(values, "urgent") else ACTION_OF[action]
+    reason = ctx.cases.policy.refusal(principal.actor, wanted, view.record)
+    if reason is not None:
+        raise PermissionDenied(reason[:1].upper() + reason[1:])
     case = case_detail(view)
     audit = trail_dicts(entries)
     start = forms.utc_time(values, "start") if values.get("start") else None  # type: ignore[arg-type]
