@@ -72,6 +72,17 @@ def london(when: datetime | str | None, with_zone: bool = True, weekday: bool = 
     return f"{text} {local.tzname()}" if with_zone else text
 
 
+def london_and_utc(when: datetime | str) -> str:
+    """'1 Jul 2022, 23:00 BST (22:00 UTC)': a time in a message a person reads (a refusal, a
+    guardrail breach) that is also kept in the audit log, whose times are UTC: the London time
+    people act on, labelled, and the UTC instant the log and the API show. No weekday, so the
+    personal-data check does not read 'Sat Mar' as a name when the text is sent on."""
+    if isinstance(when, str):
+        when = datetime.fromisoformat(when)
+    utc = to_london(when).astimezone(UTC)
+    return f"{london(when, weekday=False)} ({utc:%H:%M} UTC)"
+
+
 def london_date(when: datetime | str | None) -> str:
     """'25 Mar 2023' in London ('' for none)."""
     if when is None or when == "":

@@ -119,6 +119,13 @@ def test_evaluate_names_every_breach() -> None:
     assert "24.0 deployed hours" in breaches[0].message
     assert "3 deployments" in breaches[1].message
     assert "case a" in breaches[2].message
+    # people read London time, labelled, with the UTC the log keeps beside it (issue 12: the
+    # messages printed raw UTC, "until 2022-07-01 22:00", an hour out in summer)
+    assert "to 2 Jul 2022, 03:00 BST (02:00 UTC)" in breaches[0].message
+    assert "until 27 Jun 2022, 11:00 BST (10:00 UTC)" in breaches[2].message
+    assert "runs until 11 Jul 2022, 11:00 BST (10:00 UTC)" in breaches[2].message
+    assert "requested start 1 Jul 2022, 19:00 BST (18:00 UTC)" in breaches[2].message
+    assert "2022-07" not in breaches[0].message + breaches[2].message
     # far enough in time and space: nothing
     ok = evaluate(
         case_id="new",
@@ -169,7 +176,7 @@ def test_area_hours_counts_a_later_planned_deployment_next_door() -> None:
         evidence=strong,
     )  # fmt: skip
     assert b.rule == "area_hours" and b.message.startswith("23.0 deployed hours")
-    assert "to 2022-07-12 09:00" in b.message  # the later deployment's end
+    assert "to 12 Jul 2022, 10:00 BST (09:00 UTC)" in b.message  # the later deployment's end
 
 
 @pytest.mark.parametrize("status", ["consultation", "awaiting_authorisation", "draft", "refused"])

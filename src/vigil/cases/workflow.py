@@ -43,6 +43,7 @@ from vigil.db.cases import (
 )
 from vigil.errors import PermissionDenied, PolicyViolation, VigilError
 from vigil.forecast.surface import RiskSurface
+from vigil.localtime import london_and_utc
 from vigil.roles import Actor, Role
 
 #: the account the scheduler acts as when it writes a transition that the clock made
@@ -139,7 +140,8 @@ def _hours(start: datetime, end: datetime) -> float:
 
 
 def _fmt(when: datetime | None) -> str:
-    return "-" if when is None else as_utc(when).strftime("%Y-%m-%d %H:%M UTC")
+    """A time in a refusal a person reads: London time, labelled, with the UTC the log keeps."""
+    return "-" if when is None else london_and_utc(as_utc(when))
 
 
 def require_state(case: Case, action: str, now: datetime) -> Status:

@@ -50,6 +50,7 @@ from vigil.cases.policy import over_limit
 from vigil.cases.states import NOT_DEPLOYED
 from vigil.clock import as_utc
 from vigil.forecast.surface import RiskSurface
+from vigil.localtime import london_and_utc
 
 RULES = ("area_hours", "concurrent", "cooling_off", "evidence")
 
@@ -283,7 +284,7 @@ def evaluate(
                 "area_hours",
                 f"{hours:.1f} deployed hours in this area and within "
                 f"{policy.neighbour_distance_m:g} m of it over the {policy.area_window_days} days "
-                f"to {until:%Y-%m-%d %H:%M} (this request included) exceed the cap of "
+                f"to {london_and_utc(until)} (this request included) exceed the cap of "
                 f"{policy.max_area_hours:g} h",
             )
         )
@@ -307,13 +308,13 @@ def evaluate(
         last_end = as_utc(last.end)
         free_from = last_end + timedelta(days=policy.cooling_off_days)
         if start < free_from:
-            fmt = "%Y-%m-%d %H:%M"
             breaches.append(
                 Breach(
                     "cooling_off",
-                    f"case {last.case_id} deployed in this area until {last_end.strftime(fmt)}; "
+                    f"case {last.case_id} deployed in this area until {london_and_utc(last_end)}; "
                     f"the {policy.cooling_off_days}-day cooling-off runs until "
-                    f"{free_from.strftime(fmt)}, after the requested start {start.strftime(fmt)}",
+                    f"{london_and_utc(free_from)}, after the requested start "
+                    f"{london_and_utc(start)}",
                 )
             )
 
