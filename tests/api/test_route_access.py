@@ -157,62 +157,23 @@ def test_every_case_changing_route_refuses_an_out_of_borough_commander(app_env, 
     assert after["version"] == before["version"] and after["status"] == "draft"
 
 
-def test_every_case_form_of_the_pages_refuses_an_out_of_borough_commander(app_env, client, tokens):
-    """The pages' one case-form route, enumerated with every action it takes: the Westminster
-    commander is refused each on a Lambeth case (403 naming both boroughs where the role may do
-    the action at all), and the case does not change."""
+def _westminster_commander_refused(app, cid: int, actions: list[str], step: str) -> int:
+    """Post each of the case page's ``actions`` (``step``: "confirm" for the decision, "" for
+    its check-your-answers page) as the Westminster commander on Lambeth case ``cid``: each is
+    a 403 showing no confirm form. Returns how many were refused for the borough (where the
+    role may do the action at all)."""
     from tests.api.conftest import browser_login, page_csrf
     from vigil.web.pages.case import ACTION_OF
-    from vigil.web.pages.case_actions import ACTIONS
 
-    app, clock, _ = app_env
-    forms = [r for r in api_routes(app) if "/actions/" in r.path and "POST" in r.methods]
-    assert [r.path for r in forms] == ["/cases/{case_id}/actions/{action}"]
-    cid = post_as(client, tokens, "analyst", "/api/cases", brixton_case(clock.now()), status=201)[
-        "id"
-    ]
-    before = client.get(f"/api/cases/{cid}", headers=bearer(tokens, "oversight")).json()
     browser = browser_login(app, USER_OF[Role.LOCAL_COMMANDER])
     csrf = page_csrf(browser.get(f"/cases/{cid}", headers={"Accept": "text/html"}).text)
     policy = app.state.ctx.cases.policy
     scoped = 0
-    for action in sorted(ACTIONS):
+    for action in actions:
         # every field any form needs, valid: the refusal must be the scope, not the input
-        # (step=confirm: past the check-your-answers page, to the decision itself)
         data = {"csrf_token": csrf, **{k: str(v) for b in BODIES.values() for k, v in b.items()}}
-        data["step"] = "confirm"
-        r = browser.post(
-            f"/cases/{cid}/actions/{action}",
-            data=data,
-            headers={"Accept": "text/html"},
-            follow_redirects=False,
-        )
-        assert r.status_code == 403, f"{action}: {r.status_code}"
-        if Role.LOCAL_COMMANDER in policy.roles_for(ACTION_OF[action]):
-            assert "commands Westminster; the case area is in Lambeth" in r.text, action
-            scoped += 1
-    assert scoped >= 9
-    after = client.get(f"/api/cases/{cid}", headers=bearer(tokens, "oversight")).json()
-    assert after["version"] == before["version"] and after["status"] == "draft"
-
-
-def test_every_check_your_answers_page_refuses_an_out_of_borough_commander(app_env, client, tokens):
-    """The "check your answers" page (the form posted without ``step=confirm``) is refused to the
-    Westminster commander on a Lambeth case, as the decision itself is: they are not shown a
-    page they could only be refused on (it was a 200, then a 403 on confirming)."""
-    from tests.api.conftest import browser_login, page_csrf
-    from vigil.web.pages.case import ACTION_OF, CONFIRM
-
-    app, clock, _ = app_env
-    cid = post_as(client, tokens, "analyst", "/api/cases", brixton_case(clock.now()), status=201)[
-        "id"
-    ]
-    browser = browser_login(app, USER_OF[Role.LOCAL_COMMANDER])
-    csrf = page_csrf(browser.get(f"/cases/{cid}", headers={"Accept": "text/html"}).text)
-    policy = app.state.ctx.cases.policy
-    scoped = 0
-    for action in sorted(CONFIRM):
-        data = {"csrf_token": csrf, **{k: str(v) for b in BODIES.values() for k, v in b.items()}}
+        if step:
+            data["step"] = step
         r = browser.post(
             f"/cases/{cid}/actions/{action}",
             data=data,
@@ -224,4 +185,36 @@ def test_every_check_your_answers_page_refuses_an_out_of_borough_commander(app_e
         if Role.LOCAL_COMMANDER in policy.roles_for(ACTION_OF[action]):
             assert "commands Westminster; the case area is in Lambeth" in r.text, action
             scoped += 1
-    assert scoped >= 1  # submit
+    return scoped
+
+
+def test_every_case_form_of_the_pages_refuses_an_out_of_borough_commander(app_env, client, tokens):
+    """The pages' one case-form route, enumerated with every action it takes: the Westminster
+    commander is refused each on a Lambeth case (403 naming both boroughs where the role may do
+    the action at all), and the case does not change."""
+    from vigil.web.pages.case_actions import ACTIONS
+
+    app, clock, _ = app_env
+    forms = [r for r in api_routes(app) if "/actions/" in r.path and "POST" in r.methods]
+    assert [r.path for r in forms] == ["/cases/{case_id}/actions/{action}"]
+    cid = post_as(client, tokens, "analyst", "/api/cases", brixton_case(clock.now()), status=201)[
+        "id"
+    ]
+    before = client.get(f"/api/cases/{cid}", headers=bearer(tokens, "oversight")).json()
+    # step=confirm: past the check-your-answers page, to the decision itself
+    assert _westminster_commander_refused(app, cid, sorted(ACTIONS), "confirm") >= 9
+    after = client.get(f"/api/cases/{cid}", headers=bearer(tokens, "oversight")).json()
+    assert after["version"] == before["version"] and after["status"] == "draft"
+
+
+def test_every_check_your_answers_page_refuses_an_out_of_borough_commander(app_env, client, tokens):
+    """The "check your answers" page (the form posted without ``step=confirm``) is refused to the
+    Westminster commander on a Lambeth case, as the decision itself is: they are not shown a
+    page they could only be refused on (it was a 200, then a 403 on confirming)."""
+    from vigil.web.pages.case import CONFIRM
+
+    app, clock, _ = app_env
+    cid = post_as(client, tokens, "analyst", "/api/cases", brixton_case(clock.now()), status=201)[
+        "id"
+    ]
+    assert _westminster_commander_refused(app, cid, sorted(CONFIRM), "") >= 1  # submit
