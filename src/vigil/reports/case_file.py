@@ -25,9 +25,8 @@ from vigil.cases.states import effective_status
 from vigil.clock import as_utc
 from vigil.db.cases import Case
 from vigil.db.outcomes import OutcomeEvaluation
-from vigil.outcomes.displacement import CAVEAT as WDQ_CAVEAT
 from vigil.reports import maps
-from vigil.reports.document import Report, ReportError, render
+from vigil.reports.document import Report, ReportError, report
 from vigil.roles import Actor
 
 
@@ -133,12 +132,13 @@ def build_case_file(
     plans = plan_history(session, case.id)
     facts["evaluation_plan_versions"] = len(plans)
     facts["plan_changed_after_start"] = sum(p.after_window_start for p in plans)
-    html = render(
+    document = report(
         "case_file.html",
-        title=f"Case file #{case.id}",
+        f"Case file #{case.id}",
+        now=now,
+        facts=facts,
         case=case,
         status=status.value,
-        now=now,
         evidence_map=evidence_map,
         evidence_note=evidence_note,
         cia=_cia_summary(case),
@@ -148,8 +148,6 @@ def build_case_file(
         trail=trail,
         justification=justification,
         chain=chain,
-        facts=facts,
-        wdq_caveat=WDQ_CAVEAT,
         power=power,
         plans=plans,
     )
@@ -163,4 +161,4 @@ def build_case_file(
             case_id=case.id,
             justification="case file produced",
         )
-    return Report(f"Case file #{case.id}", html, facts)
+    return document

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from vigil.clock import as_utc
 from vigil.errors import VigilError
+from vigil.outcomes.displacement import CAVEAT as WDQ_CAVEAT
 from vigil.pdf import html_to_pdf
 from vigil.roles import Rank
 
@@ -111,12 +112,19 @@ def env() -> Environment:
         day=day,
         rank_name=rank_name,
         plural=plural,
+        wdq_caveat=WDQ_CAVEAT,
     )
     return e
 
 
-def render(template: str, **context: Any) -> str:
-    return env().get_template(template).render(**context)
+def report(
+    template: str, title: str, *, now: datetime, facts: dict[str, Any], **context: Any
+) -> Report:
+    """The document ``title`` rendered from ``template``. Its title, the time it was made and
+    its headline facts are given once, to the page and to the :class:`Report` both, so the PDF
+    and what the API and tests read cannot disagree."""
+    html = env().get_template(template).render(title=title, now=now, facts=facts, **context)
+    return Report(title, html, facts)
 
 
 _QUARTER = re.compile(r"^\s*(\d{4})\s*-?\s*Q([1-4])\s*$", re.IGNORECASE)

@@ -10,6 +10,7 @@ more deployment than its share of harm stands out.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,14 +21,14 @@ from sqlalchemy.orm import Session
 from vigil.clock import as_utc
 from vigil.outcomes import force_stats
 from vigil.outcomes.claims import Claim, check_claim
-from vigil.outcomes.displacement import CAVEAT as WDQ_CAVEAT
 from vigil.reports import charts, maps
 from vigil.reports.deployments import (
+    DeploymentRow,
     deployments_between,
     hours_by_borough,
     outcome_counts,
 )
-from vigil.reports.document import Quarter, Report, render
+from vigil.reports.document import Quarter, Report, report
 from vigil.settings import shared_data_dir
 
 
@@ -95,6 +96,54 @@ def fairness(session: Session, shared: Path, quarter: Quarter, now: datetime) ->
     return {"view": view, "error": None}
 
 
+@dataclass(frozen=True)
+class Figures:
+    """The report's pictures, as data URIs (None when there is nothing to draw)."""
+
+    hours_chart: str | None
+    area_map: str | None
+    outcome_chart: str | None
+
+
+def _figures(
+    shared: Path,
+    q: Quarter,
+    hours: dict[str, float],
+    deployed: list[DeploymentRow],
+    evaluated: list[DeploymentRow],
+) -> Figures:
+    """Hours by borough, the deployment areas on a map, and the evaluated deployments' rate
+    ratios with their intervals."""
+    hours_chart = (
+        charts.bar_chart(
+            list(hours), list(hours.values()), title="Deployment hours by borough", xlabel="hours"
+        )
+        if hours
+        else None
+    )
+    area_map = (
+        maps.deployments_map(
+            shared,
+            [(f"#{r.case_id}", maps.parse_area(r.area_wkt)) for r in deployed],
+            title=f"Deployment areas, {q.title}",
+        )
+        if deployed
+        else None
+    )
+    outcome_chart = (
+        charts.interval_chart(
+            [f"case {r.case_id} ({r.borough})" for r in evaluated],
+            [r.rate_ratio or 1.0 for r in evaluated],
+            [r.ci_low or 1.0 for r in evaluated],
+            [r.ci_high or 1.0 for r in evaluated],
+            title="Serious violence against control areas, per deployment (95% intervals)",
+        )
+        if evaluated
+        else None
+    )
+    return Figures(hours_chart, area_map, outcome_chart)
+
+
 def build_oversight_report(
     session: Session,
     quarter: str | Quarter,
@@ -125,54 +174,23 @@ def build_oversight_report(
         "outcomes": outcome_counts(deployed),
         "hours_by_borough": {b: round(h, 1) for b, h in hours.items()},
     }
-    hours_chart = (
-        charts.bar_chart(
-            list(hours), list(hours.values()), title="Deployment hours by borough", xlabel="hours"
-        )
-        if hours
-        else None
-    )
-    area_map = (
-        maps.deployments_map(
-            shared,
-            [(f"#{r.case_id}", maps.parse_area(r.area_wkt)) for r in deployed],
-            title=f"Deployment areas, {q.title}",
-        )
-        if deployed
-        else None
-    )
-    outcome_chart = (
-        charts.interval_chart(
-            [f"case {r.case_id} ({r.borough})" for r in evaluated],
-            [r.rate_ratio or 1.0 for r in evaluated],
-            [r.ci_low or 1.0 for r in evaluated],
-            [r.ci_high or 1.0 for r in evaluated],
-            title="Serious violence against control areas, per deployment (95% intervals)",
-        )
-        if evaluated
-        else None
-    )
-    html = render(
+    return report(
         "oversight.html",
-        title=f"Oversight report {q.label}",
-        q=q,
+        f"Oversight report {q.label}",
         now=now,
-        rows=rows,
         facts=facts,
+        q=q,
+        rows=rows,
         hours=hours,
-        hours_chart=hours_chart,
-        area_map=area_map,
         overrides=overrides,
         evaluated=evaluated,
-        outcome_chart=outcome_chart,
+        figures=_figures(shared, q, hours, deployed, evaluated),
         proportion=proportionality(shared, q, hours),
         fair=fairness(session, shared, q, now),
-        wdq_caveat=WDQ_CAVEAT,
         context=force_context(shared, q),
         checks=[check_claim(c, shared).to_dict() for c in claims],
         calibration=calibration_view(session),
     )
-    return Report(f"Oversight report {q.label}", html, facts)
 
 
 def calibration_view(session: Session) -> dict[str, Any] | None:

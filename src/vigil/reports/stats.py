@@ -15,7 +15,7 @@ from vigil.clock import as_utc
 from vigil.outcomes import chance, force_stats
 from vigil.outcomes.definitions import MEASURES as DEFINITIONS
 from vigil.reports import charts
-from vigil.reports.document import Report, ReportError, render
+from vigil.reports.document import Report, ReportError, report
 from vigil.settings import shared_data_dir
 
 #: measures in the London-by-year and borough tables (yearly victims are in the summary)
@@ -92,11 +92,12 @@ def build_stats_report(year: int, now: datetime, *, shared: Path | None = None) 
         title="Homicide victims per year, London (last year partial)",
         ylabel="victims",
     )
-    html = render(
+    return report(
         "stats.html",
-        title=f"Force-wide statistics {year}",
-        year=year,
+        f"Force-wide statistics {year}",
         now=as_utc(now),
+        facts=facts_for([{str(k): v for k, v in r.items()} for r in summary]),
+        year=year,
         summary=summary,
         definitions=definitions,
         london=london,
@@ -106,11 +107,6 @@ def build_stats_report(year: int, now: datetime, *, shared: Path | None = None) 
         measures=[m for m in MEASURES if tables[m].months(year)],
         labels=force_stats.MEASURE_LABELS,
         small=chance.SMALL_COUNT,
-    )
-    return Report(
-        f"Force-wide statistics {year}",
-        html,
-        facts_for([{str(k): v for k, v in r.items()} for r in summary]),
     )
 
 

@@ -26,7 +26,7 @@ from vigil.reports.deployments import (
     hours_by_borough,
     outcome_counts,
 )
-from vigil.reports.document import Quarter, Report, render
+from vigil.reports.document import Quarter, Report, report
 from vigil.reports.oversight import force_context
 from vigil.settings import shared_data_dir
 
@@ -75,14 +75,13 @@ def build_transparency_report(
         if hours
         else None
     )
-    html = render(
+    return report(
         "transparency.html",
-        title=f"Transparency report {q.label}",
-        q=q,
+        f"Transparency report {q.label}",
         now=now,
         facts=facts,
+        q=q,
         delay_days=delay_days,
         hours_map=hours_map,
         context=force_context(shared, q),
     )
-    return Report(f"Transparency report {q.label}", html, facts)
