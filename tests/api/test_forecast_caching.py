@@ -68,9 +68,9 @@ def test_each_answer_is_serialised_once_per_surface(env, real_surface, monkeypat
         calls["geojson"] += 1
         return real_geojson(s)
 
-    def counting_top(s: RiskSurface, k: int):
+    def counting_top(s: RiskSurface, k: int, shared=None):
         calls["top"] += 1
-        return real_top(s, k)
+        return real_top(s, k, shared)
 
     monkeypatch.setattr(app_forecasts, "surface_geojson", counting_geojson)
     monkeypatch.setattr(app_forecasts, "top_areas", counting_top)

@@ -18,12 +18,14 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
 from pydantic import BaseModel
 
+from vigil.app.area_names import area_names, describe_area
 from vigil.app.context import AppContext
 from vigil.app.history import area_history
 from vigil.app.surfaces import percentile_ranks
@@ -50,9 +52,15 @@ class SurfaceInfo(BaseModel):
 
 class AreaRisk(BaseModel):
     area_id: str
+    #: what a person reads: "Coldharbour ward, Lambeth — 500 m cell 39/55" (vigil.app.area_names)
+    label: str
+    #: the ward and borough alone, None where no ward layer covers the area
+    place: str | None
     rank: int
     risk: float
     percentile: float
+    #: the area's share of the whole force's expected count
+    share_of_city: float
     x: float
     y: float
     drivers: dict[str, float] | None = None
@@ -62,8 +70,6 @@ class AreaDetail(AreaRisk):
     model: str
     start: str
     end: str
-    #: the area's share of the whole city's expected count
-    share_of_city: float
     #: recorded incidents of the forecast's categories in the area, per month, before the window
     history: list[dict[str, Any]]
 
@@ -221,10 +227,10 @@ def surface_layer(surface: RiskSurface) -> Encoded:
     )
 
 
-def top_areas_encoded(surface: RiskSurface, k: int) -> Encoded:
+def top_areas_encoded(surface: RiskSurface, k: int, shared: Path | None = None) -> Encoded:
     """:func:`top_areas` as a JSON body, once per surface and ``k``."""
     return derived(surface).answer(
-        f"top:{k}", lambda: Encoded.json([a.model_dump() for a in top_areas(surface, k)])
+        f"top:{k}", lambda: Encoded.json([a.model_dump() for a in top_areas(surface, k, shared)])
     )
 
 
@@ -237,18 +243,27 @@ def area_detail_encoded(ctx: AppContext, surface: RiskSurface, area_id: str) -> 
     )
 
 
-def top_areas(s: RiskSurface, k: int) -> list[AreaRisk]:
+def _share(d: _Derived, risk: float) -> float:
+    return risk / d.total if d.total > 0 else 0.0
+
+
+def top_areas(s: RiskSurface, k: int, shared: Path | None = None) -> list[AreaRisk]:
+    """The ``k`` highest areas, named from the ward layer under ``shared`` (the app's
+    shared data folder; None: cell references only)."""
     d = derived(s)
-    pct = d.percentile
+    names = area_names(s, shared)
     out = []
     for n, i in enumerate(d.order[:k], start=1):
         aid = str(s.area_id[i])
         out.append(
             AreaRisk(
                 area_id=aid,
+                label=names[aid].label,
+                place=names[aid].place,
                 rank=n,
                 risk=float(s.risk[i]),
-                percentile=float(pct[i]),
+                percentile=float(d.percentile[i]),
+                share_of_city=_share(d, float(s.risk[i])),
                 x=float(s.x[i]),
                 y=float(s.y[i]),
                 drivers=_drivers(s, aid),
@@ -262,10 +277,12 @@ def area_detail(ctx: AppContext, s: RiskSurface, area_id: str) -> AreaDetail:
     i = d.index.get(area_id)
     if i is None:
         raise NotFound(f"area '{area_id}' is not in the current forecast ({s.model})")
-    total = d.total
     history = area_history(ctx, s, i)
+    name = describe_area(s, area_id, ctx.settings.shared_data)
     return AreaDetail(
         area_id=area_id,
+        label=name.label,
+        place=name.place,
         rank=int(d.rank[i]),
         risk=float(s.risk[i]),
         percentile=float(d.percentile[i]),
@@ -275,7 +292,7 @@ def area_detail(ctx: AppContext, s: RiskSurface, area_id: str) -> AreaDetail:
         model=s.model,
         start=s.start.isoformat(),
         end=s.end.isoformat(),
-        share_of_city=float(s.risk[i]) / total if total > 0 else 0.0,
+        share_of_city=_share(d, float(s.risk[i])),
         history=history,
     )
 

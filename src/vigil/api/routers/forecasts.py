@@ -78,7 +78,7 @@ def current_top(
 ) -> Response:
     s = current_surface(ctx)
     log_forecast_read(ctx, principal.actor, s, "top", k=k)
-    return encoded_response(request, top_areas_encoded(s, k))
+    return encoded_response(request, top_areas_encoded(s, k, ctx.settings.shared_data))
 
 
 @router.get(

@@ -32,8 +32,9 @@ def map_page(
             "start": surface.start.isoformat(),
             "end": surface.end.isoformat(),
             "n_areas": len(surface),
+            "days": round((surface.end - surface.start).total_seconds() / 86400),
         }
-        top = top_areas(surface, 15)
+        top = top_areas(surface, 15, ctx.settings.shared_data)
     return render(
         request,
         "map.html",

@@ -56,10 +56,9 @@
     getJSON("/api/forecasts/current/areas/" + encodeURIComponent(areaId)).then(function (a) {
       var panel = document.getElementById("area-detail");
       panel.hidden = false;
-      document.getElementById("area-id").textContent = a.area_id;
-      document.getElementById("area-risk").textContent = a.risk.toFixed(2);
+      document.getElementById("area-id").textContent = a.label;
+      document.getElementById("area-risk").textContent = a.risk.toFixed(1);
       document.getElementById("area-rank").textContent = a.rank;
-      document.getElementById("area-pct").textContent = a.percentile.toFixed(1);
       document.getElementById("area-share").textContent = (100 * a.share_of_city).toFixed(2) + "%";
       var tbody = document.querySelector("#area-drivers tbody");
       tbody.innerHTML = "";
