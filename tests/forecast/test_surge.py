@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from vigil.errors import ModelInputError
-from vigil.forecast._scan_kernels import _max_sparse, best_per_centre, reverse_ranks
+from vigil.forecast._scan_kernels import _max_sparse, best_per_centre, reverse_ranks, scratch
 from vigil.forecast.registry import make_model
 from vigil.forecast.surge import neighbours, surge_scan
 from vigil.geo.grid import Grid
@@ -132,11 +132,7 @@ def test_sparse_replica_maximum_equals_brute_force(grid):
             bcum,
             totals,
             kulldorff,
-            np.zeros(n),
-            np.zeros(n, np.int64),
-            np.zeros(n, np.int64),
-            np.empty(events.size * nn.shape[1], np.int64),
-            np.empty(events.size * nn.shape[1]),
+            scratch(n, events.size * nn.shape[1]),
         )
         assert sparse == pytest.approx(dense, rel=1e-12)
         assert dense > 0

@@ -99,6 +99,22 @@ def reverse_ranks(nn: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
+def scratch(
+    n_cells: int, n_entries: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The working arrays of ``_max_sparse``, made once and reused by every replica: per cell
+    a count, a degree and a segment start (zeroed, and left zeroed by each call), and room for
+    ``n_entries`` (events x neighbours) ranks and counts."""
+    return (
+        np.zeros(n_cells),
+        np.zeros(n_cells, np.int64),
+        np.zeros(n_cells, np.int64),
+        np.empty(n_entries, np.int64),
+        np.empty(n_entries),
+    )
+
+
+@njit(cache=True)
 def _max_sparse(
     events: np.ndarray,
     n_in_window: np.ndarray,
@@ -107,19 +123,15 @@ def _max_sparse(
     bcum: np.ndarray,
     totals: np.ndarray,
     kulldorff: bool,
-    cellcount: np.ndarray,
-    deg: np.ndarray,
-    seg: np.ndarray,
-    ent_r: np.ndarray,
-    ent_c: np.ndarray,
+    work: tuple[np.ndarray, ...],
 ) -> float:
     """Maximum score when the events of the last ``w``-th window are ``events[:n_in_window[w]]``.
 
     Only cylinders that add a cell with a count can hold the maximum, so the work is
-    (cells with a count) x (neighbours), not (all cells) x (neighbours). Scratch arrays
-    (``cellcount``, ``deg``, ``seg`` of length n, ``ent_*`` of length n x K) come in zeroed
-    and are left zeroed.
+    (cells with a count) x (neighbours), not (all cells) x (neighbours). ``work`` comes from
+    ``scratch(n, m)`` with ``m`` at least the events times the neighbours.
     """
+    cellcount, deg, seg, ent_r, ent_c = work
     k_max = nn.shape[1]
     best = 0.0
     touched = np.empty(events.size, np.int64)
@@ -212,14 +224,10 @@ def poisson_null_maxima(
     k_max = nn.shape[1]
     out = np.zeros(n_rep)
     totals = np.zeros(windows.size)
-    cellcount = np.zeros(n)
-    deg = np.zeros(n, np.int64)
-    seg = np.zeros(n, np.int64)
+    work = scratch(n, 0)
     cap = 64
     events = np.empty(cap, np.int64)
     n_in = np.zeros(windows.size, np.int64)
-    ent_r = np.empty(0, np.int64)
-    ent_c = np.empty(0)
     for r in range(n_rep):
         m = 0
         w = 0
@@ -241,12 +249,9 @@ def poisson_null_maxima(
             while w < windows.size and windows[w] == d + 1:
                 n_in[w] = m
                 w += 1
-        if ent_r.size < m * k_max:
-            ent_r = np.empty(m * k_max * 2, np.int64)
-            ent_c = np.empty(m * k_max * 2)
-        out[r] = _max_sparse(
-            events[:m], n_in, nn, rev, bcum, totals, False, cellcount, deg, seg, ent_r, ent_c
-        )
+        if work[3].size < m * k_max:
+            work = scratch(n, m * k_max * 2)
+        out[r] = _max_sparse(events[:m], n_in, nn, rev, bcum, totals, False, work)
     return out
 
 
@@ -277,11 +282,7 @@ def permutation_null_maxima(
     totals = np.full(n_in_window.size, total)
     m_max = n_in_window[n_in_window.size - 1]
     events = np.empty(m_max, np.int64)
-    cellcount = np.zeros(n_cells)
-    deg = np.zeros(n_cells, np.int64)
-    seg = np.zeros(n_cells, np.int64)
-    ent_r = np.empty(max(m_max * k_max, 1), np.int64)
-    ent_c = np.empty(max(m_max * k_max, 1))
+    work = scratch(n_cells, m_max * k_max)
     for r in range(n_rep):
         for a in range(m_max):
             b = a + np.random.randint(0, n_ev - a)
@@ -289,7 +290,5 @@ def permutation_null_maxima(
             idx[a] = idx[b]
             idx[b] = tmp
             events[a] = cells[idx[a]]
-        out[r] = _max_sparse(
-            events, n_in_window, nn, rev, bcum, totals, True, cellcount, deg, seg, ent_r, ent_c
-        )
+        out[r] = _max_sparse(events, n_in_window, nn, rev, bcum, totals, True, work)
     return out
