@@ -1,6 +1,9 @@
 """HTML to PDF for every Vigil document (case files, impact assessments, oversight reports).
 
-One place decides how PDFs are made, so all documents share fonts, page size and margins.
+One place decides how PDFs are made, so all documents share fonts, page size and margins, and
+the same page-break rules: a table's header row (its ``<thead>``) repeats on every page the table
+runs over and never stays alone at a page bottom, a row is never cut in two, and a heading stays
+with what follows it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ PAGE_CSS = """
 @page { size: A4; margin: 18mm 16mm 20mm 16mm;
         @bottom-right { content: "page " counter(page) " of " counter(pages); font-size: 8pt; } }
 body { font-family: "DejaVu Sans", sans-serif; font-size: 10pt; }
+thead { display: table-header-group; }
+tr, figure { break-inside: avoid; }
+h1, h2, h3, caption { break-after: avoid; }
 """
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter  # noqa: E402
 
 ACCENT = "#1f4e79"
 MUTED = "#9aa7b4"
@@ -63,12 +65,21 @@ def line_chart(
     ylabel: str,
     highlight: tuple[Any, Any] | None = None,
 ) -> str:
-    """One line per series; ``highlight`` shades an x-range (e.g. the quarter reported on)."""
+    """One line per series; ``highlight`` shades an x-range (e.g. the quarter reported on).
+
+    Whole numbers on x (years) get whole-number ticks: matplotlib would otherwise mark 2002.5.
+    Refuses to draw nothing: an empty chart gets a meaningless -0.04..0.04 axis, so a caller
+    with no points says so in words instead (issue 12)."""
+    if not any(len(ys) for ys in series.values()):
+        raise ValueError(f"chart '{title}': no points to draw; say so in words instead")
     fig, ax = plt.subplots(figsize=(6.5, 2.6))
     for i, (name, ys) in enumerate(series.items()):
         ax.plot(list(x), list(ys), label=name, color=ACCENT if i == 0 else MUTED, lw=1.6)
     if highlight is not None:
         ax.axvspan(highlight[0], highlight[1], color="#f2c14e", alpha=0.3, lw=0)
+    if x and all(isinstance(v, numbers.Integral) for v in x):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_formatter(StrMethodFormatter("{x:.0f}"))
     ax.set_title(title, fontsize=10, loc="left")
     ax.set_ylabel(ylabel, fontsize=9)
     ax.tick_params(labelsize=8)

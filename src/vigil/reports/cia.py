@@ -7,11 +7,11 @@ incomplete assessment cannot mistake it for a finished one.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from vigil.impact.assessment import CommunityImpactAssessment
-from vigil.reports.document import env
+from vigil.reports.document import env, when
 
 if TYPE_CHECKING:
     from vigil.impact.fairness import FairnessView
@@ -27,7 +27,7 @@ def render_html(cia: CommunityImpactAssessment, generated: datetime | None = Non
         ind=ind,
         raw_indicators=raw,
         missing=cia.missing(),
-        generated=(generated or datetime.now()).strftime("%Y-%m-%d %H:%M"),
+        generated=when(generated or datetime.now(UTC)),
     )
 
 
@@ -67,6 +67,6 @@ def render_fairness_html(view: FairnessView, generated: datetime | None = None) 
         .render(
             view=view,
             threshold=FAIRNESS_SHADE_ABOVE,
-            generated=(generated or datetime.now()).strftime("%Y-%m-%d %H:%M"),
+            generated=when(generated or datetime.now(UTC)),
         )
     )

@@ -78,16 +78,25 @@ def rank_name(rank: int) -> str:
     return Rank(int(rank)).name.replace("_", " ").lower()
 
 
-def when(value: datetime | None, tz: str = "Europe/London") -> str:
-    if value is None:
-        return "—"
-    return pd.Timestamp(as_utc(value)).tz_convert(tz).strftime("%d %b %Y %H:%M")
+def _london(value: datetime | str, tz: str) -> pd.Timestamp:
+    """A stored time (naive = UTC, as SQLite gives it back; or an ISO string, as JSON snapshots
+    hold it) in the zone people read."""
+    if isinstance(value, str):
+        value = pd.Timestamp(value).to_pydatetime()
+    return pd.Timestamp(as_utc(value)).tz_convert(tz)
 
 
-def day(value: datetime | None, tz: str = "Europe/London") -> str:
+def when(value: datetime | str | None, tz: str = "Europe/London") -> str:
+    """A time for people: London time to the minute (no seconds, no offset digits, no UTC)."""
     if value is None:
         return "—"
-    return pd.Timestamp(as_utc(value)).tz_convert(tz).strftime("%d %b %Y")
+    return _london(value, tz).strftime("%d %b %Y %H:%M")
+
+
+def day(value: datetime | str | None, tz: str = "Europe/London") -> str:
+    if value is None:
+        return "—"
+    return _london(value, tz).strftime("%d %b %Y")
 
 
 def plural(n: float, one: str, many: str | None = None) -> str:

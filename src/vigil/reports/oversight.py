@@ -40,10 +40,22 @@ def force_context(shared: Path, quarter: Quarter) -> dict[str, Any]:
         table = force_stats.window_summary(shared, quarter.months)
         series = force_stats.london_monthly(shared, "serious_violence")
     except (force_stats.DataError, OSError) as exc:
-        return {"rows": [], "chart": None, "error": str(exc)}
+        return {"rows": [], "chart": None, "error": str(exc), "no_chart": None}
     lo = quarter.months[0] - pd.DateOffset(months=24)
     hi = quarter.months[-1] + pd.DateOffset(months=6)
     s = series[(series.index >= lo) & (series.index <= hi)]
+    rows = table.to_dict(orient="records")
+    if s.empty:  # a quarter far outside the published months: words, not an empty chart
+        return {
+            "rows": rows,
+            "chart": None,
+            "error": None,
+            "no_chart": (
+                f"No monthly serious violence figures are published for {quarter.title} or the "
+                f"two years before it (the series covers {series.index[0]:%B %Y} to "
+                f"{series.index[-1]:%B %Y})."
+            ),
+        }
     chart = charts.line_chart(
         list(s.index),
         {"London serious violence (recorded offences)": list(s.to_numpy())},
@@ -51,7 +63,7 @@ def force_context(shared: Path, quarter: Quarter) -> dict[str, Any]:
         ylabel="offences",
         highlight=(quarter.months[0], quarter.months[-1] + pd.DateOffset(months=1)),
     )
-    return {"rows": table.to_dict(orient="records"), "chart": chart, "error": None}
+    return {"rows": rows, "chart": chart, "error": None, "no_chart": None}
 
 
 def proportionality(

@@ -5,6 +5,7 @@ years beside them (from :mod:`vigil.outcomes.force_stats`)."""
 
 from __future__ import annotations
 
+import calendar
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -158,7 +159,7 @@ def _trend_charts(shared: Path, year: int) -> list[dict[str, Any]]:
         )
         view = force_stats.seasonal_view(shared, m, years=5)
         season = charts.line_chart(
-            list(view.index),
+            [calendar.month_abbr[int(month)] for month in view.index],
             {str(y): list(view[y].to_numpy()) for y in sorted(view.columns, reverse=True)},
             title=f"{title}: the same month in earlier years",
             ylabel=DEFINITIONS[m].counts,

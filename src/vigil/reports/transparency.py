@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from vigil.clock import as_utc
+from vigil.outcomes import chance
 from vigil.reports import maps
 from vigil.reports.deployments import (
     DeploymentRow,
@@ -84,4 +85,5 @@ def build_transparency_report(
         delay_days=delay_days,
         hours_map=hours_map,
         context=force_context(shared, q),
+        small=chance.SMALL_COUNT,
     )
