@@ -148,6 +148,7 @@ class Action(StrEnum):
     READ_OVERSIGHT_REPORT = "read_oversight_report"
     EVALUATE = "evaluate"
     VERIFY_AUDIT = "verify_audit"
+    READ_AUDIT = "read_audit"
     UPLOAD_INCIDENTS = "upload_incidents"
     MANAGE_ACCOUNTS = "manage_accounts"
     OPERATE = "operate"
@@ -180,6 +181,7 @@ _PHRASES: dict[Action, str] = {
     Action.READ_OVERSIGHT_REPORT: "read the oversight report",
     Action.EVALUATE: "evaluate deployments",
     Action.VERIFY_AUDIT: "verify the audit log",
+    Action.READ_AUDIT: "search the audit log",
     Action.UPLOAD_INCIDENTS: "upload incidents",
     Action.MANAGE_ACCOUNTS: "manage accounts",
     Action.OPERATE: "operate the service",

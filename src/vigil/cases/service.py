@@ -21,6 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.audit.canonical import sha256_hex
 from vigil.audit.log import Category, append, entries_for_case
+from vigil.audit.query import (
+    EntryPage,
+    ReadSummary,
+    case_decisions,
+    case_reads,
+    opening_justification,
+)
 from vigil.cases import workflow
 from vigil.cases.area import build_area
 from vigil.cases.evidence import check_digest, freeze, thaw
@@ -134,6 +141,15 @@ def _view(case: Case, now: datetime, warnings: list[str] | None = None) -> CaseV
         lapsed=None if due is None else due[1],
         warnings=list(warnings or []),
     )
+
+
+@dataclass(frozen=True)
+class CaseTrail:
+    """A case's audit trail as its page shows it (see :mod:`vigil.audit.query`)."""
+
+    decisions: EntryPage
+    reads: ReadSummary
+    justification: str
 
 
 def _log_read(s: Session, actor: Actor, now: datetime, action: str, **entry: Any) -> None:
@@ -567,14 +583,20 @@ class CaseService:
             return _view(case, now)
 
     def read_with_trail(
-        self, actor: Actor, case_id: int, purpose: str = ""
-    ) -> tuple[CaseView, list[AuditEntry]]:
-        """The case and its audit trail, as the case page shows them: one transaction and
-        ONE audit entry for the request (it discloses both), instead of one per part."""
+        self, actor: Actor, case_id: int, purpose: str = "", page: int = 1, per_page: int = 20
+    ) -> tuple[CaseView, CaseTrail]:
+        """The case and its audit trail, as the case page shows them: page ``page`` of its
+        decisions, its reads counted (before this one) with the last named, and the opening
+        justification. One transaction and ONE audit entry for the request (it discloses
+        both), instead of one per part; the cost does not grow with the number of reads."""
         now = self._now()
         with self._sf() as s, s.begin():
             case = self._load(s, case_id, lock=False)
-            entries = entries_for_case(s, case_id)
+            trail = CaseTrail(
+                decisions=case_decisions(s, case_id, page, per_page),
+                reads=case_reads(s, case_id),
+                justification=opening_justification(s, case_id),
+            )
             _log_read(
                 s,
                 actor,
@@ -584,7 +606,7 @@ class CaseService:
                 justification=purpose,
                 detail={"with": ["audit_trail"]},
             )
-            return _view(case, now), entries
+            return _view(case, now), trail
 
     def list_cases(
         self,

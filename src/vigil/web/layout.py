@@ -26,6 +26,7 @@ NAV: tuple[tuple[str, str, str, Action], ...] = (
     ("/incidents/upload", "Upload incidents", "", Action.UPLOAD_INCIDENTS),
     ("/admin/users", "Accounts", "", Action.MANAGE_ACCOUNTS),
     ("/notifications", "Notifications", "nav-notifications", Action.READ_NOTIFICATIONS),
+    ("/audit", "Audit log", "nav-audit", Action.READ_AUDIT),
     ("/account/command-line", "Command-line access", "nav-command-line", Action.READ),
 )
 

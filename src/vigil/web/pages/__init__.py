@@ -12,6 +12,7 @@ from fastapi import APIRouter
 
 from vigil.web.pages import (
     accounts,
+    audit,
     case,
     case_actions,
     cases,
@@ -34,6 +35,7 @@ for module in (
     case,
     case_actions,
     oversight,
+    audit,
     accounts,
     command_line,
     uploads,

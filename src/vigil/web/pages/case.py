@@ -14,7 +14,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from vigil.app.audit import AuditEntryOut
 from vigil.app.context import AppContext
 from vigil.cases.policy import POSITIONS, Action
 from vigil.errors import PermissionDenied
@@ -62,16 +61,14 @@ FLASHES = {
     "close": "Case closed.",
 }
 
+#: decisions on one page of the case page's timeline
+TRAIL_PAGE = 20
+
 #: actions that show a "check your answers" page before they are carried out
 CONFIRM = {
     "authorise": "Check your answers before authorising",
     "submit": "Check the request before submitting it",
 }
-
-
-def justification(audit: list[AuditEntryOut]) -> str:
-    """The requester's "why this is exceptional", as recorded when the case was opened."""
-    return next((e.justification or "" for e in audit if e.action == "case.open"), "")
 
 
 def guardrail_preview(ctx: AppContext, view: Any) -> list[Any] | None:
@@ -139,10 +136,12 @@ def case_page_response(
     failed: str = "",
     values: dict[str, str] | None = None,
     panel: str = "",
+    trail_page: int = 1,
 ) -> HTMLResponse:
     """The case page; after a refused form, with the error summary, the message next to its
-    field and what was typed kept in the form (``failed`` names that form)."""
-    from vigil.app.audit import trail_dicts
+    field and what was typed kept in the form (``failed`` names that form). The trail shows
+    page ``trail_page`` of the decisions and counts the reads (vigil.audit.query)."""
+    from vigil.app.audit import CaseTrailOut
     from vigil.app.views import area_wgs84_geojson, case_detail
     from vigil.cases.states import LIVE, Status
     from vigil.cases.workflow import ALLOWED_FROM
@@ -150,9 +149,11 @@ def case_page_response(
     from vigil.web.tasks import case_tasks
 
     # one audited read for the whole page (the case and its trail)
-    view, entries = ctx.cases.read_with_trail(principal.actor, case_id, purpose="case page")
+    view, found = ctx.cases.read_with_trail(
+        principal.actor, case_id, purpose="case page", page=max(1, trail_page), per_page=TRAIL_PAGE
+    )
     case = case_detail(view)
-    audit = trail_dicts(entries)
+    trail = CaseTrailOut.of(found)
     area_geojson = area_wgs84_geojson(view.record.area_wkt)
     policy = ctx.cases.policy
     actor = principal.actor
@@ -186,7 +187,8 @@ def case_page_response(
         principal,
         status=status,
         case=case,
-        audit=audit,
+        trail=trail,
+        audit_link=f"/audit?case={case_id}" if policy.permits(actor, Action.READ_AUDIT) else None,
         area_geojson=area_geojson,
         can=can,
         live=current in LIVE,
@@ -206,7 +208,7 @@ def case_page_response(
         now_iso=ctx.clock.now().isoformat(),
         errors=errors or {},
         v=v,
-        justification=justification(audit),
+        justification=trail.justification,
         guardrails=guardrail_preview(ctx, view) if deciding else None,
         evaluation=evaluation,
         tasks=tasks,
@@ -224,6 +226,7 @@ def case_page(
     request: Request,
     case_id: CaseId,
     flash: str | None = None,
+    trail: int = 1,
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
@@ -235,6 +238,7 @@ def case_page(
         case_id,
         flash=None if panel else FLASHES.get(flash or ""),
         panel=panel,
+        trail_page=trail,
     )
 
 
@@ -250,18 +254,14 @@ def confirm_page(
     before the decision is made. Refused (PermissionDenied) when the permission table refuses
     this account the decision on this case (another borough's, not their own): nobody is shown
     a page whose button could only be refused."""
-    from vigil.app.audit import trail_dicts
     from vigil.app.views import case_detail
 
-    view, entries = ctx.cases.read_with_trail(
-        principal.actor, case_id, purpose="check answers page"
-    )
+    view, trail = ctx.cases.read_with_trail(principal.actor, case_id, purpose="check answers page")
     wanted = Action.AUTHORISE_URGENT if forms.flag(values, "urgent") else ACTION_OF[action]
     reason = ctx.cases.policy.refusal(principal.actor, wanted, view.record)
     if reason is not None:
         raise PermissionDenied(reason[:1].upper() + reason[1:])
     case = case_detail(view)
-    audit = trail_dicts(entries)
     start = forms.utc_time(values, "start") if values.get("start") else None  # type: ignore[arg-type]
     end = forms.utc_time(values, "end") if values.get("end") else None  # type: ignore[arg-type]
     return render(
@@ -274,6 +274,6 @@ def confirm_page(
         values=values,
         start=start or case["requested_start"],
         end=end or case["requested_end"],
-        justification=justification(audit),
+        justification=trail.justification,
         guardrails=guardrail_preview(ctx, view) if action == "authorise" else None,
     )

@@ -1,0 +1,157 @@
+"""Reading the audit log a page at a time: a case's decisions (its reads summarised, not listed)
+and the force-wide search with filters.
+
+A case's log grows by one ``case.read`` entry every time anyone opens it, so a case page that
+listed its whole log grew with its views (and cost more to draw the more it was read: issue 11).
+The decisions (state changes, consultations, notes, expiry) are what a reader of the case needs
+in full; the reads are counted, with the last one named, and stay searchable in the audit view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select, true
+from sqlalchemy.orm import Session
+
+from vigil.db.audit import AuditEntry
+
+#: the entries that disclose and change nothing: reads of a case, its evidence, its trail, the
+#: case list (``case.list``) and other reads (``*.read``)
+READ_ACTIONS_LIKE = "%.read"
+LIST_ACTION = "case.list"
+
+
+def is_read(action: str) -> bool:
+    """Whether an entry's action is a read (see :data:`READ_ACTIONS_LIKE`)."""
+    return action.endswith(".read") or action == LIST_ACTION
+
+
+def _reads() -> ColumnElement[bool]:
+    return or_(AuditEntry.action.like(READ_ACTIONS_LIKE), AuditEntry.action == LIST_ACTION)
+
+
+@dataclass(frozen=True)
+class ReadSummary:
+    """How often a case was read, and the last read (None when never)."""
+
+    count: int
+    last: AuditEntry | None
+
+
+@dataclass(frozen=True)
+class EntryPage:
+    """One page of entries, newest first, and how many match in all."""
+
+    entries: list[AuditEntry]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _page(session: Session, where: ColumnElement[bool], page: int, per_page: int) -> EntryPage:
+    if page < 1 or per_page < 1:
+        raise ValueError(f"page {page} of {per_page} entries: both must be at least 1")
+    total = session.execute(select(func.count()).select_from(AuditEntry).where(where)).scalar_one()
+    rows = session.execute(
+        select(AuditEntry)
+        .where(where)
+        .order_by(AuditEntry.seq.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).scalars()
+    return EntryPage(list(rows), int(total), page, per_page)
+
+
+def case_decisions(session: Session, case_id: int, page: int = 1, per_page: int = 20) -> EntryPage:
+    """Page ``page`` of the case's entries that are not reads, newest first."""
+    return _page(session, and_(AuditEntry.case_id == case_id, not_(_reads())), page, per_page)
+
+
+def case_reads(session: Session, case_id: int) -> ReadSummary:
+    """How many reads of the case are logged, and the last one: two indexed queries, whatever
+    the number of reads."""
+    where = and_(AuditEntry.case_id == case_id, _reads())
+    count = session.execute(select(func.count()).select_from(AuditEntry).where(where)).scalar_one()
+    last = session.execute(
+        select(AuditEntry).where(where).order_by(AuditEntry.seq.desc()).limit(1)
+    ).scalar_one_or_none()
+    return ReadSummary(int(count), last)
+
+
+def opening_justification(session: Session, case_id: int) -> str:
+    """The requester's "why this is exceptional", as recorded when the case was opened."""
+    text = session.execute(
+        select(AuditEntry.justification)
+        .where(AuditEntry.case_id == case_id, AuditEntry.action == "case.open")
+        .order_by(AuditEntry.seq)
+        .limit(1)
+    ).scalar_one_or_none()
+    return text or ""
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What the force-wide audit view asks for; None/empty: no filter. ``since``/``until`` are
+    UTC instants (the page turns the London dates people type into them), ``until`` exclusive.
+    ``action`` matches the action or, ending in '.', every action under it ('case.')."""
+
+    case_id: int | None = None
+    action: str = ""
+    actor_id: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self) -> ColumnElement[bool]:
+        parts: list[ColumnElement[bool]] = []
+        if self.case_id is not None:
+            parts.append(AuditEntry.case_id == self.case_id)
+        if self.action:
+            if self.action.endswith("."):
+                parts.append(AuditEntry.action.startswith(self.action, autoescape=True))
+            else:
+                parts.append(AuditEntry.action == self.action)
+        if self.actor_id:
+            parts.append(AuditEntry.actor_id == self.actor_id)
+        if self.since is not None:
+            parts.append(AuditEntry.at >= self.since)
+        if self.until is not None:
+            parts.append(AuditEntry.at < self.until)
+        return and_(true(), *parts)
+
+
+def search(session: Session, wanted: AuditFilter, page: int = 1, per_page: int = 50) -> EntryPage:
+    """Page ``page`` of the entries ``wanted`` selects, newest first."""
+    return _page(session, wanted.where(), page, per_page)
+
+
+def each_match(session: Session, wanted: AuditFilter, batch: int = 1000) -> Iterator[AuditEntry]:
+    """Every entry ``wanted`` selects, oldest first, read ``batch`` at a time (for an export:
+    the whole log is never held in memory)."""
+    after = 0
+    while True:
+        rows = list(
+            session.execute(
+                select(AuditEntry)
+                .where(wanted.where(), AuditEntry.seq > after)
+                .order_by(AuditEntry.seq)
+                .limit(batch)
+            ).scalars()
+        )
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].seq
+
+
+def actions(session: Session) -> list[str]:
+    """The actions the log holds, for the filter's choices."""
+    return list(
+        session.execute(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).scalars()
+    )
