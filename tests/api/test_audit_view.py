@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.api.conftest import bearer, browser_login, open_case, post_as
-from tests.api.test_case_routes import SOON, _consulted
+from tests.api.conftest import bearer, browser_login
+from tests.api.test_case_routes import urgent_case
 
 HTML = {"Accept": "text/html"}
 
@@ -43,19 +43,7 @@ def expired_case(app_env, client, tokens):
     """A reactive case, consulted, urgently authorised, that lapsed unratified: the scheduler
     (not a person) wrote its end."""
     app, clock, _ = app_env
-    cid = open_case(client, tokens, clock, start_in=SOON, hours=6, area=1, trigger="reactive")["id"]
-    _consulted(client, tokens, cid)
-    post_as(
-        client,
-        tokens,
-        "ao2",
-        f"/api/cases/{cid}/authorise",
-        {
-            "conditions": "Urgent: stabbing an hour ago.",
-            "urgent": True,
-            "override_reason": "Reactive to a serious assault.",
-        },
-    )
+    cid = urgent_case(client, tokens, clock)["id"]
     clock.advance(timedelta(hours=3))
     assert cid in app.state.ctx.cases.sweep_expired()
     return cid

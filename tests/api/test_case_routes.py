@@ -58,11 +58,11 @@ def test_withdraw_and_refuse(app_env, client, tokens):
     assert [c["position"] for c in refused["consultations"]] == ["concur", "object"]
 
 
-def test_urgent_ratify_extend_cancel_close(app_env, client, tokens):
-    _, clock, _ = app_env
+def urgent_case(client, tokens, clock) -> dict:
+    """A reactive case on the second top area, consulted and urgently authorised by ao2."""
     cid = open_case(client, tokens, clock, start_in=SOON, hours=6, area=1, trigger="reactive")["id"]
     _consulted(client, tokens, cid)
-    urgent = post_as(
+    return post_as(
         client,
         tokens,
         "ao2",
@@ -73,6 +73,12 @@ def test_urgent_ratify_extend_cancel_close(app_env, client, tokens):
             "override_reason": "Reactive to a serious assault.",
         },
     )
+
+
+def test_urgent_ratify_extend_cancel_close(app_env, client, tokens):
+    _, clock, _ = app_env
+    urgent = urgent_case(client, tokens, clock)
+    cid = urgent["id"]
     assert urgent["status"] == "authorised" and urgent["urgent"] and urgent["ratify_by"]
     # ratification needs the reviewed CIA and another officer than the urgent one
     base = post_as(client, tokens, "lead", f"/api/cases/{cid}/impact-assessment/draft")
