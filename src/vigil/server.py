@@ -16,8 +16,9 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 
 import vigil
-from vigil.app.context import AppContext, HistorySource, SurfaceSource
-from vigil.app.history import store_history_source
+from vigil.app.context import AppContext, HistorySource, IncidentSource, SurfaceSource
+from vigil.app.evaluation_plan import plan_on_open
+from vigil.app.history import store_history_source, store_incident_source
 from vigil.app.surfaces import latest_surface_source
 from vigil.cases.policy import load_policy
 from vigil.clock import Clock, SystemClock
@@ -27,7 +28,6 @@ from vigil.http import errors
 from vigil.http.background import sweeper
 from vigil.identity.pool import HashPool
 from vigil.impact.case_service import case_service as case_service_for
-from vigil.outcomes.plan import declare_default_plan
 from vigil.settings import Settings, get_settings
 
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -70,6 +70,7 @@ def create_app(
     *,
     surface_source: SurfaceSource | None = None,
     history_source: HistorySource | None = None,
+    incident_source: IncidentSource | None = None,
     identity_provider: IdentityProvider | None = None,
 ) -> FastAPI:
     """The web application.
@@ -99,8 +100,13 @@ def create_app(
         token_lifetime=timedelta(hours=settings.token_hours),
         token_max_lifetime=timedelta(hours=max(settings.token_hours, settings.token_max_hours)),
     )
+    # the evaluation plan is declared when a case opens, against what the evaluation can
+    # detect on the store's incident history (vigil.app.evaluation_plan)
     case_service = case_service_for(
-        session_factory, clock, load_policy(settings.policy_file), on_open=declare_default_plan
+        session_factory,
+        clock,
+        load_policy(settings.policy_file),
+        on_open=plan_on_open(incident_source or store_incident_source(settings.store_dir)),
     )
     oidc = _oidc_client(settings, clock)
     ctx = AppContext(

@@ -1,7 +1,8 @@
 """The pre-registered evaluation plan (issue 17): declared against the minimum detectable
-reduction when a case is opened, every version kept, a change after the window started refused
-without a justification and audited as such. A real SQLite database; the case is a simulated
-season deployment in the top cell of the March 2022 London forecast (see conftest)."""
+reduction when a case is opened (the placebo test's, measured on the area's history through the
+application layer, frozen and audited), every version kept, a change after the window started
+refused without a justification and audited as such. A real SQLite database; the case is a
+simulated season deployment in the top cell of the September 2022 London forecast."""
 
 from __future__ import annotations
 
@@ -10,16 +11,20 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from vigil.app.evaluation_plan import detectable_note, plan_of, plan_on_open
+from vigil.app.history import frame_incident_source
+from vigil.audit.canonical import digest
 from vigil.clock import FixedClock
 from vigil.db.audit import AuditEntry
 from vigil.db.cases import Case
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.migrate import upgrade
 from vigil.impact.case_service import case_service
+from vigil.outcomes.detectable import detectable_from_history
 from vigil.outcomes.plan import (
     EvaluationPlan,
     PlanError,
-    declare_default_plan,
+    _as_dict,
     declare_plan,
     plan_history,
 )
@@ -29,50 +34,77 @@ from vigil.outcomes.simulate import plan_season
 
 @pytest.fixture(scope="module")
 def month_surface(london_sv, london_grid):
-    """The March 2022 forecast for the whole month (a month-only force's horizon)."""
+    """The September 2022 forecast for the whole month (a month-only force's horizon)."""
     import pandas as pd
 
     from vigil.forecast.registry import make_model
 
-    start = pd.Timestamp("2022-03-01")
+    start = pd.Timestamp("2022-09-01")
     model = make_model("naive", window="2M").fit(london_sv, start, london_grid)
-    return model.predict(start, pd.Timestamp("2022-04-01"))
+    return model.predict(start, pd.Timestamp("2022-10-01"))
 
 
 @pytest.fixture
-def opened(tmp_path, month_surface):
-    march_surface = month_surface
+def opened(tmp_path, month_surface, london_sv):
     url = f"sqlite:///{tmp_path / 'vigil.db'}"
     upgrade(url)
     engine = make_engine(url)
     sf = make_sessionmaker(engine)
-    clock = FixedClock(datetime(2022, 3, 1, tzinfo=UTC))
-    service = case_service(sf, clock, on_open=declare_default_plan)
-    p = plan_season(march_surface, ["2022-06"])[0]
-    cid = authorise_planned(service, p, march_surface)
-    yield sf, cid, clock
+    clock = FixedClock(datetime(2022, 9, 1, tzinfo=UTC))
+    hook = plan_on_open(frame_incident_source(london_sv))
+    service = case_service(sf, clock, on_open=hook)
+    p = plan_season(month_surface, ["2022-10"])[0]
+    cid = authorise_planned(service, p, month_surface)
+    yield sf, cid, clock, p
     engine.dispose()
 
 
-def test_opening_a_case_declares_the_plan_against_the_mdr(opened):
-    sf, cid, _ = opened
+def test_opening_a_case_declares_the_plan_against_the_mdr(opened, london_sv, month_surface):
+    sf, cid, _, p = opened
+    # the placebo test's figure on the area's history, as the library states it
+    expected = detectable_from_history(london_sv, month_surface, [p.area_id], p.start, p.end)
+    assert expected.mdr_pct is not None
     with sf() as s:
         (v1,) = plan_history(s, cid)
         assert v1.version == 1 and not v1.after_window_start
         assert "victim-reported" in v1.outcome and "placebo-in-space" in v1.analysis
-        assert v1.mdr_pct is not None and 0 < v1.mdr_pct < 100
-        actions = s.execute(
-            select(AuditEntry.action).where(AuditEntry.case_id == cid)
-        ).scalars().all()  # fmt: skip
-        assert "outcome.plan.declare" in actions
+        assert v1.mdr_pct == pytest.approx(expected.mdr_pct)
+        assert v1.mdr_note == expected.sentence
+        # frozen and audited with the plan: the entry's digest covers the figure and its note
+        entry = s.execute(
+            select(AuditEntry).where(
+                AuditEntry.case_id == cid, AuditEntry.action == "outcome.plan.declare"
+            )
+        ).scalar_one()
+        recorded = _as_dict(v1)
+        assert recorded["mdr_pct"] == v1.mdr_pct and recorded["mdr_note"] == expected.sentence
+        assert entry.after_digest == digest(recorded)
+        # the view model the case page reads
+        out = plan_of(s, cid)
+        assert out is not None and out.mdr_pct == pytest.approx(expected.mdr_pct)
+    assert detectable_note(sf, cid) == expected.sentence
+
+
+def test_without_history_the_plan_says_no_figure_was_stated(tmp_path, month_surface):
+    url = f"sqlite:///{tmp_path / 'v.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    sf = make_sessionmaker(engine)
+    clock = FixedClock(datetime(2022, 9, 1, tzinfo=UTC))
+    service = case_service(sf, clock, on_open=plan_on_open(None))
+    cid = authorise_planned(service, plan_season(month_surface, ["2022-10"])[0], month_surface)
+    with sf() as s:
+        (v1,) = plan_history(s, cid)
+        assert v1.mdr_pct is None and "no incident history" in v1.mdr_note
+    engine.dispose()
 
 
 def test_changing_the_plan_after_the_window_started_needs_a_reason_and_is_audited(opened):
-    sf, cid, _ = opened
+    sf, cid, _, _ = opened
     actor = SeasonActors().analyst
     changed = EvaluationPlan(analysis="quasi-Poisson only")
-    before_start = datetime(2022, 5, 1, tzinfo=UTC)
-    after_start = datetime(2022, 7, 1, tzinfo=UTC)
+    before_start = datetime(2022, 9, 5, tzinfo=UTC)
+    after_start = datetime(2022, 11, 1, tzinfo=UTC)
     with sf() as s, s.begin():
         case = s.get(Case, cid)
         v2 = declare_plan(s, case, changed, actor, before_start)
@@ -90,7 +122,10 @@ def test_changing_the_plan_after_the_window_started_needs_a_reason_and_is_audite
             select(AuditEntry).where(AuditEntry.action == "outcome.plan.change_after_start")
         ).scalar_one()
         assert entry.case_id == cid and entry.justification == "typo"
-        assert [p.version for p in plan_history(s, cid)] == [1, 2, 3]
+        versions = plan_history(s, cid)
+        assert [p.version for p in versions] == [1, 2, 3]
+        # the figure stated before authorisation is kept by every later version
+        assert {p.mdr_pct for p in versions} == {versions[0].mdr_pct}
 
     from vigil.reports.case_file import build_case_file
 
@@ -98,5 +133,9 @@ def test_changing_the_plan_after_the_window_started_needs_a_reason_and_is_audite
         r = build_case_file(s, cid, after_start)
     assert "Pre-registered evaluation plan (version 3" in r.html
     assert "minimum detectable reduction of" in r.html
+    # the case file shows the figure measured before authorisation, with what it rests on
+    assert "What the evaluation can detect (measured when the case was opened" in r.html
+    assert "comparable undeployed areas" in r.html
+    assert r.facts["minimum_detectable_reduction"] == versions[0].mdr_pct
     assert "was changed after the deployment window had started" in r.html and "typo" in r.html
     assert r.facts["plan_changed_after_start"] == 1

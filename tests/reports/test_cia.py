@@ -90,3 +90,11 @@ def test_one_number_format_for_documents_and_the_cli() -> None:
     assert fmt(float("inf"), 2) == "∞" and pct(0.1234) == "12.3%" and pct(None) == "—"
     assert _fmt(float("inf")) == "∞" and _fmt(2.345, 2) == "2.35"
     assert env().globals["fmt"] is fmt and env().get_template("cia.html") is not None
+
+
+def test_the_cia_shows_what_the_evaluation_can_detect(real_cia: CommunityImpactAssessment) -> None:
+    """Issue 17: the CIA shows the minimum detectable reduction frozen with the case's plan."""
+    note = "The evaluation can detect a reduction of 61% or more (80% power, 5% level)"
+    html = render_html(real_cia, WHEN, detectable=note)
+    assert "What the evaluation will be able to detect" in html and note in html
+    assert "Not stated (no evaluation plan" in render_html(real_cia, WHEN)

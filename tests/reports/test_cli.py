@@ -177,6 +177,12 @@ def test_evaluate_prints_the_verdict_once_and_the_wdq_caveat():
     # issue 17: the method in use is stated, displacement has a verdict from its interval
     assert "placebo-in-space" in text and "confirming model" in text
     assert "no evidence of displacement (surrounding area 1.05, 95% interval 0.90-1.20" in text
+    # issue 17: the result beside what the case's plan could detect, frozen when it was opened
+    planned = "\n".join(evaluation_lines(ev, {"1": 45.0}))
+    assert (
+        "against the plan (case 1): the plan could detect a reduction of 45% or more; "
+        "the estimate is -5% [-30%, +30%]"
+    ) in planned
 
 
 def test_calibrate_prints_rates_stores_them_and_oversight_shows_them(cli_db, tmp_path):

@@ -25,6 +25,9 @@ from vigil.settings import Settings
 SurfaceSource = Callable[[], RiskSurface | None]
 #: monthly incident counts of one area of a surface: [{"month": "2022-01", "count": 3}, ...]
 HistorySource = Callable[[RiskSurface, int], list[dict[str, Any]]]
+#: the outcome incidents (victim-reported serious violence, projected to the surface's CRS)
+#: known before a surface's window, for what an evaluation will be able to detect; may be empty
+IncidentSource = Callable[[RiskSurface], Any]
 
 
 @dataclass

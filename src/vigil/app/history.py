@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from vigil.app.context import AppContext, HistorySource
+from vigil.app.context import AppContext, HistorySource, IncidentSource
 from vigil.forecast.surface import RiskSurface
 from vigil.geo.projection import with_xy
 
@@ -82,5 +82,41 @@ def store_history_source(store_dir: Path) -> HistorySource:
             cache["frame"] = with_xy(frame, surface.crs)[0] if len(frame) else frame
             cache["key"] = key
         return monthly_counts(cache["frame"], surface, index)
+
+    return source
+
+
+#: months of outcome history read for what an evaluation will be able to detect: the six
+#: months it compares against, the window and the month after, and a margin
+OUTCOME_MONTHS = 12
+
+
+def store_incident_source(store_dir: Path) -> IncidentSource:
+    """Victim-reported serious violence from the incident store, the twelve months before a
+    surface's window, projected to its CRS (empty when the store holds none)."""
+
+    def source(surface: RiskSurface) -> pd.DataFrame:
+        from vigil.data.store import IncidentStore
+        from vigil.data.taxonomy import SERIOUS_VIOLENCE
+
+        end = surface.start.tz_localize(None)
+        frame = IncidentStore(store_dir).query(
+            categories=sorted(SERIOUS_VIOLENCE),
+            start=end - pd.DateOffset(months=OUTCOME_MONTHS),
+            end=end,
+        )
+        return with_xy(frame, surface.crs)[0] if len(frame) else frame
+
+    return source
+
+
+def frame_incident_source(incidents: pd.DataFrame) -> IncidentSource:
+    """Outcome incidents from an in-memory canonical table (projected, any categories: the
+    evaluation counts victim-reported serious violence only)."""
+    if "x" not in incidents.columns:
+        raise ValueError("incidents need projected x/y columns (vigil.geo.projection.with_xy)")
+
+    def source(surface: RiskSurface) -> pd.DataFrame:
+        return incidents[incidents["time"] < surface.start.tz_localize(None)]
 
     return source

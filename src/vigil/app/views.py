@@ -290,6 +290,38 @@ def case_detail(view: CaseView) -> CaseDetail:
     )
 
 
+class EvaluationPlanOut(Out):
+    """The case's current pre-registered evaluation plan and what it can detect (issue 17):
+    the minimum detectable reduction measured when the case was opened, before authorisation
+    (``mdr_pct``; None when none could be stated, ``mdr_note`` says why or what it rests on).
+    For the case page's evaluation section."""
+
+    version: int
+    declared_at: str | None
+    outcome: str
+    comparison: str
+    window: str
+    analysis: str
+    mdr_pct: float | None
+    mdr_note: str
+    changed_after_start: bool
+
+
+def evaluation_plan_out(row: Any) -> EvaluationPlanOut:
+    """``row``: a ``vigil.db.outcomes.EvaluationPlanRow``."""
+    return EvaluationPlanOut(
+        version=row.version,
+        declared_at=iso(row.declared_at),
+        outcome=row.outcome,
+        comparison=row.comparison,
+        window=row.window,
+        analysis=row.analysis,
+        mdr_pct=row.mdr_pct,
+        mdr_note=row.mdr_note or "",
+        changed_after_start=bool(row.after_window_start),
+    )
+
+
 def notification(n: Any) -> NotificationOut:
     return NotificationOut(
         case_id=n.case_id,

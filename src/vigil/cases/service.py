@@ -161,7 +161,7 @@ def _log_read(s: Session, actor: Actor, now: datetime, action: str, **entry: Any
 #: still missing); raises PolicyViolation naming the fields when it is not an assessment
 AssessmentReader = Callable[[Any], tuple[dict[str, Any], list[str]]]
 #: Run inside the transaction that opens a case (session, case, actor, now): the entry points
-#: hand in ``vigil.outcomes.plan.declare_default_plan`` (the pre-registered evaluation plan).
+#: hand in ``vigil.app.evaluation_plan.plan_on_open`` (the pre-registered evaluation plan).
 OpenHook = Callable[[Session, Case, Actor, datetime], None]
 
 

@@ -46,13 +46,16 @@ def session_factory() -> sessionmaker[Session]:
 
 
 def case_service(sf: sessionmaker[Session] | None = None) -> CaseService:
-    from vigil.outcomes.plan import declare_default_plan
+    from vigil.app.evaluation_plan import plan_on_open
+    from vigil.app.history import store_incident_source
 
+    settings = get_settings()
     return build_case_service(
         sf or session_factory(),
         SystemClock(),
-        load_policy(get_settings().policy_file),
-        on_open=declare_default_plan,
+        load_policy(settings.policy_file),
+        # the evaluation plan, against what the evaluation can detect on the store's history
+        on_open=plan_on_open(store_incident_source(settings.store_dir)),
     )
 
 

@@ -236,15 +236,26 @@ def render(
             cia = CommunityImpactAssessment.model_validate_json(from_json.read_text())
         except ValueError as exc:
             raise VigilError(f"CIA file {from_json}: {exc}") from None
-    else:
+    detectable = None
+    if from_json is None:
         assert case_id is not None
         cia = _case_assessment(case_id)
+        detectable = _case_detectable(case_id)
     if html is not None:
-        html.write_text(render_html(cia))
+        html.write_text(render_html(cia, detectable=detectable))
         typer.echo(f"wrote {html}")
     if pdf is not None:
-        pdf.write_bytes(render_pdf(cia))
+        pdf.write_bytes(render_pdf(cia, detectable=detectable))
         typer.echo(f"wrote {pdf}")
+
+
+def _case_detectable(case_id: int) -> str | None:
+    """What the case's evaluation can detect, frozen with its evaluation plan (issue 17)."""
+    from vigil.app.evaluation_plan import plan_of
+
+    with _session_scope() as session:
+        plan = plan_of(session, case_id)
+    return None if plan is None else plan.mdr_note
 
 
 def _case_assessment(case_id: int):  # type: ignore[no-untyped-def]

@@ -191,6 +191,7 @@ def evaluate(
     from vigil.data.taxonomy import SERIOUS_VIOLENCE
     from vigil.db.cases import Case
     from vigil.geo.projection import with_xy
+    from vigil.outcomes.plan import frozen_plan
     from vigil.outcomes.record import evaluate_cases
     from vigil.settings import get_settings
 
@@ -208,7 +209,9 @@ def evaluate(
         surface = thaw(first.evidence_json, first.evidence_digest)
         incidents, _ = with_xy(incidents, surface.crs)
         ev = evaluate_cases(s, case_ids, incidents, actor, _now(at), surface=surface)
-    for line in evaluation_lines(ev):
+        # the minimum detectable reduction each case's plan froze when it was opened
+        plans = {str(c): frozen_plan(s, c) for c in case_ids}
+    for line in evaluation_lines(ev, {k: p.mdr_pct for k, p in plans.items() if p is not None}):
         console.print(line, highlight=False)
 
 
@@ -251,15 +254,28 @@ def calibrate(
     console.print(f"stored as calibration {run_id}; the oversight report shows the latest")
 
 
-def evaluation_lines(ev: Any) -> list[str]:
+def evaluation_lines(ev: Any, planned: dict[str, float | None] | None = None) -> list[str]:
     """What `vigil report evaluate` prints: the verdict once with its sentence (the primary,
-    placebo-in-space method), which method decided it and why, the confirming model, per
-    deployment and leave-one-out for a season, displacement with its permutation interval and
-    the WDQ with its caveat, the flags (shocks, pre-trends), and the note on time resolution."""
+    placebo-in-space method), the result against what each case's plan could detect
+    (``planned``: case id to the minimum detectable reduction frozen when it was opened), which
+    method decided it and why, the confirming model, per deployment and leave-one-out for a
+    season, displacement with its permutation interval and the WDQ with its caveat, the flags
+    (shocks, pre-trends), and the note on time resolution."""
+    from vigil.outcomes.detectable import against_plan
     from vigil.outcomes.displacement import CAVEAT
 
     d = ev.did
-    lines = [f"{ev.verdict}: {ev.message}", f"  method: {ev.method}"]
+    lines = [f"{ev.verdict}: {ev.message}"]
+    for label, mdr in (planned or {}).items():
+        u = ev.per_deployment.get(label, ev.primary if len(planned or {}) == 1 else None)
+        if u is not None and u.rate_ratio is not None:
+            vs = against_plan(mdr, u.rate_ratio, u.ci_low, u.ci_high)
+        elif mdr is not None:
+            vs = f"the plan could detect a reduction of {mdr:.0f}% or more; no estimate (too few)"
+        else:
+            vs = "the plan stated no detectable reduction; no estimate (too few)"
+        lines.append(f"  against the plan (case {label}): {vs}")
+    lines.append(f"  method: {ev.method}")
     if d.rate_ratio is not None and d.ci_low is not None and d.ci_high is not None:
         agree = "agrees" if (d.verdict == ev.verdict) else "disagrees"
         lines.append(

@@ -72,5 +72,7 @@ class EvaluationPlanRow(Base):
     window: Mapped[str] = mapped_column(Text, nullable=False)
     analysis: Mapped[str] = mapped_column(Text, nullable=False)
     mdr_pct: Mapped[float | None] = mapped_column(Float)
+    #: what the figure rests on (vigil.outcomes.detectable), or why none could be stated
+    mdr_note: Mapped[str] = mapped_column(Text, nullable=False, default="", server_default="")
     after_window_start: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     justification: Mapped[str] = mapped_column(Text, nullable=False, default="")

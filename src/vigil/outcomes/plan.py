@@ -4,9 +4,12 @@ A success measure chosen after seeing the result is not a test. When a case is o
 declares how it will be evaluated: the outcome (victim-reported serious violence), the
 comparison (matched undeployed areas), the window (the deployment's periods and the one after,
 against the periods before) and the analysis (the placebo-in-space test), against the minimum
-detectable reduction computed from the frozen forecast (:mod:`vigil.outcomes.power`). The plan
-may be changed; every version is kept and audited, and a change after the deployment window has
-started needs a justification and is marked as such, so oversight can see it.
+detectable reduction of that test measured on the area's history and the control pool
+(:mod:`vigil.outcomes.detectable`; the application layer hands in the incident history, see
+``vigil.app.evaluation_plan``). The figure is frozen when the case is opened: a later version of
+the plan keeps it. The plan may be changed; every version is kept and audited, and a change after
+the deployment window has started needs a justification and is marked as such, so oversight can
+see it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,6 +26,7 @@ from vigil.clock import as_utc
 from vigil.db.cases import Case
 from vigil.db.outcomes import EvaluationPlanRow
 from vigil.errors import VigilError
+from vigil.outcomes.detectable import Detectable
 
 DEFAULT_OUTCOME = (
     "victim-reported serious violence (violence and sexual offences, robbery, homicide, "
@@ -41,6 +44,13 @@ DEFAULT_ANALYSIS = (
     "placebo-in-space rank test, 95% interval by test inversion (primary); quasi-Poisson with "
     "area and period effects, SEs clustered by area (confirming); displacement: surrounding "
     "area against placebo surroundings"
+)
+
+
+#: The statement frozen when no incident history was at hand to measure the figure on.
+NO_HISTORY = (
+    "No minimum detectable reduction was stated: no incident history was available when the "
+    "case was opened."
 )
 
 
@@ -64,28 +74,6 @@ def _window_started(case: Case, now: datetime) -> bool:
     return start is not None and as_utc(start) <= as_utc(now)
 
 
-def case_mdr(case: Case) -> float | None:
-    """The minimum detectable reduction (%) from the case's frozen forecast over its authorised
-    window (the requested one before authorisation), or None."""
-    from vigil.cases.evidence import thaw
-    from vigil.outcomes.power import power_from_forecast
-
-    start = case.start or case.requested_start
-    end = case.end or case.requested_end
-    if not case.evidence_json or start is None or end is None or not case.cells:
-        return None
-    try:
-        surface = thaw(case.evidence_json, case.evidence_digest)
-
-        def local(t: datetime) -> pd.Timestamp:
-            return pd.Timestamp(as_utc(t)).tz_convert("Europe/London").tz_localize(None)
-
-        power = power_from_forecast(surface, [str(c) for c in case.cells], local(start), local(end))
-    except (VigilError, ValueError):
-        return None
-    return power.mdr_pct
-
-
 def declare_plan(
     session: Session,
     case: Case,
@@ -94,10 +82,20 @@ def declare_plan(
     now: datetime,
     *,
     justification: str = "",
+    detectable: Detectable | None = None,
 ) -> EvaluationPlanRow:
     """Record a version of ``case``'s plan, in the caller's transaction, with its audit entry.
-    After the window has started a change needs ``justification`` and is marked."""
+    After the window has started a change needs ``justification`` and is marked.
+
+    ``detectable``: the minimum detectable reduction measured when the case is opened; a later
+    version keeps the first version's figure (it was stated before authorisation)."""
     previous = current_plan(session, case.id)
+    if previous is not None:
+        mdr, note = previous.mdr_pct, previous.mdr_note
+    elif detectable is not None:
+        mdr, note = detectable.mdr_pct, detectable.sentence
+    else:
+        mdr, note = None, NO_HISTORY
     late = previous is not None and _window_started(case, now)
     if late and not justification.strip():
         raise PlanError(
@@ -113,7 +111,8 @@ def declare_plan(
         comparison=plan.comparison,
         window=plan.window,
         analysis=plan.analysis,
-        mdr_pct=case_mdr(case),
+        mdr_pct=mdr,
+        mdr_note=note,
         after_window_start=late,
         justification=justification,
     )
@@ -133,10 +132,17 @@ def declare_plan(
     return row
 
 
-def declare_default_plan(session: Session, case: Case, actor: Any, now: datetime) -> None:
-    """The hook run when a case is opened (handed to the case service by the entry points):
-    the default plan, declared against the minimum detectable reduction."""
-    declare_plan(session, case, EvaluationPlan(), actor, now)
+def declare_default_plan(
+    session: Session,
+    case: Case,
+    actor: Any,
+    now: datetime,
+    detectable: Detectable | None = None,
+) -> None:
+    """The default plan, declared when a case is opened against ``detectable`` (the entry
+    points hand the case service ``vigil.app.evaluation_plan.plan_on_open``, which measures it
+    on the incident history and calls this)."""
+    declare_plan(session, case, EvaluationPlan(), actor, now, detectable=detectable)
 
 
 def current_plan(session: Session, case_id: int) -> EvaluationPlanRow | None:
@@ -166,5 +172,17 @@ def _as_dict(row: EvaluationPlanRow) -> dict[str, Any]:
         "window": row.window,
         "analysis": row.analysis,
         "mdr_pct": row.mdr_pct,
+        "mdr_note": row.mdr_note,
         "after_window_start": row.after_window_start,
     }
+
+
+def frozen_plan(session: Session, case_id: int) -> EvaluationPlanRow | None:
+    """The first version of a case's plan: the one declared when it was opened, whose minimum
+    detectable reduction every later version keeps."""
+    return session.execute(
+        select(EvaluationPlanRow)
+        .where(EvaluationPlanRow.case_id == case_id)
+        .order_by(EvaluationPlanRow.version)
+        .limit(1)
+    ).scalar_one_or_none()

@@ -13,7 +13,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,27 +52,6 @@ def _cia_summary(case: Case) -> dict[str, Any] | None:
     }
 
 
-def _power(case: Case, surface: Any) -> Any:
-    """What the evaluation can detect, from the forecast frozen when the case was opened
-    (before authorisation); None when the case has no window or area."""
-    from vigil.errors import VigilError
-    from vigil.outcomes.power import power_from_forecast
-
-    start = case.start or case.requested_start
-    end = case.end or case.requested_end
-    if start is None or end is None or not case.cells:
-        return None
-    try:
-        return power_from_forecast(
-            surface,
-            [str(c) for c in case.cells],
-            pd.Timestamp(as_utc(start)).tz_convert("Europe/London").tz_localize(None),
-            pd.Timestamp(as_utc(end)).tz_convert("Europe/London").tz_localize(None),
-        )
-    except (VigilError, ValueError):
-        return None
-
-
 def build_case_file(
     session: Session, case_id: int, now: datetime, *, actor: Actor | None = None
 ) -> Report:
@@ -88,7 +66,6 @@ def build_case_file(
     area = maps.parse_area(case.area_wkt)
     evidence_map = None
     evidence_note = None
-    power = None
     if case.evidence_json:
         try:
             surface = thaw(case.evidence_json, case.evidence_digest)
@@ -97,7 +74,6 @@ def build_case_file(
                 f"{surface.model} forecast for {surface.start:%d %b %Y %H:%M} – "
                 f"{surface.end:%d %b %Y %H:%M}; snapshot digest {case.evidence_digest}"
             )
-            power = _power(case, surface)
         except EvidenceError as exc:
             evidence_note = f"EVIDENCE DOES NOT MATCH ITS DIGEST: {exc}"
     evaluations = list(
@@ -125,11 +101,27 @@ def build_case_file(
         "justification": justification,
         "verdict": None if latest is None else latest.verdict,
         "rate_ratio": None if latest is None else latest.rate_ratio,
-        "minimum_detectable_reduction": None if power is None else power.mdr_pct,
     }
+    from vigil.outcomes.detectable import against_plan
     from vigil.outcomes.plan import plan_history
 
     plans = plan_history(session, case.id)
+    # what the evaluation can detect: measured when the case was opened (before authorisation)
+    # and frozen with the first version of the plan
+    frozen = plans[0] if plans else None
+    facts["minimum_detectable_reduction"] = None if frozen is None else frozen.mdr_pct
+    result_against_plan = None
+    if (
+        frozen is not None
+        and latest is not None
+        and latest.rate_ratio is not None
+        and latest.ci_low is not None
+        and latest.ci_high is not None
+    ):
+        result_against_plan = against_plan(
+            frozen.mdr_pct, latest.rate_ratio, latest.ci_low, latest.ci_high
+        )
+    facts["result_against_plan"] = result_against_plan
     facts["evaluation_plan_versions"] = len(plans)
     facts["plan_changed_after_start"] = sum(p.after_window_start for p in plans)
     document = report(
@@ -148,7 +140,8 @@ def build_case_file(
         trail=trail,
         justification=justification,
         chain=chain,
-        power=power,
+        frozen=frozen,
+        result_against_plan=result_against_plan,
         plans=plans,
     )
     if actor is not None:

@@ -17,8 +17,17 @@ if TYPE_CHECKING:
     from vigil.impact.fairness import FairnessView
 
 
-def render_html(cia: CommunityImpactAssessment, generated: datetime | None = None) -> str:
-    """The CIA as a standalone HTML document (inline styles, no external assets)."""
+def render_html(
+    cia: CommunityImpactAssessment,
+    generated: datetime | None = None,
+    *,
+    detectable: str | None = None,
+) -> str:
+    """The CIA as a standalone HTML document (inline styles, no external assets).
+
+    ``detectable``: what the evaluation will be able to detect, as frozen with the case's
+    evaluation plan (``vigil.app.evaluation_plan.plan_of``; issue 17), so consultees read the
+    claim of effect beside what could ever be shown of it."""
     ind, raw = _indicators(cia)
     template = env().get_template("cia.html")
     return template.render(
@@ -27,14 +36,20 @@ def render_html(cia: CommunityImpactAssessment, generated: datetime | None = Non
         ind=ind,
         raw_indicators=raw,
         missing=cia.missing(),
+        detectable=detectable,
         generated=when(generated or datetime.now(UTC)),
     )
 
 
-def render_pdf(cia: CommunityImpactAssessment, generated: datetime | None = None) -> bytes:
+def render_pdf(
+    cia: CommunityImpactAssessment,
+    generated: datetime | None = None,
+    *,
+    detectable: str | None = None,
+) -> bytes:
     from vigil.pdf import html_to_pdf
 
-    return html_to_pdf(render_html(cia, generated))
+    return html_to_pdf(render_html(cia, generated, detectable=detectable))
 
 
 def _indicators(cia: CommunityImpactAssessment) -> tuple[object | None, dict[str, Any] | None]:

@@ -39,6 +39,7 @@ def assessment_document(
     ctx: AppContext = Depends(get_ctx),
 ) -> HTMLResponse:
     """The latest CIA as a standalone HTML document (print or save as PDF)."""
+    from vigil.app.evaluation_plan import detectable_note
     from vigil.impact.assessment import CommunityImpactAssessment
     from vigil.reports.cia import render_html
 
@@ -47,7 +48,9 @@ def assessment_document(
     if content is None:
         raise NotFound(f"case {case_id} has no impact assessment yet")
     cia = CommunityImpactAssessment.model_validate(content)
-    return HTMLResponse(render_html(cia, ctx.clock.now()))
+    return HTMLResponse(
+        render_html(cia, ctx.clock.now(), detectable=detectable_note(ctx.session_factory, case_id))
+    )
 
 
 @router.post("/{case_id}/impact-assessment/draft", response_model=CaseDetail)

@@ -1,0 +1,80 @@
+"""The pre-registered evaluation plan, declared when a case is opened, against what the
+evaluation will be able to detect (issue 17).
+
+The domain (:mod:`vigil.outcomes.plan`) records the plan; measuring the minimum detectable
+reduction needs the incident history of every area, which the domain does not read. This use
+case joins the two: the entry points hand the case service :func:`plan_on_open` with their
+incident source, and it runs in the transaction that opens the case, so a case never exists
+without its plan and the figure is frozen (and audited) before anyone authorises anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from vigil.app.context import IncidentSource
+from vigil.app.views import EvaluationPlanOut, evaluation_plan_out
+from vigil.cases.evidence import EvidenceError, thaw
+from vigil.cases.service import OpenHook
+from vigil.clock import as_utc
+from vigil.db.cases import Case
+from vigil.errors import VigilError
+from vigil.localtime import LONDON
+from vigil.outcomes.detectable import Detectable, detectable_from_history
+from vigil.outcomes.plan import current_plan, declare_default_plan
+
+log = logging.getLogger(__name__)
+
+
+def detectable_for_case(case: Case, source: IncidentSource | None) -> Detectable | None:
+    """The placebo test's minimum detectable reduction for ``case``'s requested area and window,
+    from its frozen forecast and ``source``'s history; None without either."""
+    import pandas as pd
+
+    start = case.start or case.requested_start
+    end = case.end or case.requested_end
+    if source is None or not case.evidence_json or start is None or end is None or not case.cells:
+        return None
+    try:
+        surface = thaw(case.evidence_json, case.evidence_digest)
+        incidents = source(surface)
+        if incidents is None or len(incidents) == 0:
+            return None
+
+        def local(t: datetime) -> pd.Timestamp:
+            return pd.Timestamp(as_utc(t)).tz_convert(LONDON).tz_localize(None)
+
+        return detectable_from_history(
+            incidents, surface, [str(c) for c in case.cells], local(start), local(end)
+        )
+    except (VigilError, EvidenceError, ValueError, OSError) as exc:
+        # the plan is still declared; the note says no figure could be measured
+        log.warning("case %s: minimum detectable reduction not measured: %s", case.id, exc)
+        return None
+
+
+def plan_on_open(source: IncidentSource | None) -> OpenHook:
+    """The case service's open hook: the default plan, declared against the minimum detectable
+    reduction measured on ``source``'s history (none stated without a history)."""
+
+    def hook(session: Session, case: Case, actor: Any, now: datetime) -> None:
+        declare_default_plan(session, case, actor, now, detectable_for_case(case, source))
+
+    return hook
+
+
+def plan_of(session: Session, case_id: int) -> EvaluationPlanOut | None:
+    """The current plan of a case, for the case page and the CIA document."""
+    row = current_plan(session, case_id)
+    return None if row is None else evaluation_plan_out(row)
+
+
+def detectable_note(session_factory: sessionmaker[Session], case_id: int) -> str | None:
+    """What the case's evaluation can detect, as frozen with its plan (for the CIA document)."""
+    with session_factory() as s:
+        plan = plan_of(s, case_id)
+    return None if plan is None else plan.mdr_note
