@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vigil.app.context import AppContext
+from vigil.app.exceptional import figure_in_words
 from vigil.cases.policy import POSITIONS, Action
 from vigil.errors import PermissionDenied
 from vigil.http.deps import CaseId, Principal, RequirePolicy, get_ctx
@@ -209,6 +210,7 @@ def case_page_response(
         errors=errors or {},
         v=v,
         justification=trail.justification,
+        fig=figure_in_words(case.exceptional, policy.guardrails),
         guardrails=guardrail_preview(ctx, view) if deciding else None,
         evaluation=evaluation,
         tasks=tasks,
@@ -275,5 +277,6 @@ def confirm_page(
         start=start or case["requested_start"],
         end=end or case["requested_end"],
         justification=trail.justification,
+        fig=figure_in_words(case.exceptional, ctx.cases.policy.guardrails),
         guardrails=guardrail_preview(ctx, view) if action == "authorise" else None,
     )
