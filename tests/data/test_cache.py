@@ -4,8 +4,10 @@ be used."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
@@ -13,7 +15,7 @@ import pytest
 
 import vigil.data.cache
 import vigil.data.readers
-from vigil.data.cache import cached_table
+from vigil.data.cache import KEEP, cached_table, code_digest
 
 
 def _table() -> pd.DataFrame:
@@ -53,14 +55,46 @@ def test_built_once_then_read_back_equal(cache: Path, tmp_path: Path) -> None:
     assert first.dtypes.to_dict() == again.dtypes.to_dict()
     assert len(list(cache.glob("t-*.parquet"))) == 1
 
-    # a changed source builds afresh, and the stale copy goes
+    # a changed source builds afresh
     source.write_text("x\n1\n2\n")
     os.utime(source, ns=(1, 1))
     cached_table("t", [source], build, code=[vigil.data.readers])
-    assert len(builds) == 2 and len(list(cache.glob("t-*.parquet"))) == 1
+    assert len(builds) == 2
     # so does different parsing code
     cached_table("t", [source], build, code=[vigil.data.cache])
     assert len(builds) == 3
+    # the versions in use stay side by side, up to KEEP; older ones go
+    assert len(list(cache.glob("t-*.parquet"))) == 3
+    for n in range(KEEP):
+        source.write_text("x\n" * (n + 3))
+        cached_table("t", [source], build, code=[vigil.data.readers])
+    assert len(list(cache.glob("t-*.parquet"))) == KEEP
+
+
+def _package_copy(root: Path, body: str) -> ModuleType:
+    """A package ``vigil_cache_probe`` in ``root``, imported from there (not the test's one)."""
+    folder = root / "vigil_cache_probe"
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text(body)
+    (folder / "reader.py").write_text("def read(): ...\n")
+    spec = importlib.util.spec_from_file_location(
+        "vigil_cache_probe", folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_two_checkouts_of_the_same_code_share_the_table(tmp_path: Path) -> None:
+    """The digest names each file by its place in the package, not by where the checkout is:
+    the worktrees of one machine find one another's tables (it was a rebuild for each, over
+    one another's, on every run from another folder)."""
+    main = _package_copy(tmp_path / "main" / "src", "X = 1\n")
+    branch = _package_copy(tmp_path / "wt" / "src", "X = 1\n")
+    changed = _package_copy(tmp_path / "other" / "src", "X = 2\n")
+    assert code_digest(main) == code_digest(branch)
+    assert code_digest(main) != code_digest(changed)
 
 
 def test_a_torn_file_is_rebuilt(cache: Path, tmp_path: Path) -> None:

@@ -7,7 +7,8 @@ A parsed table is written once as Parquet under the cache folder and read back i
 
 A cached table is only ever the table the code would build now: its file name carries a digest
 of each source file's path, size and modification time, and of the code that parses it (every
-file of the packages named), so a changed source or a changed reader builds afresh. One process
+file of the packages named, by its path inside the package), so a changed source or a changed
+reader builds afresh, and another checkout of the same code finds the same table. One process
 builds while the others wait on a lock, then read its result; a cache folder that cannot be
 written just means building in memory, as before.
 
@@ -43,25 +44,43 @@ def cache_dir() -> Path | None:
     return Path(base) / "vigil"
 
 
+#: versions of a table kept side by side (the newest used first): checkouts of different code
+#: on one machine (a branch, main) each find theirs instead of rebuilding over one another
+KEEP = 4
+
+
 @lru_cache(maxsize=32)
-def _files_digest(paths: tuple[str, ...]) -> str:
+def _files_digest(files: tuple[tuple[str, str], ...]) -> str:
     h = hashlib.sha256()
-    for p in paths:
-        h.update(p.encode())
-        h.update(Path(p).read_bytes())
+    for name, path in files:
+        h.update(name.encode())
+        h.update(Path(path).read_bytes())
     return h.hexdigest()
+
+
+def _package_root(module: ModuleType) -> Path:
+    """The folder the module's top-level package sits in (``src`` for ``vigil.data``)."""
+    path = Path(str(module.__file__)).resolve()
+    depth = module.__name__.count(".") + (path.name == "__init__.py")
+    return path.parents[depth]
 
 
 def code_digest(*code: ModuleType) -> str:
     """A digest of the code that builds a table: each module's file, or every ``.py`` and
-    ``.yaml`` file of a package (its readers, mappings and taxonomy alike), and pandas' version."""
-    files: set[str] = set()
+    ``.yaml`` file of a package (its readers, mappings and taxonomy alike), and pandas' version.
+
+    Files are named by their path inside the package (``vigil/data/readers.py``), not where
+    the checkout lies, so two checkouts of the same code share one cached table."""
+    files: set[tuple[str, str]] = set()
     for module in code:
-        path = Path(str(module.__file__))
-        if path.name == "__init__.py":
-            files.update(str(p) for ext in ("*.py", "*.yaml") for p in path.parent.rglob(ext))
-        else:
-            files.add(str(path))
+        root = _package_root(module)
+        path = Path(str(module.__file__)).resolve()
+        found = (
+            [p for ext in ("*.py", "*.yaml") for p in path.parent.rglob(ext)]
+            if path.name == "__init__.py"
+            else [path]
+        )
+        files.update((p.relative_to(root).as_posix(), str(p)) for p in found)
     return _files_digest(tuple(sorted(files))) + pd.__version__
 
 
@@ -93,9 +112,9 @@ def cached_table(
 ) -> pd.DataFrame:
     """``build()``, or the table it gave before for the same ``sources`` and ``code``.
 
-    ``name`` names the table in the cache folder (older versions of it are removed when a new
-    one is written); ``sources`` are the files it is parsed from; ``code`` the modules or
-    packages whose change must rebuild it.
+    ``name`` names the table in the cache folder (when a new version is written, all but the
+    ``KEEP`` most recently used are removed); ``sources`` are the files it is parsed from;
+    ``code`` the modules or packages whose change must rebuild it.
     """
     root = cache_dir()
     if root is None:
@@ -103,6 +122,8 @@ def cached_table(
     path = root / f"{name}-{_key(name, sources, code)}.parquet"
     found = _read(path)
     if found is not None:
+        with suppress(OSError):
+            os.utime(path)  # recently used: the last to be pruned
         return found
     try:
         root.mkdir(parents=True, exist_ok=True)
@@ -123,11 +144,19 @@ def cached_table(
             log.warning("table %s not cached (%s)", name, exc)
             tmp.unlink(missing_ok=True)
             return table
-        for old in root.glob(f"{name}-*.parquet"):
-            if old != path:
-                with suppress(OSError):
-                    old.unlink()
+        _prune(root, name)
     return table
+
+
+def _prune(root: Path, name: str) -> None:
+    """Remove all but the ``KEEP`` most recently used versions of the table ``name``."""
+    versions = []
+    for found in root.glob(f"{name}-*.parquet"):
+        with suppress(OSError):
+            versions.append((found.stat().st_mtime_ns, found))
+    for _, old in sorted(versions, reverse=True)[KEEP:]:
+        with suppress(OSError):
+            old.unlink()
 
 
 def _exclusive(lock: object) -> None:
