@@ -327,15 +327,40 @@ def _rates(
         out.power[key] = (
             sum(r.verdict is Verdict.REDUCTION for r in kept) / len(kept) if kept else math.nan
         )
-    tested = [r for r in rings if r.verdict != pl.Displacement.TOO_FEW]
-    d_alarms = sum(r.alarm for r in tested)
-    out.displacement_mean_log_rr = (
-        float(np.mean([math.log(r.rate_ratio or 1.0) for r in tested])) if tested else None
-    )
-    out.displacement_n = len(tested)
-    out.displacement_false_alarm = d_alarms / len(tested) if tested else math.nan
-    out.displacement_ci = clopper_pearson(d_alarms, len(tested))
+    d = displacement_rates(rings)
+    out.displacement_n = d.n
+    out.displacement_false_alarm = d.false_alarm
+    out.displacement_ci = d.ci
+    out.displacement_mean_log_rr = d.mean_log_rr
     return out
+
+
+@dataclass(frozen=True)
+class DisplacementRates:
+    """How often the displacement test claimed displacement or diffusion where nothing moved."""
+
+    n: int
+    alarms: int
+    false_alarm: float
+    ci: tuple[float, float]
+    mean_log_rr: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def displacement_rates(rings: Sequence[pl.RingResult]) -> DisplacementRates:
+    """False alarms of placebo rings (those not "too few to tell"), with a Clopper-Pearson
+    interval and the mean log rate ratio (bias)."""
+    tested = [r for r in rings if r.verdict != pl.Displacement.TOO_FEW]
+    alarms = sum(r.alarm for r in tested)
+    return DisplacementRates(
+        len(tested),
+        alarms,
+        alarms / len(tested) if tested else math.nan,
+        clopper_pearson(alarms, len(tested)),
+        float(np.mean([math.log(r.rate_ratio or 1.0) for r in tested])) if tested else None,
+    )
 
 
 def _mde_power(
@@ -427,6 +452,40 @@ def calibrate_year(
     deployments on the 10th of each month from January to November, 182 days before, the
     deployment days and 27 after. The forecast placing them is ``model`` fitted on the
     three months before each deployment month."""
+    setup = placebo_year(
+        incidents, grid, year, resolution=resolution, model=model, per_start=per_start
+    )
+    cal = calibrate(
+        setup.cube, setup.placements, dataset=dataset, n_seasons=n_seasons,
+        season_size=season_size, confirming=confirming, seed=seed, buffer_m=setup.buffer_m,
+        exclusion_m=setup.exclusion_m,
+    )  # fmt: skip
+    cal.settings.update(setup.settings)
+    return cal
+
+
+@dataclass
+class PlaceboYear:
+    """The count cube and the placebo deployments of one calibration year, with the ring and
+    exclusion widths the evaluation uses on that grid."""
+
+    cube: pl.CountCube
+    placements: list[Placement]
+    buffer_m: float
+    exclusion_m: float
+    settings: dict[str, Any]
+
+
+def placebo_year(
+    incidents: pd.DataFrame,
+    grid: Any,
+    year: int,
+    *,
+    resolution: str | None = None,
+    model: str = "naive",
+    per_start: int = 25,
+) -> PlaceboYear:
+    """The placebo deployments of :func:`calibrate_year` (see there), without running them."""
     from vigil.forecast.registry import make_model
     from vigil.forecast.surface import RiskSurface
     from vigil.outcomes.controls import DEFAULT_EXCLUSION_M
@@ -463,13 +522,19 @@ def calibrate_year(
     # the surrounding ring must hold the neighbouring cells: at least 1.5 cells wide
     cell = float(getattr(grid, "cell", 0.0) or 0.0)
     buffer_m = max(DEFAULT_BUFFER_M, 1.5 * cell)
-    cal = calibrate(
-        cube, placements, dataset=dataset, n_seasons=n_seasons, season_size=season_size,
-        confirming=confirming, seed=seed, buffer_m=buffer_m,
-        exclusion_m=max(DEFAULT_EXCLUSION_M, 2 * buffer_m),
-    )  # fmt: skip
-    cal.settings.update(
-        {"year": year, "resolution": res, "model": model, "per_start": per_start,
-         "starts": starts, "cell_m": getattr(grid, "cell", None)}
-    )  # fmt: skip
-    return cal
+    settings = {"year": year, "resolution": res, "model": model, "per_start": per_start,
+                "starts": starts, "cell_m": getattr(grid, "cell", None)}  # fmt: skip
+    return PlaceboYear(cube, placements, buffer_m, max(DEFAULT_EXCLUSION_M, 2 * buffer_m), settings)
+
+
+def single_rings(setup: PlaceboYear) -> list[pl.RingResult]:
+    """The displacement test of every placebo deployment on its own (nothing injected)."""
+    cube = setup.cube
+    ring = cube.ring_matrix(setup.buffer_m)
+    out = []
+    for p in setup.placements:
+        w = p.window
+        excluded = cube.near(w.areas, max(setup.exclusion_m, setup.buffer_m))
+        prep = pl.prepare_ring(cube, w, excluded, ring, buffer_m=setup.buffer_m, risk=p.risk)
+        out.append(pl.ring_result([prep]))
+    return out
