@@ -127,3 +127,34 @@ def test_top_areas_api_gives_the_name_and_share(app_env, client, tokens, real_su
         name = describe_area(real_surface, a["area_id"], _fixtures.SHARED)
         assert a["label"] == name.label and a["place"] == name.place
         assert abs(a["share_of_city"] - a["risk"] / total) < 1e-12
+
+
+def test_only_the_exceptional_is_dark(app_env, client, tokens, real_surface):
+    # quintiles of the cells with any risk painted a fifth of London dark red; the darkest band
+    # is now the highest 0.5 % of all cells, the next to 1 %, then 5 % and 20 %
+    layer = client.get("/api/forecasts/current/geojson", headers=bearer(tokens, "analyst")).json()
+    bands = np.array([f["properties"]["band"] for f in layer["features"]])
+    risk_of = dict(zip(real_surface.area_id, real_surface.risk, strict=True))
+    risks = np.array([risk_of[f["properties"]["area_id"]] for f in layer["features"]])
+    n = len(real_surface)
+    for band, share in ((0, 0.005), (1, 0.01), (2, 0.05), (3, 0.20)):
+        assert 0 < np.count_nonzero(bands <= band) <= share * n, (band, share)
+    # higher bands are higher counts, never the other way round
+    for b in range(4):
+        assert risks[bands == b].min() > risks[bands == b + 1].max() + 1e-9
+    assert np.count_nonzero(bands == 0) / n < 0.2 / 10
+
+
+def test_legend_says_what_each_colour_means(app_env, real_surface):
+    app, _, _ = app_env
+    page = browser_login(app, "analyst").get("/", headers=HTML).text
+    legend = page[page.index('id="legend"') :]
+    legend = legend[: legend.index("</ul>")]
+    said = [re.sub(r"<[^>]+>", "", li).strip() for li in re.findall(r"<li.*?</li>", legend, re.S)]
+    assert said[0].startswith("The highest 0.5% of the area: more than ")
+    assert said[1].startswith("The rest of the highest 1% of the area")
+    assert said[4].startswith("Every other area where any incident is expected")
+    assert "borough boundaries" in said[-1] and "the area you selected" in said[-1]
+    # the count each band starts above is the surface's own
+    ordered = np.sort(real_surface.risk)[::-1]
+    assert f"more than {ordered[int(0.005 * len(ordered))]:.2f} expected" in said[0]

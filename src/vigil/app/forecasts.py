@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from vigil.app.area_names import area_names, describe_area
 from vigil.app.context import AppContext
 from vigil.app.history import area_history
+from vigil.app.map_classes import classify
 from vigil.app.surfaces import percentile_ranks
 from vigil.cases.evidence import thaw
 from vigil.errors import NotFound
@@ -108,6 +109,8 @@ class _Derived:
         self.rank[self.order] = np.arange(1, len(surface) + 1)
         self.percentile = percentile_ranks(risk)
         self.total = float(np.sum(risk))
+        #: the map's colour band of each area and the legend's bands (vigil.app.map_classes)
+        self.band, self.bands = classify(risk)
         self.index = {str(a): i for i, a in enumerate(np.asarray(surface.area_id))}
         self.drivers: dict[str, dict[str, float]] = {}
         if surface.drivers is not None:
@@ -183,7 +186,8 @@ def _drivers(surface: RiskSurface, area_id: str) -> dict[str, float] | None:
 
 
 def surface_geojson(surface: RiskSurface) -> bytes:
-    """Non-zero areas as WGS84 polygons with risk, rank and percentile, compactly encoded.
+    """Non-zero areas as WGS84 polygons with risk, rank, percentile and colour band, compactly
+    encoded.
 
     Vectorised (one pyproj call for every vertex, GEOS writes the geometries): a 26,000-cell
     London grid takes a fraction of a second, where going through a GeoDataFrame takes seconds.
@@ -196,7 +200,7 @@ def surface_geojson(surface: RiskSurface) -> bytes:
 
     geoms = shapely.to_geojson(shapely.transform(surface.polygons()[keep], project))
     d = derived(surface)
-    pct, rank = d.percentile, d.rank
+    pct, rank, band = d.percentile, d.rank, d.band
     features = [
         '{"type":"Feature","geometry":'
         + geom
@@ -207,6 +211,7 @@ def surface_geojson(surface: RiskSurface) -> bytes:
                 "risk": round(float(surface.risk[i]), 4),
                 "rank": int(rank[i]),
                 "percentile": round(float(pct[i]), 2),
+                "band": int(band[i]),
             },
             separators=(",", ":"),
         )

@@ -21,10 +21,10 @@ def map_page(
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    from vigil.app.forecasts import log_forecast_read, top_areas
+    from vigil.app.forecasts import derived, log_forecast_read, top_areas
 
     surface = ctx.surface_source()
-    info = top = None
+    info = top = bands = None
     if surface is not None:
         log_forecast_read(ctx, principal.actor, surface, "map page", k=15)
         info = {
@@ -33,13 +33,16 @@ def map_page(
             "end": surface.end.isoformat(),
             "n_areas": len(surface),
             "days": round((surface.end - surface.start).total_seconds() / 86400),
+            "cell_words": f"{surface.grid.cell:g} m square" if surface.grid else "area",
         }
         top = top_areas(surface, 15, ctx.settings.shared_data)
+        bands = derived(surface).bands
     return render(
         request,
         "map.html",
         principal,
         info=info,
         top=top,
+        bands=bands,
         can_open=ctx.cases.policy.permits(principal.actor, Action.OPEN),
     )

@@ -1,21 +1,30 @@
-// The risk map: borough outlines and the risk choropleth from GeoJSON (no tile server), a legend,
-// and a side panel with an area's drivers and history on click.
+// The risk map: the risk surface in colour bands of area, borough outlines and names above it,
+// the selected area outlined above both (no tile server: every layer is our own GeoJSON), and a
+// side panel with the area's name, drivers and history.
+//
+// Layers live in their own panes with fixed z-indexes, so the drawing order never depends on
+// which response arrives first: surface (410) < boroughs (420) < selected area (430).
 (function () {
   "use strict";
   var script = document.getElementById("map-script");
   var hasSurface = script && script.dataset.hasSurface === "yes";
-  var map = L.map("map", { preferCanvas: true, zoomSnap: 0.5 }).setView([51.49, -0.12], 10);
-  // Five classes on the surface's own quantiles of non-zero areas: robust to a few extreme cells.
-  var COLOURS = ["#fef0d9", "#fdcc8a", "#fc8d59", "#e34a33", "#b30000"];
-  var breaks = [];
+  // band colours, highest band first (vigil.app.map_classes.BANDS, through the page)
+  var COLOURS = (script && script.dataset.bands ? script.dataset.bands.split(" ") : []);
+  var map = L.map("map", { zoomSnap: 0.5 }).setView([51.49, -0.12], 10);
+  var PANES = { surface: 410, boroughs: 420, selected: 430 };
+  Object.keys(PANES).forEach(function (name) {
+    var pane = map.createPane(name);
+    pane.style.zIndex = String(PANES[name]);
+    pane.classList.add("vigil-pane-" + name);
+  });
+  pane("selected").style.pointerEvents = "none";
+  pane("boroughs").style.pointerEvents = "none";
   var surfaceLayer = null;
+  var selectedLayer = null;
+  var boroughLabels = [];
+  var LABEL_ZOOM = 11;
 
-  function colour(pct) {
-    for (var i = breaks.length - 1; i >= 0; i--) {
-      if (pct >= breaks[i]) return COLOURS[i];
-    }
-    return COLOURS[0];
-  }
+  function pane(name) { return map.getPane(name); }
 
   function getJSON(url) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -25,39 +34,55 @@
       });
   }
 
-  getJSON("/api/areas/boroughs").then(function (data) {
-    var layer = L.geoJSON(data, {
-      style: { color: "#334", weight: 1.2, fill: false, interactive: false },
-    }).addTo(map);
-    if (!hasSurface) map.fitBounds(layer.getBounds());
-    layer.bringToFront();
-    document.body.dataset.boroughs = "loaded";
-  });
-
-  function addLegend() {
-    var legend = L.control({ position: "bottomright" });
-    legend.onAdd = function () {
-      var div = L.DomUtil.create("div", "legend");
-      div.id = "legend";
-      var labels = ["lowest fifth", "", "", "", "highest fifth"];
-      var html = "<strong>Expected incidents</strong><br><small>(quintiles of areas with any risk)</small>";
-      for (var i = COLOURS.length - 1; i >= 0; i--) {
-        html += '<div><i style="background:' + COLOURS[i] + '"></i> ' +
-          (breaks[i] !== undefined ? "&ge; " + breaks[i].toFixed(2) : "") +
-          (labels[i] ? " (" + labels[i] + ")" : "") + "</div>";
-      }
-      div.innerHTML = html;
-      return div;
-    };
-    legend.addTo(map);
+  function showLabels() {
+    var on = map.getZoom() >= LABEL_ZOOM;
+    boroughLabels.forEach(function (t) {
+      var el = t.getElement && t.getElement();
+      if (el) el.hidden = !on;
+    });
   }
 
-  function showArea(areaId) {
+  getJSON("/api/areas/boroughs").then(function (data) {
+    var layer = L.geoJSON(data, {
+      pane: "boroughs",
+      renderer: L.svg({ pane: "boroughs" }),
+      style: { color: "#0b0c0c", weight: 1.5, fill: false, interactive: false },
+    }).addTo(map);
+    layer.eachLayer(function (l) {
+      var centre = l.getBounds().getCenter();
+      var t = L.tooltip({ permanent: true, direction: "center", className: "vigil-borough-label", interactive: false })
+        .setLatLng(centre).setContent(l.feature.properties.name).addTo(map);
+      boroughLabels.push(t);
+    });
+    showLabels();
+    if (!hasSurface) map.fitBounds(layer.getBounds());
+    document.body.dataset.boroughs = "loaded";
+  });
+  map.on("zoomend", showLabels);
+
+  function outline(areaId) {
+    if (!surfaceLayer) return;
+    if (selectedLayer) { map.removeLayer(selectedLayer); selectedLayer = null; }
+    surfaceLayer.eachLayer(function (l) {
+      if (l.feature.properties.area_id !== areaId) return;
+      selectedLayer = L.geoJSON(l.feature, {
+        pane: "selected",
+        renderer: L.svg({ pane: "selected" }),
+        style: { color: "#1d70b8", weight: 4, fill: false, className: "vigil-selected" },
+        interactive: false,
+      }).addTo(map);
+      map.fitBounds(l.getBounds(), { maxZoom: 13, animate: false });
+    });
+    document.body.dataset.selected = areaId;
+  }
+
+  function showArea(areaId, latlng) {
+    outline(areaId);
     getJSON("/api/forecasts/current/areas/" + encodeURIComponent(areaId)).then(function (a) {
       var panel = document.getElementById("area-detail");
       panel.hidden = false;
       document.getElementById("area-id").textContent = a.label;
-      document.getElementById("area-risk").textContent = a.risk.toFixed(1);
+      document.getElementById("area-risk").textContent = a.risk.toFixed(2);
       document.getElementById("area-rank").textContent = a.rank;
       document.getElementById("area-share").textContent = (100 * a.share_of_city).toFixed(2) + "%";
       var tbody = document.querySelector("#area-drivers tbody");
@@ -86,6 +111,17 @@
       });
       var link = document.getElementById("area-open-case");
       if (link) link.href = "/cases/new?area_id=" + encodeURIComponent(a.area_id);
+      var where = latlng || (selectedLayer && selectedLayer.getBounds().getCenter());
+      if (where) {
+        var p = document.createElement("div");
+        p.className = "vigil-popup";
+        var strong = document.createElement("strong");
+        strong.textContent = a.label;
+        p.appendChild(strong);
+        p.appendChild(document.createElement("br"));
+        p.appendChild(document.createTextNode(a.risk.toFixed(2) + " expected incidents, rank " + a.rank));
+        L.popup({ autoPan: false }).setLatLng(where).setContent(p).openOn(map);
+      }
       document.body.dataset.areaShown = a.area_id;
     });
   }
@@ -94,30 +130,22 @@
     el.addEventListener("click", function (ev) {
       ev.preventDefault();
       showArea(el.dataset.area);
-      if (surfaceLayer) {
-        surfaceLayer.eachLayer(function (l) {
-          if (l.feature.properties.area_id === el.dataset.area) map.fitBounds(l.getBounds(), { maxZoom: 14 });
-        });
-      }
     });
   });
 
   if (hasSurface) {
     getJSON("/api/forecasts/current/geojson").then(function (data) {
-      var risks = data.features.map(function (f) { return f.properties.risk; }).sort(function (a, b) { return a - b; });
-      for (var q = 0; q < COLOURS.length; q++) {
-        breaks.push(risks.length ? risks[Math.floor(q * (risks.length - 1) / COLOURS.length)] : 0);
-      }
       surfaceLayer = L.geoJSON(data, {
+        pane: "surface",
+        renderer: L.canvas({ pane: "surface" }),
         style: function (f) {
-          return { stroke: false, fillOpacity: 0.75, fillColor: colour(f.properties.risk) };
+          return { stroke: false, fillOpacity: 0.8, fillColor: COLOURS[f.properties.band] || "#fef0d9" };
         },
         onEachFeature: function (f, layer) {
-          layer.on("click", function () { showArea(f.properties.area_id); });
+          layer.on("click", function (e) { showArea(f.properties.area_id, e.latlng); });
         },
       }).addTo(map);
       map.fitBounds(surfaceLayer.getBounds());
-      addLegend();
       document.body.dataset.surface = "loaded";
     });
   }
