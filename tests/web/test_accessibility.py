@@ -84,3 +84,78 @@ def test_every_page_meets_wcag_22_aa_and_reflows(seeded, browser, artifacts, who
 
         (artifacts / f"axe-{who or 'public'}.json").write_text(json.dumps(problems, indent=1))
     assert not problems, problems
+
+
+def _decision_screens(person: Person, season) -> list[tuple[str, object]]:
+    """(name, how to reach it) of the screens a decision passes through: the check-your-answers
+    pages (reached by the form, as a person does), the step-up and password pages (blank and
+    refused), and the audit view."""
+    s = season.by_state
+    draft, awaiting = s["draft"][0], s["awaiting_authorisation"][0]
+    p = person.page
+
+    def confirm_submit():
+        person.go(f"/cases/{draft}")
+        with p.expect_navigation():
+            p.click("#submit-button")
+        assert p.locator("#form-confirm").count() == 1, p.url
+
+    def confirm_authorise():
+        person.go(f"/cases/{awaiting}")
+        p.fill("#authorise-conditions", "Foot patrols only; body-worn video on.")
+        with p.expect_navigation():
+            p.click("#authorise-continue")
+        assert p.locator("#form-confirm").count() == 1, p.url
+
+    def refused(path: str, form: str):
+        def go():
+            person.go(path)
+            with p.expect_navigation():
+                p.click(f"{form} button[type=submit]")
+
+        return go
+
+    return {
+        "analyst": [
+            ("confirm-submit", confirm_submit),
+            ("password", lambda: person.go("/account/password")),
+            ("password-refused", refused("/account/password", "#form-password")),
+            ("reauthenticate", lambda: person.go(f"/account/reauthenticate?next=/cases/{draft}")),
+        ],
+        "ao": [
+            ("confirm-authorise", confirm_authorise),
+            ("reauthenticate-refused", refused("/account/reauthenticate", "#form-reauthenticate")),
+        ],
+        "oversight": [
+            ("audit", lambda: person.go("/audit")),
+            ("audit-case", lambda: person.go(f"/audit?case={awaiting}&from=2022-06-01")),
+            ("audit-refused", lambda: person.go("/audit?case=twelve&from=01/06/2022")),
+        ],
+        "admin": [("audit", lambda: person.go(f"/audit?case={awaiting}"))],
+    }[person.username]
+
+
+@pytest.mark.parametrize("who", ["analyst", "ao", "oversight", "admin"])
+def test_decision_screens_meet_wcag_22_aa(seeded, browser, artifacts, who):
+    """Check-your-answers, step-up, password and audit pages at 1366 and 390 px: zero axe
+    WCAG 2.2 A/AA violations, reflow at 320 px, a screenshot of each."""
+    base, _, season = seeded
+    problems: dict[str, object] = {}
+    for width_name, width in WIDTHS.items():
+        person = Person(browser, base, artifacts, who, width=width)
+        for name, reach in _decision_screens(person, season):
+            reach()
+            page = person.page
+            page.wait_for_load_state("networkidle")
+            found = person.axe()
+            if found:
+                problems[f"{who} {name} @{width}px"] = found
+            person.shot(f"{who}-{name}-{width_name}")
+            if width_name == "phone":
+                page.set_viewport_size({"width": 320, "height": 900})
+                if person.overflow() > 0:
+                    problems[f"{who} {name} @320px"] = f"scrolls sideways by {person.overflow()} px"
+                page.set_viewport_size({"width": width, "height": 900})
+        assert person.offsite == [], person.offsite
+        person.close()
+    assert not problems, problems

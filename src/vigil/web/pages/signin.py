@@ -149,18 +149,37 @@ async def change_password(
     current, new, confirm = (str(form.get(name) or "") for name in ("current", "new", "confirm"))
     if not current or not new:
         return render(
-            request, "password.html", principal, 400, error="enter the current and new password"
+            request,
+            "password.html",
+            principal,
+            400,
+            error="enter the current and new password",
+            field="new" if current else "current",
         )
     if new != confirm:
         return render(
-            request, "password.html", principal, 400, error="the two new passwords differ"
+            request,
+            "password.html",
+            principal,
+            400,
+            error="the two new passwords differ",
+            field="confirm",
         )
     try:
         session = await ctx.signin_pool.run(
             ctx.identity.change_password, principal.user, current, new, keep_session=True
         )
     except VigilError as exc:
-        return render(request, "password.html", principal, 400, error=str(exc))
+        # a wrong current password, or a new one the rules refuse: next to the field it concerns
+        wrong = isinstance(exc, AuthenticationFailed)
+        return render(
+            request,
+            "password.html",
+            principal,
+            400,
+            error=str(exc),
+            field="current" if wrong else "new",
+        )
     assert session is not None
     response = RedirectResponse(home_for(principal.user.role, ctx.cases.policy), status_code=303)
     _set_cookie(request, response, SESSION_COOKIE, session.token, int(SESSION_IDLE.total_seconds()))
