@@ -56,6 +56,23 @@ def _pages(season) -> dict[str | None, list[tuple[str, str]]]:
     }
 
 
+def _check(person: Person, name: str, width_name: str, problems: dict[str, object]) -> None:
+    """axe on the page as it is (WCAG 2.2 A/AA), its screenshot ``name``-``width_name``, and at
+    phone width the reflow at 320 CSS px; what fails goes into ``problems``."""
+    page = person.page
+    page.wait_for_load_state("networkidle")
+    width = WIDTHS[width_name]
+    found = person.axe()
+    if found:
+        problems[f"{name} @{width}px"] = found
+    person.shot(f"{name}-{width_name}")
+    if width_name == "phone":
+        page.set_viewport_size({"width": 320, "height": 900})
+        if person.overflow() > 0:
+            problems[f"{name} @320px"] = f"scrolls sideways by {person.overflow()} px"
+        page.set_viewport_size({"width": width, "height": 900})
+
+
 @pytest.mark.parametrize("who", [None, "analyst", "commander", "lead", "ao", "oversight", "admin"])
 def test_every_page_meets_wcag_22_aa_and_reflows(seeded, browser, artifacts, who):
     base, _, season = seeded
@@ -64,19 +81,8 @@ def test_every_page_meets_wcag_22_aa_and_reflows(seeded, browser, artifacts, who
     for width_name, width in WIDTHS.items():
         person = Person(browser, base, artifacts, who, width=width)
         for name, path in pages:
-            page = person.go(path)
-            page.wait_for_load_state("networkidle")
-            found = person.axe()
-            if found:
-                problems[f"{who or 'public'} {name} @{width}px"] = found
-            person.shot(f"{who or 'public'}-{name}-{width_name}")
-            if width_name == "phone":
-                page.set_viewport_size({"width": 320, "height": 900})
-                if person.overflow() > 0:
-                    problems[f"{who or 'public'} {name} @320px"] = (
-                        f"scrolls sideways by {person.overflow()} px"
-                    )
-                page.set_viewport_size({"width": width, "height": 900})
+            person.go(path)
+            _check(person, f"{who or 'public'}-{name}", width_name, problems)
         assert person.offsite == [], person.offsite
         person.close()
     if problems:  # the whole list, for whoever fixes them
@@ -145,17 +151,7 @@ def test_decision_screens_meet_wcag_22_aa(seeded, browser, artifacts, who):
         person = Person(browser, base, artifacts, who, width=width)
         for name, reach in _decision_screens(person, season):
             reach()
-            page = person.page
-            page.wait_for_load_state("networkidle")
-            found = person.axe()
-            if found:
-                problems[f"{who} {name} @{width}px"] = found
-            person.shot(f"{who}-{name}-{width_name}")
-            if width_name == "phone":
-                page.set_viewport_size({"width": 320, "height": 900})
-                if person.overflow() > 0:
-                    problems[f"{who} {name} @320px"] = f"scrolls sideways by {person.overflow()} px"
-                page.set_viewport_size({"width": width, "height": 900})
+            _check(person, f"{who}-{name}", width_name, problems)
         assert person.offsite == [], person.offsite
         person.close()
     assert not problems, problems
