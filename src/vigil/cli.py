@@ -29,6 +29,7 @@ GROUPS: dict[str, str] = {
     "report": "vigil.commands.report",
     "users": "vigil.commands.users",
     "admin": "vigil.commands.admin",
+    "demo": "vigil.season",
 }
 #: top-level command name -> module with ``register(app)``
 TOP_LEVEL: dict[str, str] = {

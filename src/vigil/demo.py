@@ -2,6 +2,10 @@
 
 The demo runs on the embedded defaults (DuckDB/Parquet store, SQLite case database) under
 ``VIGIL_DATA_DIR``; it stops at the first failing step with that step's exit status.
+
+Among its steps, ``vigil demo season`` (:mod:`vigil.season`) seeds a past season of cases through
+the real workflow by the demo accounts, so the case list, the inbox, the oversight dashboard and
+the reports have something true to show at first sign-in (issue 12: the demo created no cases).
 """
 
 from __future__ import annotations
@@ -9,6 +13,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+
+#: the evidence of the demo season's cases: a forecast made for July 2022
+SEASON_FORECAST = "{data}/season/forecast-2022-07"
 
 STEPS: list[tuple[str, list[str]]] = [
     ("Import London 2022 street crime", ["data", "import-demo"]),
@@ -32,6 +39,27 @@ STEPS: list[tuple[str, list[str]]] = [
         ["impact", "indicators", "--ward", "E05000420"],
     ),
     ("Create or upgrade the case database", ["db", "upgrade"]),
+    ("Demo accounts, one per role (passwords printed once, new on every run)", ["users", "demo"]),
+    (
+        "Forecast for July 2022: the evidence the demo season's cases freeze",
+        [
+            "forecast",
+            "--cell",
+            "250",
+            "--horizon",
+            "1M",
+            "--at",
+            "2022-07-01",
+            "--dataset",
+            "met-street-2022",
+            "--out",
+            SEASON_FORECAST,
+        ],
+    ),
+    (
+        "A past season of cases (July-August 2022), every step by the account whose job it is",
+        ["demo", "season", "--forecast", SEASON_FORECAST + ".json"],
+    ),
     ("Check the audit log", ["audit", "verify"]),
     (
         "Force-wide statistics 2022: serious violence, knife crime, homicide by borough",
@@ -42,7 +70,6 @@ STEPS: list[tuple[str, list[str]]] = [
 
 #: the last step: serve the web app (skipped with --no-serve, e.g. in CI-like runs)
 SERVE_STEPS: list[tuple[str, list[str]]] = [
-    ("Demo accounts, one per role (passwords printed once, new on every run)", ["users", "demo"]),
     ("Serve the web app at http://127.0.0.1:8000 (Ctrl-C to stop)", ["serve"]),
 ]
 

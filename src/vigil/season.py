@@ -1,7 +1,7 @@
-"""A realistic past season of cases, for the demo and the browser tests: several cases in every
-state, each moved through the real workflow (policy, guardrails, audit) on a clock that steps
-through the season, so the dashboard, the inbox, the reports and the audit log have something
-true to show at first sign-in.
+"""A realistic past season of cases, for the demo (`vigil demo season`) and the browser tests:
+a case left in every state (two closed), each moved through the real workflow (policy,
+guardrails, audit) on a clock that steps through the season, so the dashboard, the inbox, the
+reports and the audit log have something true to show at first sign-in.
 
 Every step is a :class:`~vigil.cases.service.CaseService` call by the account whose job it is.
 """
@@ -10,14 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import typer
 
 from vigil.cases.service import CaseService
 from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
 from vigil.roles import Actor, Role
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.orm import Session, sessionmaker
+
+#: the demo's season: from Monday 4 July 2022 (London), on a forecast made for July 2022
+SEASON_START = "2022-07-04T09:00"
+#: the quarter the season falls in, for the reports the README shows
+SEASON_QUARTER = "2022Q3"
 
 TENSION = {
     "evidenced": "Two reported knife incidents near the station in the last fortnight.",
@@ -255,3 +266,114 @@ def seed_season(
         season.add(state, cid)
         clock.advance(timedelta(days=9))
     return season
+
+
+app = typer.Typer(
+    name="demo",
+    help="The demo's own steps: a past season of cases to look at.",
+    no_args_is_help=True,
+)
+
+
+@app.callback()
+def _group() -> None:
+    """The demo's own steps (scripts/demo.sh runs them)."""
+
+
+@app.command("season")
+def season(
+    forecast: Path = typer.Option(
+        ..., "--forecast", help="a saved forecast (`vigil forecast`'s JSON): the cases' evidence"
+    ),
+    start: str = typer.Option(
+        SEASON_START, "--start", help="when the season starts, London time (ISO)"
+    ),
+    dataset: str = typer.Option(
+        "met-street-2022", "--dataset", help="incidents to evaluate on (store or bundled)"
+    ),
+) -> None:
+    """Seed a past season of cases through the real workflow, each step by the demo account
+    whose job it is (`vigil users demo` makes them), and evaluate the ended deployments.
+    Does nothing when the case database already holds cases."""
+    from vigil.app.surfaces import load_surface
+    from vigil.commands._context import session_factory
+    from vigil.commands.forecast import load_incidents
+    from vigil.localtime import from_london, iso_datetime
+
+    when = iso_datetime(start, "--start")
+    start_utc = when.astimezone(UTC) if when.tzinfo else from_london(when)
+    sf = session_factory()
+    seeded = seed_demo_season(
+        sf,
+        load_surface(forecast),
+        start_utc,
+        lambda: load_incidents(dataset, []),
+    )
+    if seeded is None:
+        typer.echo("The case database already holds cases: no season seeded.")
+        return
+    season_, evaluated = seeded
+    for state, ids in season_.by_state.items():
+        typer.echo(f"{state:<24} {', '.join(f'#{i}' for i in ids)}")
+    typer.echo(f"evaluated                {', '.join(f'#{i}' for i in evaluated) or 'none'}")
+    typer.echo(
+        f"Reports: vigil report oversight --quarter {SEASON_QUARTER} --pdf oversight.pdf "
+        "(as the oversight account)"
+    )
+
+
+def demo_actors(sf: sessionmaker[Session]) -> dict[Role, Actor]:
+    """The first demo account of each role, as the actor it signs in as."""
+    from vigil.commands.users import DEMO_ACCOUNTS
+    from vigil.db.identity import IdentityStore
+    from vigil.errors import VigilError
+    from vigil.roles import Role
+
+    store = IdentityStore(sf)
+    actors: dict[Role, Actor] = {}
+    for username, role, *_ in DEMO_ACCOUNTS:
+        user = store.get_by_username(username)
+        if user is None:
+            raise VigilError(f"demo account '{username}' does not exist: run `vigil users demo`")
+        actors.setdefault(Role(role), user.actor())
+    return actors
+
+
+def seed_demo_season(
+    sf: sessionmaker[Session],
+    surface: RiskSurface,
+    start: datetime,
+    incidents: Callable[[], pd.DataFrame],
+    shared: Path | None = None,
+) -> tuple[Season, list[int]] | None:
+    """The season of :func:`vigil.season.seed_season` from ``start`` (UTC) on ``surface``, by the
+    demo accounts, then the closed and debriefed deployments evaluated by the oversight account
+    six weeks after the season (the month after each is published by then). ``incidents`` is a
+    callable giving the incident frame (loaded only when there is a season to evaluate). None
+    when the database already holds cases: running the demo twice seeds once."""
+    from sqlalchemy import func, select
+
+    from vigil.clock import FixedClock
+    from vigil.commands._context import case_service
+    from vigil.db.cases import Case
+    from vigil.geo.projection import with_xy
+    from vigil.outcomes.record import evaluate_cases
+    from vigil.roles import Role
+    from vigil.settings import shared_data_dir
+
+    with sf() as s:
+        if s.execute(select(func.count()).select_from(Case)).scalar_one():
+            return None
+    actors = demo_actors(sf)
+    clock = FixedClock(start)
+    service = case_service(sf, clock)
+    seeded = seed_season(service, surface, actors, start, shared_data_dir(shared))
+    clock.advance(timedelta(days=42))
+    ended = seeded.by_state.get("closed", []) + seeded.by_state.get("debriefed", [])
+    if not ended:
+        return seeded, []
+    frame, _ = with_xy(incidents(), surface.crs)
+    for cid in ended:
+        with sf() as s, s.begin():
+            evaluate_cases(s, [cid], frame, actors[Role.OVERSIGHT], clock.now(), surface=surface)
+    return seeded, ended

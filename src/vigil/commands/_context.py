@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.cases.policy import load_policy
 from vigil.cases.service import CaseService
-from vigil.clock import SystemClock
+from vigil.clock import Clock, SystemClock
 from vigil.commands.db import database_url
 from vigil.db.engine import make_engine, make_sessionmaker
 from vigil.db.identity import AuthenticationFailed, IdentityStore
@@ -45,14 +45,18 @@ def session_factory() -> sessionmaker[Session]:
     return make_sessionmaker(make_engine(url))
 
 
-def case_service(sf: sessionmaker[Session] | None = None) -> CaseService:
+def case_service(
+    sf: sessionmaker[Session] | None = None, clock: Clock | None = None
+) -> CaseService:
+    """The case service of the command line: the real clock, unless ``clock`` (the demo's
+    season steps a fixed clock through past weeks)."""
     from vigil.app.evaluation_plan import plan_on_open
     from vigil.app.history import store_incident_source
 
     settings = get_settings()
     return build_case_service(
         sf or session_factory(),
-        SystemClock(),
+        clock or SystemClock(),
         load_policy(settings.policy_file),
         # the evaluation plan, against what the evaluation can detect on the store's history
         on_open=plan_on_open(store_incident_source(settings.store_dir)),

@@ -1,0 +1,111 @@
+"""The first run (issue 12): the demo created no cases, so every oversight view and the README's
+report examples were empty; with --no-serve it still told people to sign in; its passwords were
+called one-time. Each test runs the real `vigil` commands, as the demo does, on a fresh data dir."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.api import _fixtures
+
+ENV_DROP = ("VIGIL_DATABASE_URL", "VIGIL_TOKEN", "VIGIL_USERNAME")
+
+
+def vigil(data: Path, *args: str, stdin: str | None = None, **env: str) -> str:
+    """``vigil ARGS`` in a fresh process over the data dir ``data``; its output (fails loudly)."""
+    full = {k: v for k, v in os.environ.items() if k not in ENV_DROP}
+    full.update(VIGIL_DATA_DIR=str(data), **env)
+    done = subprocess.run(
+        [sys.executable, "-m", "vigil.cli", *args],
+        env=full,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, f"vigil {' '.join(args)}: {done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def passwords(output: str) -> dict[str, str]:
+    """username -> password from `vigil users demo`'s table."""
+    rows = [ln.split() for ln in output.splitlines()[1:]]
+    return {r[0]: r[-1] for r in rows if len(r) >= 5}
+
+
+@pytest.fixture(scope="module")
+def season_dir(tmp_path_factory) -> tuple[Path, str, dict[str, str]]:
+    """A data dir with the demo accounts and the demo's season seeded on a real forecast (the
+    web tests' one: NaiveCounts over January-June 2022, predicting July), and the seed's output."""
+    data = tmp_path_factory.mktemp("demo") / "data"
+    forecast = data / "season" / "forecast.json"
+    forecast.parent.mkdir(parents=True)
+    forecast.write_text(json.dumps(_fixtures.surface().to_dict()))
+    accounts = passwords(vigil(data, "users", "demo"))
+    out = vigil(data, "demo", "season", "--forecast", str(forecast))
+    return data, out, accounts
+
+
+def test_demo_season_fills_the_oversight_report(season_dir, tmp_path):
+    data, out, accounts = season_dir
+    states = {ln.split()[0]: re.findall(r"#(\d+)", ln) for ln in out.splitlines() if "#" in ln}
+    for state in ("closed", "debriefed", "expired", "cancelled", "refused", "active", "draft"):
+        assert states.get(state), f"no {state} case seeded: {out}"
+    assert states["evaluated"] == states["closed"] + states["debriefed"]
+    # the README's example, signed in as the oversight account with its printed password
+    html = tmp_path / "oversight.html"
+    report = vigil(
+        data,
+        "report",
+        "oversight",
+        "--quarter",
+        "2022Q3",
+        "--html",
+        str(html),
+        "--user",
+        "oversight",
+        stdin=accounts["oversight"] + "\n",
+    )
+    text = html.read_text()
+    # on the ground: every deployment that was activated (the active one has expired since);
+    # the urgent authorisation was never activated and is listed without hours
+    deployed = [
+        i for s in ("closed", "debriefed", "expired", "cancelled", "active") for i in states[s]
+    ]
+    for cid in deployed + states["urgent"]:
+        assert f"#{cid}" in text
+    assert f"deployments: {len(deployed)}" in report
+    assert f"evaluated: {len(states['evaluated'])}" in report
+    # run twice, seeded once
+    again = vigil(data, "demo", "season", "--forecast", str(data / "season" / "forecast.json"))
+    assert "already holds cases" in again
+
+
+def test_demo_without_serving_names_no_sign_in_and_keeps_files_in_the_data_dir(tmp_path):
+    """`python -m vigil.demo --no-serve` (the steps after the import, which the season test
+    covers): no sign-in URL, no "one-time" passwords, the PDF under VIGIL_DATA_DIR."""
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k not in ENV_DROP}
+    env["VIGIL_DATA_DIR"] = str(data)
+    code = (
+        "import sys, vigil.demo as d\n"
+        "d.STEPS = [s for s in d.STEPS if s[1][0] in ('db', 'users', 'report')]\n"
+        "sys.exit(d.main(['--no-serve']))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "vigil users demo" in done.stdout and "vigil report stats" in done.stdout
+    assert "http" not in done.stdout and "sign in" not in done.stdout.lower()
+    assert "one-time" not in done.stdout
+    assert (data / "stats-2022.pdf").read_bytes()[:5] == b"%PDF-"
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert "one-time" not in readme
