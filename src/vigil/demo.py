@@ -17,22 +17,19 @@ import sys
 #: the evidence of the demo season's cases: a forecast made for July 2022
 SEASON_FORECAST = "{data}/season/forecast-2022-07"
 
+
+def _forecast(at: str, *more: str) -> list[str]:
+    """`vigil forecast` for the month from ``at``: the default model on 250 m cells."""
+    args = ["forecast", "--cell", "250", "--horizon", "1M", "--at", at]
+    return [*args, "--dataset", "met-street-2022", *more]
+
+
 STEPS: list[tuple[str, list[str]]] = [
     ("Import London 2022 street crime", ["data", "import-demo"]),
     ("Summarise the store", ["data", "summary"]),
     (
         "Forecast serious violence in London for December 2022 (default model, 250 m cells)",
-        [
-            "forecast",
-            "--cell",
-            "250",
-            "--horizon",
-            "1M",
-            "--at",
-            "2022-12-01",
-            "--dataset",
-            "met-street-2022",
-        ],
+        _forecast("2022-12-01"),
     ),
     (
         "Community impact indicators for Coldharbour ward, Lambeth",
@@ -42,19 +39,7 @@ STEPS: list[tuple[str, list[str]]] = [
     ("Demo accounts, one per role (passwords printed once, new on every run)", ["users", "demo"]),
     (
         "Forecast for July 2022: the evidence the demo season's cases freeze",
-        [
-            "forecast",
-            "--cell",
-            "250",
-            "--horizon",
-            "1M",
-            "--at",
-            "2022-07-01",
-            "--dataset",
-            "met-street-2022",
-            "--out",
-            SEASON_FORECAST,
-        ],
+        _forecast("2022-07-01", "--out", SEASON_FORECAST),
     ),
     (
         "A past season of cases (July-August 2022), every step by the account whose job it is",
