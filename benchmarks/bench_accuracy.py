@@ -200,6 +200,8 @@ def markdown(results: list[dict]) -> str:
     ]
     for res in results:
         lines += [f"Code measured for {res['case']}: {res.get('code', code_version())}.", ""]
+        if res.get("command"):
+            lines += [f"Command: `{res['command']}`.", ""]
         c = res["config"]
         lines += [
             f"### {res['case'].title()}: {c['origins']} origins every {c['step']}, "
@@ -268,6 +270,15 @@ def markdown(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def command(args: argparse.Namespace, case: str) -> str:
+    """The command line that measures ``case`` again with the same options."""
+    opts = {"--workers": args.workers, "--models": args.models, "--offsets": args.offsets}
+    opts |= {"--thin": args.thin if args.thin > 1 else None}
+    opts |= {"--boot": args.boot if args.boot != 2000 else None}
+    given = " ".join(f"{k} {v}" for k, v in opts.items() if v is not None)
+    return f"python benchmarks/bench_accuracy.py --case {case} {given}".strip()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="3 origins per case; no README update")
@@ -289,6 +300,7 @@ def main() -> None:
         # one file per case, written as soon as it is measured, so a case can be rerun alone;
         # the README section is rebuilt from every case measured (each with its commit)
         res["code"] = code_version()
+        res["command"] = command(args, case)
         (out / f"accuracy-{res['case']}.json").write_text(json.dumps(res, indent=1))
         stored = [out / f"accuracy-{c}.json" for c in CASES]
         write_section(
