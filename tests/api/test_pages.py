@@ -119,3 +119,22 @@ def test_admin_adds_an_account_through_the_form(app_env):
     )
     # a privileged account is a request until a second administrator approves it
     assert r.status_code == 200 and "Account newao requested" in r.text
+
+
+def test_case_page_names_the_area_by_ward_and_borough(app_env, client, tokens):
+    """The case page names the area after the ward it mostly lies in, with its borough (from
+    the shipped 2014 London wards), not only by cell ids like r50c52 (issue 12)."""
+    import geopandas as gpd
+    import shapely
+
+    from tests.api._fixtures import SHARED
+    from vigil.geo.areas import LONDON_WARDS
+
+    app, clock, _ = app_env
+    case = open_case(client, tokens, clock, hours=9)
+    wards = gpd.read_file(SHARED / LONDON_WARDS).to_crs("EPSG:27700")
+    overlap = wards.geometry.intersection(shapely.from_wkt(case["area_wkt"])).area
+    ward = wards.loc[overlap.idxmax()]
+    page = browser_login(app, "analyst").get(f"/cases/{case['id']}", headers=HTML).text
+    expected = f"{ward['NAME']} ward, {ward['BOROUGH']} (mostly); cells {case['cells'][0]}"
+    assert expected.replace("'", "&#39;") in page

@@ -143,7 +143,7 @@ def case_page_response(
     field and what was typed kept in the form (``failed`` names that form). The trail shows
     page ``trail_page`` of the decisions and counts the reads (vigil.audit.query)."""
     from vigil.app.audit import CaseTrailOut
-    from vigil.app.views import area_wgs84_geojson, case_detail
+    from vigil.app.views import area_place, area_wgs84_geojson, case_detail
     from vigil.cases.states import LIVE, Status
     from vigil.cases.workflow import ALLOWED_FROM
     from vigil.impact.assessment import REQUIRED_CONSULTEES, Position, TensionRating
@@ -156,6 +156,8 @@ def case_page_response(
     case = case_detail(view)
     trail = CaseTrailOut.of(found)
     area_geojson = area_wgs84_geojson(view.record.area_wkt)
+    shared = ctx.settings.shared_data
+    place = area_place(view.record.area_wkt, None if shared is None else str(shared))
     policy = ctx.cases.policy
     actor = principal.actor
     current = Status(case["status"])
@@ -191,6 +193,7 @@ def case_page_response(
         trail=trail,
         audit_link=f"/audit?case={case_id}" if policy.permits(actor, Action.READ_AUDIT) else None,
         area_geojson=area_geojson,
+        place=place,
         can=can,
         live=current in LIVE,
         cia=None if latest is None else dict(latest.content),
