@@ -140,6 +140,51 @@ def rerun_note(lon: dict[str, Any], chi: dict[str, Any]) -> str:
     )
 
 
+def render(results: dict[str, Any]) -> str:
+    """The README section from stored results."""
+    lon, chi = results["london"], results["chicago"]
+    table = "\n".join(rows("London 2022", lon) + rows("Chicago 2016", chi))
+    md = f"""## Placebo deployments: false alarms, coverage, power (issue 17)
+
+Run: `{results["command"]}` ({platform.machine()}, 2 CPUs shared with five other engineers). Method in use:
+{lon["method"]}. Confirming model: quasi-Poisson with area and period effects, SEs clustered by area
+(the larger of the cluster-robust and quasi-Poisson SE), on each placebo and its matched donors.
+
+Placebo deployments are placed by the season simulator where a naive three-month forecast points
+(top-risk cells 2.5 km apart); nothing injected for false alarms, then 20 % / 40 % of the deployed
+cell's incidents during/after removed at random. Seasons: one deployment from each of 8 months,
+2.5 km apart. Displacement: the ring around the deployed cell against rings around matched
+donor cells, each ring's statistic over its own noise scale from its before period
+(`placebo.noise_scale`); a season's mean over its own standard error against placebo seasons.
+Targets: false alarms in [2.5 %, 7.5 %] (printed verdicts: reduction / increase;
+displacement / diffusion), coverage at least 90 %. Brackets: 95 % Clopper-Pearson intervals of
+the measured rate.
+
+| data | setting | placebos | false alarms | coverage 20 % | coverage 40 % | power 20 % / 40 % | displacement false alarms | confirming model false alarms |
+|---|---|---|---|---|---|---|---|---|
+{table}
+
+Time (whole calibration incl. forecasts for placement, matching, 3 x singles, seasons, rings,
+confirming fits): London {timing(lon)} for {lon["singles"]["n"]} placebos and
+{lon["seasons"]["n"]} seasons; Chicago {timing(chi)} for {chi["singles"]["n"]} and
+{chi["seasons"]["n"]}. Mean log rate ratio of placebos (bias; issue 17 saw +0.17 to +0.46 with
+the old method): London {lon["singles"]["mean_log_rr"]:+.3f} single /
+{lon["seasons"]["mean_log_rr"]:+.3f} seasons; Chicago {chi["singles"]["mean_log_rr"]:+.3f} /
+{chi["seasons"]["mean_log_rr"]:+.3f}. Each placebo's own stated minimum detectable reduction
+(`placebo.detectable_reduction`, what a case file states), removed at random from its after
+count, was called a reduction in {mde(lon)} of London's placebos and {mde(chi)} of Chicago's
+(stated power 80 %).{rerun_note(lon, chi)} Full results: benchmarks/results/placebo.json.
+"""  # noqa: E501
+    return md
+
+
+def mde(cal: dict[str, Any]) -> str:
+    s = cal["singles"]
+    if s.get("mde_power") is None:
+        return "n/a"
+    return f"{pct(s['mde_power'])} of {s['mde_n']} (median stated {pct(s['mde_median'])})"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--london-per-month", type=int, default=40)
@@ -177,34 +222,7 @@ def main() -> None:
             results[name] = cal.to_dict() | {"time_s": took}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=1, default=str))
-    lon, chi = results["london"], results["chicago"]
-    table = "\n".join(rows("London 2022", lon) + rows("Chicago 2016", chi))
-    md = f"""## Placebo deployments: false alarms, coverage, power (issue 17)
-
-Run: `{cmd}` ({platform.machine()}, 2 CPUs shared with five other engineers). Method in use:
-{lon["method"]}. Confirming model: quasi-Poisson with area and period effects, SEs clustered by area
-(the larger of the cluster-robust and quasi-Poisson SE), on each placebo and its matched donors.
-
-Placebo deployments are placed by the season simulator where a naive three-month forecast points
-(top-risk cells 2.5 km apart); nothing injected for false alarms, then 20 % / 40 % of the deployed
-cell's incidents during/after removed at random. Seasons: one deployment from each of 8 months,
-2.5 km apart. Targets: false alarms in [2.5 %, 7.5 %] (printed verdicts: reduction / increase;
-displacement / diffusion), coverage at least 90 %. Brackets: 95 % Clopper-Pearson intervals of
-the measured rate.
-
-| data | setting | placebos | false alarms | coverage 20 % | coverage 40 % | power 20 % / 40 % | displacement false alarms | confirming model false alarms |
-|---|---|---|---|---|---|---|---|---|
-{table}
-
-Time (whole calibration incl. forecasts for placement, matching, 3 x singles, seasons, rings,
-confirming fits): London {timing(lon)} for {lon["singles"]["n"]} placebos and
-{lon["seasons"]["n"]} seasons; Chicago {timing(chi)} for {chi["singles"]["n"]} and
-{chi["seasons"]["n"]}. Mean log rate ratio of placebos (bias; issue 17 saw +0.17 to +0.46 with
-the old method): London {lon["singles"]["mean_log_rr"]:+.3f} single /
-{lon["seasons"]["mean_log_rr"]:+.3f} seasons; Chicago {chi["singles"]["mean_log_rr"]:+.3f} /
-{chi["seasons"]["mean_log_rr"]:+.3f}.{rerun_note(lon, chi)} Full results:
-benchmarks/results/placebo.json.
-"""  # noqa: E501
+    md = render(results)
     write_section("placebo", md)
     print(md)
 

@@ -454,19 +454,44 @@ def detectable_reduction(p: Prepared, power: float = MDE_POWER) -> float | None:
     the Poisson optimum (:mod:`vigil.outcomes.power` stated about 32 % for London's top cell
     while a 40 % cut was called in only 22 % of placebos).
 
-    Under no effect the deployed statistic is distributed like its donors' ``d``; a reduction
-    to ``r`` moves it by about ``log r``; the test calls a reduction when it falls below the
-    ``alpha/2 (K + 1)``-th smallest donor value ``q_lo``. So the power is
-    ``P(d + log r < q_lo)``, and 80 % power needs ``log r = q_lo - q_0.8(d)``. None when the
-    deployment is refused (too few to tell) or no reduction short of 100 % is detectable."""
+    Under no effect the deployed statistic is distributed like its donors' ``d``: an after
+    count ``N = (B + 1/2) e^d - 1/2`` for each donor. A reduction to ``r`` removes each incident
+    with probability ``1 - r``, so the after count becomes ``Binomial(N, r)``, and the test
+    calls a reduction when the statistic falls below the ``alpha/2 (K + 1)``-th smallest donor
+    value ``q_lo``. The power is the binomial probability of that, averaged over the donors;
+    the smallest ``1 - r`` with 80 % power is found by bisection. Exact thinning, not a shift
+    of ``log r``: at a few dozen incidents the thinning's own noise is as large as the donors'
+    spread, and the shift alone overstated the power (stated 80 %, measured 70 % London 2022,
+    58 % Chicago 2016). None when the deployment is refused (too few to tell) or no reduction
+    short of 100 % is detectable."""
+    from scipy import stats
+
     if p.refusal or len(p.donor_stats) < MIN_DONORS:
         return None
     d = np.sort(p.donor_stats)
     r = int(np.floor(ALPHA / 2 * (len(d) + 1)))
     if r < 1:
         return None
-    log_r = float(d[r - 1] - np.quantile(d, power))
-    return None if log_r >= 0 or not np.isfinite(log_r) else float(1.0 - np.exp(log_r))
+    b = p.before + 0.5
+    n = np.maximum(np.rint(b * np.exp(d) - 0.5), 0).astype(np.int64)
+    # called when the thinned count x has log((x + 1/2) / b) < q_lo: x at most k
+    k = float(np.ceil(b * np.exp(d[r - 1]) - 0.5) - 1)
+    if k < 0:
+        return None
+
+    def power_at(keep: float) -> float:
+        return float(np.mean(stats.binom.cdf(k, n, keep)))
+
+    if power_at(1e-9) < power:
+        return None
+    lo, hi = 1e-9, 1.0  # power at lo is enough, at hi (no reduction) it is not
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if power_at(mid) >= power:
+            lo = mid
+        else:
+            hi = mid
+    return float(1.0 - lo)
 
 
 @dataclass(frozen=True)
