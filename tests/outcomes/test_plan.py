@@ -139,3 +139,34 @@ def test_changing_the_plan_after_the_window_started_needs_a_reason_and_is_audite
     assert r.facts["minimum_detectable_reduction"] == versions[0].mdr_pct
     assert "was changed after the deployment window had started" in r.html and "typo" in r.html
     assert r.facts["plan_changed_after_start"] == 1
+
+
+def test_the_case_file_reads_the_result_against_the_frozen_figure(opened):
+    """Issue 17: "the evaluation report compares the result with it". An evaluation stored for
+    the case (its row as `vigil report evaluate` writes it) is read against the figure frozen
+    when the case was opened."""
+    from vigil.db.outcomes import OutcomeEvaluation
+    from vigil.reports.case_file import build_case_file
+
+    sf, cid, _, _ = opened
+    when = datetime(2022, 12, 1, tzinfo=UTC)
+    with sf() as s, s.begin():
+        s.add(
+            OutcomeEvaluation(
+                case_id=cid, evaluated_at=when, actor_id="u-oversight", actor_role="oversight",
+                resolution="M", verdict="no detectable effect", rate_ratio=0.9, ci_low=0.6,
+                ci_high=1.3, message="The estimate is -10% but the interval includes no change.",
+                result_json="{}",
+            )
+        )  # fmt: skip
+    with sf() as s, s.begin():
+        (v1,) = plan_history(s, cid)
+        r = build_case_file(s, cid, when)
+    expected = (
+        f"Result against the plan: the plan could detect a reduction of {v1.mdr_pct:.0f}% or "
+        "more; the estimate is -10% [-40%, +30%]"
+    )
+    assert expected in r.html
+    assert r.facts["result_against_plan"].startswith(
+        expected.removeprefix("Result against the plan: ")
+    )
