@@ -145,3 +145,15 @@ def test_sparse_fit_agrees_with_statsmodels(london_sv, march_surface):
     assert r.dispersion == pytest.approx(disp, rel=1e-6)
     se = fit.bse[-1] * math.sqrt(disp)
     assert r.ci_high == pytest.approx(math.exp(fit.params[-1] + 1.959963984540054 * se), rel=1e-6)
+
+
+def test_changes_read_without_minus_zero():
+    """Issue 12 (seen on the case page): "the 95% interval -0% to +7% includes no change" for a
+    lower bound of 0.999. A change that rounds to nothing reads 0%, in both wordings."""
+    from vigil.outcomes.did import _describe
+    from vigil.outcomes.evaluation import describe_primary
+
+    for describe in (_describe, describe_primary):
+        text = describe(Verdict.NO_DETECTABLE_EFFECT, 1.01, 0.999, 1.07)
+        assert "-0%" not in text and "+-" not in text
+        assert "interval 0% to +7%" in text and "+1%" in text

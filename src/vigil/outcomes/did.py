@@ -318,9 +318,22 @@ def _fit_poisson_fe(p: pd.DataFrame, *, cluster: bool = False) -> tuple[float, f
     return beta, se, pval, dispersion
 
 
+def change_pct(ratio: float) -> str:
+    """A rate ratio as a whole-percent change for people: "+7%", "-12%", and "0%" for a change
+    that rounds to nothing (never "-0%", which read as a reduction on the case page)."""
+    if math.isinf(ratio):
+        return "+inf%"
+    v = round(100 * (ratio - 1))
+    return "0%" if v == 0 else f"{v:+d}%"
+
+
+def interval_text(lo: float, hi: float) -> str:
+    return f"95% interval {change_pct(lo)} to {change_pct(hi)}"
+
+
 def _describe(verdict: Verdict, rr: float, lo: float, hi: float) -> str:
     pct = 100 * (rr - 1)
-    interval = f"95% interval {100 * (lo - 1):+.0f}% to {100 * (hi - 1):+.0f}%"
+    interval = interval_text(lo, hi)
     if verdict is Verdict.REDUCTION:
         return (
             f"Serious violence in the deployed areas was {-pct:.0f}% lower than the control "
@@ -331,4 +344,4 @@ def _describe(verdict: Verdict, rr: float, lo: float, hi: float) -> str:
             f"Serious violence in the deployed areas was {pct:.0f}% higher than the control "
             f"areas' trend predicts ({interval})."
         )
-    return f"The estimate is {pct:+.0f}% but the {interval} includes no change."
+    return f"The estimate is {change_pct(rr)} but the {interval} includes no change."

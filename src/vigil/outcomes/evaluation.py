@@ -30,7 +30,14 @@ from vigil.outcomes.controls import (
     buffer_areas,
     choose_controls,
 )
-from vigil.outcomes.did import DidResult, OutcomeInputError, Verdict, estimate_did
+from vigil.outcomes.did import (
+    DidResult,
+    OutcomeInputError,
+    Verdict,
+    change_pct,
+    estimate_did,
+    interval_text,
+)
 from vigil.outcomes.displacement import WDQResult, wdq_interval, weighted_displacement_quotient
 
 #: Surrounding buffer for displacement (metres from a deployed area's centre).
@@ -150,7 +157,7 @@ class Evaluation:
 
 
 def describe_primary(verdict: Verdict, rr: float, lo: float, hi: float) -> str:
-    interval = f"95% interval {100 * (lo - 1):+.0f}% to {100 * (hi - 1):+.0f}%"
+    interval = interval_text(lo, hi)
     pct = 100 * (rr - 1)
     if verdict is Verdict.REDUCTION:
         return (
@@ -162,7 +169,7 @@ def describe_primary(verdict: Verdict, rr: float, lo: float, hi: float) -> str:
             f"Serious violence in the deployed areas was {pct:.0f}% higher than comparable "
             f"undeployed areas' change predicts ({interval})."
         )
-    return f"The estimate is {pct:+.0f}% but the {interval} includes no change."
+    return f"The estimate is {change_pct(rr)} but the {interval} includes no change."
 
 
 def assign_areas(x: np.ndarray, y: np.ndarray, surface: RiskSurface) -> np.ndarray:
