@@ -7,9 +7,19 @@ The surface is the real one of tests/api/_fixtures (police.uk London 2022, 500 m
 
 from __future__ import annotations
 
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
-from tests.web._browser import Person
+from tests.api import _fixtures
+from tests.api.conftest import build_app
+from tests.ops._live import serve
+from tests.web._browser import WIDTHS, Person
+from vigil.app.surfaces import save_surface
+from vigil.forecast.registry import make_model
 
 pytestmark = pytest.mark.browser
 
@@ -97,3 +107,50 @@ def test_phone_top_areas_are_not_cut_off(live, browser, artifacts):
     person.shot("map-selected-phone")
     assert person.overflow() == 0
     person.close()
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """(base, clock, key) of a server holding two stored forecasts (1-8 July 2022, current, and
+    December 2022) and the stored London backtest (benchmarks/results/accuracy-london.json)."""
+    tmp = tmp_path_factory.mktemp("stored")
+    app, clock, _ = build_app(tmp, _fixtures.surface(), enable_test_clock=False)
+    until = pd.Timestamp("2022-12-01")
+    december = (
+        make_model("naive", window="6M")
+        .fit(_fixtures.violence(), until, _fixtures.grid())
+        .predict(until, pd.Timestamp("2023-01-01"))
+    )
+    save_surface(_fixtures.surface(), tmp)
+    key = save_surface(december, tmp).stem
+    (tmp / "backtests" / "london").mkdir(parents=True)
+    results = Path(__file__).resolve().parents[2] / "benchmarks/results/accuracy-london.json"
+    shutil.copy(results, tmp / "backtests" / "london" / "backtest.json")
+    with serve(app) as (host, port):
+        yield f"http://{host}:{port}", clock, key
+
+
+def test_picking_an_old_forecast_warns_and_stays_accessible(stored, browser, artifacts):
+    """In 2026, the December 2022 forecast picked with the keyboard: the map redraws it, says
+    its backtested hit rate and warns it is out of date; axe-clean at both widths."""
+    base, clock, key = stored
+    clock.set(datetime(2026, 12, 2, 10, 0, tzinfo=UTC))
+    for name, width in WIDTHS.items():
+        person = Person(browser, base, artifacts, "analyst", width=width)
+        page = person.go("/")
+        page.wait_for_selector("body[data-surface='loaded']")
+        person.tab_to("#forecast")
+        page.select_option("#forecast", key)
+        with page.expect_navigation():
+            page.keyboard.press("Tab")
+            page.keyboard.press("Enter")
+        assert f"forecast={key}" in page.url
+        page.wait_for_selector("body[data-surface='loaded'][data-boroughs='loaded']")
+        assert "out of date" in page.inner_text("#stale-warning")
+        assert "%" in page.inner_text("#hit-rate")
+        page.wait_for_load_state("networkidle")
+        assert person.axe() == [], name
+        person.shot(f"map-old-forecast-{name}")
+        if name == "phone":
+            assert person.overflow() == 0
+        person.close()

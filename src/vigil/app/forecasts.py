@@ -170,13 +170,6 @@ def evidence_layer(ctx: AppContext, actor: Actor, case_id: int) -> Encoded:
     return layer
 
 
-def current_surface(ctx: AppContext) -> RiskSurface:
-    surface = ctx.surface_source()
-    if surface is None:
-        raise NotFound("no forecast has been saved yet: run `vigil forecast` first")
-    return surface
-
-
 def jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
@@ -281,7 +274,7 @@ def area_detail(ctx: AppContext, s: RiskSurface, area_id: str) -> AreaDetail:
     d = derived(s)
     i = d.index.get(area_id)
     if i is None:
-        raise NotFound(f"area '{area_id}' is not in the current forecast ({s.model})")
+        raise NotFound(f"area '{area_id}' is not in this forecast ({s.model})")
     history = area_history(ctx, s, i)
     name = describe_area(s, area_id, ctx.settings.shared_data)
     return AreaDetail(

@@ -4,16 +4,17 @@ area's drivers and history, plus borough outlines for the map (GeoJSON only: no 
 from __future__ import annotations
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from vigil.app.context import AppContext
+from vigil.app.forecast_store import chosen_surface, stored_forecasts
 from vigil.app.forecasts import (
     AreaDetail,
     AreaRisk,
     SurfaceInfo,
     area_detail_encoded,
-    current_surface,
     jsonable,
     log_forecast_read,
     surface_geojson,
@@ -29,11 +30,41 @@ __all__ = ["router", "surface_geojson"]
 router = APIRouter(prefix="/api", tags=["forecasts"])
 
 
-@router.get("/forecasts/current", response_model=SurfaceInfo)
+class ForecastOut(BaseModel):
+    key: str
+    model: str
+    start: str
+    end: str
+    cell: float | None
+    current: bool
+
+
+@router.get("/forecasts", response_model=list[ForecastOut])
+def listed(
+    _: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
+) -> list[ForecastOut]:
+    """The forecasts a person can pick: the current one first, then the stored ones, newest
+    as-of first ("current" or a stored file's key in the paths below)."""
+    return [
+        ForecastOut(
+            key=f.key,
+            model=f.model,
+            start=f.start.isoformat(),
+            end=f.end.isoformat(),
+            cell=f.cell,
+            current=f.current,
+        )
+        for f in stored_forecasts(ctx)
+    ]
+
+
+@router.get("/forecasts/{key}", response_model=SurfaceInfo)
 def current(
-    principal: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
+    key: str = Path(description='"current" or a stored forecast\'s key (GET /api/forecasts)'),
+    principal: Principal = RequirePolicy(Action.READ),
+    ctx: AppContext = Depends(get_ctx),
 ) -> SurfaceInfo:
-    s = current_surface(ctx)
+    _, s = chosen_surface(ctx, key)
     log_forecast_read(ctx, principal.actor, s, "summary")
     return SurfaceInfo(
         model=s.model,
@@ -48,52 +79,55 @@ def current(
 
 
 @router.get(
-    "/forecasts/current/geojson",
+    "/forecasts/{key}/geojson",
     response_class=Response,
     responses={200: {"content": {"application/geo+json": {}}}},
 )
 def current_geojson(
     request: Request,
+    key: str,
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
     """The map layer: built, serialised and compressed once per surface; 304 when unchanged
     (the read is logged either way)."""
-    s = current_surface(ctx)
+    _, s = chosen_surface(ctx, key)
     log_forecast_read(ctx, principal.actor, s, "geojson")
     return encoded_response(request, surface_layer(s))
 
 
 @router.get(
-    "/forecasts/current/top",
+    "/forecasts/{key}/top",
     response_model=list[AreaRisk],
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}},
 )
 def current_top(
     request: Request,
+    key: str,
     k: int = Query(20, ge=1, le=500),
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    s = current_surface(ctx)
+    _, s = chosen_surface(ctx, key)
     log_forecast_read(ctx, principal.actor, s, "top", k=k)
     return encoded_response(request, top_areas_encoded(s, k, ctx.settings.shared_data))
 
 
 @router.get(
-    "/forecasts/current/areas/{area_id}",
+    "/forecasts/{key}/areas/{area_id}",
     response_model=AreaDetail,
     response_class=Response,
     responses={200: {"content": {"application/json": {}}}},
 )
 def current_area(
     request: Request,
+    key: str,
     area_id: str,
     principal: Principal = RequirePolicy(Action.READ),
     ctx: AppContext = Depends(get_ctx),
 ) -> Response:
-    s = current_surface(ctx)
+    _, s = chosen_surface(ctx, key)
     detail = area_detail_encoded(ctx, s, area_id)  # an unknown area is refused, not logged
     log_forecast_read(ctx, principal.actor, s, "area", area_id=area_id)
     return encoded_response(request, detail)

@@ -139,9 +139,14 @@ def _new_case_form(
 ) -> HTMLResponse:
     from datetime import timedelta
 
+    from vigil.app.area_names import area_names
+    from vigil.app.forecast_store import staleness
+
     now = ctx.clock.now().replace(second=0, microsecond=0)
     start = now + timedelta(hours=1)
     end = start + timedelta(hours=min(12, ctx.cases.policy.window.initial_max_hours))
+    surface = ctx.surface_source()
+    named = area_names(surface, ctx.settings.shared_data) if surface is not None else {}
     return render(
         request,
         "case_new.html",
@@ -150,7 +155,10 @@ def _new_case_form(
         area_id=area_id,
         start=forms.local_input(start),
         end=forms.local_input(end),
-        surface=ctx.surface_source(),
+        surface=surface,
+        # the frozen evidence's age against today (the map's rule: older than its own window)
+        stale=staleness(surface, now) if surface is not None else None,
+        area_name=named[area_id].label if area_id in named else None,
         max_hours=ctx.cases.policy.window.initial_max_hours,
         errors=errors or {},
         values=values or {},

@@ -8,6 +8,7 @@
   "use strict";
   var script = document.getElementById("map-script");
   var hasSurface = script && script.dataset.hasSurface === "yes";
+  var forecast = "/api/forecasts/" + encodeURIComponent((script && script.dataset.forecast) || "current");
   // band colours, highest band first (vigil.app.map_classes.BANDS, through the page)
   var COLOURS = (script && script.dataset.bands ? script.dataset.bands.split(" ") : []);
   var map = L.map("map", { zoomSnap: 0.5 }).setView([51.49, -0.12], 10);
@@ -78,7 +79,7 @@
 
   function showArea(areaId, latlng) {
     outline(areaId);
-    getJSON("/api/forecasts/current/areas/" + encodeURIComponent(areaId)).then(function (a) {
+    getJSON(forecast + "/areas/" + encodeURIComponent(areaId)).then(function (a) {
       var panel = document.getElementById("area-detail");
       panel.hidden = false;
       document.getElementById("area-id").textContent = a.label;
@@ -134,7 +135,7 @@
   });
 
   if (hasSurface) {
-    getJSON("/api/forecasts/current/geojson").then(function (data) {
+    getJSON(forecast + "/geojson").then(function (data) {
       surfaceLayer = L.geoJSON(data, {
         pane: "surface",
         renderer: L.canvas({ pane: "surface" }),
