@@ -68,6 +68,7 @@ def test_selected_area_is_outlined_and_named(live, browser, artifacts):
     row.locator(".area-link").click()
     page.wait_for_selector(f"body[data-area-shown='{area}']")
     assert page.get_attribute("body", "data-selected") == area
+    assert float(page.get_attribute("body", "data-zoom") or 0) >= 12  # zoomed to the area
     assert page.locator(".vigil-pane-selected path.vigil-selected").count() == 1
     assert page.inner_text("#area-id").strip() == label
     assert label in page.inner_text(".leaflet-popup-content")
@@ -102,6 +103,7 @@ def test_phone_top_areas_are_not_cut_off(live, browser, artifacts):
         assert wl <= left and right <= wr <= 390, (left, right, wl, wr)
     page.locator("#hotspots .area-link").first.click()
     page.wait_for_selector("body[data-area-shown]")
+    assert float(page.get_attribute("body", "data-zoom") or 0) >= 12  # zoomed to the area
     page.wait_for_load_state("networkidle")
     assert person.axe() == []
     person.shot("map-selected-phone")

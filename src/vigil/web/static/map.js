@@ -59,7 +59,10 @@
     if (!hasSurface) map.fitBounds(layer.getBounds());
     document.body.dataset.boroughs = "loaded";
   });
-  map.on("zoomend", showLabels);
+  map.on("zoomend", function () {
+    showLabels();
+    document.body.dataset.zoom = String(map.getZoom());
+  });
 
   function outline(areaId) {
     if (!surfaceLayer) return;
