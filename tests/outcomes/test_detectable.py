@@ -44,7 +44,10 @@ def test_the_figure_is_the_placebo_tests_on_the_areas_history(london_sv, septemb
         np.asarray(september.y, float),
     )
     i = list(np.asarray(september.area_id).astype(str)).index(p.area_id)
-    prep = pl.prepare(cube, pl.Window("x", (i,), (0, 6), (6, 8)), cube.near([i], 1000.0))
+    recent = cube.sums(4, 6).astype(float)  # stands in for the forecast at 2022-07
+    prep = pl.prepare(
+        cube, pl.Window("x", (i,), (0, 6), (6, 8)), cube.near([i], 1000.0), risk=recent
+    )
     assert d.mdr_pct == pytest.approx(100 * pl.detectable_reduction(prep))
     assert d.before == prep.before
     # and more pessimistic than the Poisson formula, which ignored over-dispersion
