@@ -200,6 +200,23 @@ def test_the_audit_view_is_refused_to_roles_the_table_does_not_name(app_env, use
     c = browser_login(app, user)
     assert c.get("/audit", headers=HTML).status_code == 403
     assert c.get("/audit.csv").status_code == 403
+    assert c.get("/audit/verify", headers=HTML).status_code == 403
+
+
+def test_the_audit_view_verifies_the_whole_log_in_words(app_env, client, tokens, expired_case):
+    """Verification (the API's /api/audit/verify) from the audit view, for the roles the table
+    lets verify: the chain, the checkpoints and the cases replayed, said in words, and logged."""
+    app, _, _ = app_env
+    for user in ("oversight", "admin"):
+        c = browser_login(app, user)
+        assert 'id="verify-link"' in c.get("/audit", headers=HTML).text
+        page = c.get("/audit/verify", headers=HTML)
+        assert page.status_code == 200 and "The audit log verifies" in page.text, page.text[:3000]
+        api = client.get("/api/audit/verify", headers=bearer(tokens, "oversight")).json()
+        assert api["ok"] and re.search(r"\d+ entries checked", page.text)
+    logged = browser_login(app, "oversight").get("/audit?action=audit.verify", headers=HTML).text
+    assert _total(logged) >= 4  # two pages and two API calls
+    assert logged.count("<code>audit.verify</code>") >= 4
 
 
 def test_london_dates_become_utc_instants_across_the_clock_change():

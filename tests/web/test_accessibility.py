@@ -136,6 +136,7 @@ def _decision_screens(person: Person, season) -> list[tuple[str, object]]:
             ("audit", lambda: person.go("/audit")),
             ("audit-case", lambda: person.go(f"/audit?case={awaiting}&from=2022-06-01")),
             ("audit-refused", lambda: person.go("/audit?case=twelve&from=01/06/2022")),
+            ("audit-verify", lambda: person.go("/audit/verify")),
         ],
         "admin": [("audit", lambda: person.go(f"/audit?case={awaiting}"))],
     }[person.username]

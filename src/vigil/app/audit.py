@@ -258,3 +258,23 @@ def _log_search(
         case_id=wanted.case_id,
         detail=detail,
     )
+
+
+def verify_audit(ctx: AppContext, actor: Actor) -> VerifyOut:
+    """Walk the whole hash chain; check every signed checkpoint (stored and witnessed) for its
+    signature and Merkle consistency; replay the case rows against the log. ``ok`` when all
+    hold. The verification reads every case, so it is itself logged (``audit.verify``). The
+    API route and the audit view's page both call this."""
+    from vigil.cases.audit_check import verify_log
+
+    with ctx.session_factory() as s:
+        report = verify_log(s, ctx.settings)
+    record_access(
+        ctx.session_factory,
+        actor=actor,
+        action="audit.verify",
+        category=Category.CONSULTATION,
+        at=ctx.clock.now(),
+        detail={"ok": report.ok, "entries": report.entries, "problems": len(report.problems)},
+    )
+    return VerifyOut.of(report)

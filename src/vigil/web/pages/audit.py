@@ -121,6 +121,7 @@ def audit_page(
         action_choices=[(a, a) for a in audit_actions(ctx)],
         query=query,
         case_text=may_read_cases(ctx, principal.actor),
+        may_verify=ctx.cases.policy.permits(principal.actor, Action.VERIFY_AUDIT),
     )
 
 
@@ -171,4 +172,18 @@ def audit_csv(
         lines(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="vigil-audit.csv"'},
+    )
+
+
+@router.get("/audit/verify")
+def audit_verify_page(
+    request: Request,
+    principal: Principal = RequirePolicy(Action.VERIFY_AUDIT),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    """The verification of the whole log, in words: what holds, what does not (audited)."""
+    from vigil.app.audit import verify_audit
+
+    return render(
+        request, "audit_verify.html", principal, report=verify_audit(ctx, principal.actor)
     )
