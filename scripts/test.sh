@@ -11,7 +11,8 @@ echo "== mypy (library and domain layers)"
 mypy
 echo "== pytest"
 set +e
-# In parallel (one PostgreSQL server per worker, each started by the fixtures); pass -n 0 to
+# In parallel (one PostgreSQL server per worker, each started by the fixtures; tests sharing a
+# costly fixture grouped on one worker: --dist loadgroup in pyproject); pass -n 0 to
 # run serially, e.g. under a debugger.
 python -m pytest -n "${VIGIL_TEST_WORKERS:-auto}" "$@"
 rc=$?

@@ -41,6 +41,44 @@ SHARED = _find_shared_data()
 LIGHT_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Put the tests that share a costly fixture on one xdist worker (``--dist loadgroup``).
+
+    Dealt out one by one, both workers built the seeded season (``seeded``: about 26 s of
+    CPU, tests/web/conftest.py), and a module's fixtures (a migrated app, fitted models,
+    Chromium and a live server) whenever the module's tests landed on both. A group goes to
+    one worker whole, and xdist deals the largest groups first, so the long browser modules
+    start early instead of ending the run on one worker while the other waits. (Marked as
+    each test is collected: xdist reads the groups in ``pytest_collection_modifyitems``.)
+    """
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs if info is not None else {}
+    if "seeded" in defs:
+        group = "seeded"
+    elif item.get_closest_marker("browser") is not None or any(
+        d and d[-1].scope == "module" for d in defs.values()
+    ):
+        group = item.nodeid.split("::", 1)[0]
+    else:
+        return
+    item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Name each grouped test ``<nodeid>@<group>`` on an xdist worker under loadgroup, as
+    xdist means to: pytest-xdist 3.8 writes the suffix to ``item._nodeid``, which pytest 9
+    no longer reads (``_id``), so every group was silently dealt out test by test."""
+    from _pytest.nodes import coerce_node_id
+
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        groups = sorted({str(m.args[0]) for m in item.iter_markers("xdist_group") if m.args})
+        if groups and "@" not in item.nodeid:
+            item._id = coerce_node_id(f"{item.nodeid}@{'_'.join(groups)}")  # noqa: SLF001
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _light_argon2() -> Iterator[None]:
     """Every account store the tests build hashes passwords with argon2id at its lightest.

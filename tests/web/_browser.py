@@ -11,6 +11,11 @@ from tests.api import _fixtures
 
 WIDTHS = {"desktop": 1366, "phone": 390}
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+#: run axe-core for the given tags; each violation's id, impact, help and first five targets
+AXE_RUN = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags},
+                               resultTypes: ['violations']})
+  .then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                      nodes: v.nodes.slice(0, 5).map(n => n.target)})))"""
 
 
 @lru_cache(maxsize=1)
@@ -111,22 +116,16 @@ class Person:
         return path
 
     def axe(self) -> list[dict]:
-        """WCAG 2.2 A/AA violations on the page as it is (axe-core)."""
+        """WCAG 2.2 A/AA violations on the page as it is (axe-core).
+
+        Every rule runs on every element as before; ``resultTypes: ['violations']`` only spares
+        axe listing (and building a selector for) every element that passes, and only the
+        violations' summary comes back over the DevTools protocol, not the whole result
+        (megabytes on the long case pages): about a third less time per page."""
         p = self.page
         if not p.evaluate("() => typeof window.axe !== 'undefined'"):
             p.evaluate(f"() => {{ {axe_source()}\n window.axe = axe; }}")
-        result = p.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG
-        )
-        return [
-            {
-                "id": v["id"],
-                "impact": v["impact"],
-                "help": v["help"],
-                "nodes": [n["target"] for n in v["nodes"][:5]],
-            }
-            for v in result["violations"]
-        ]
+        return p.evaluate(AXE_RUN, WCAG)
 
     def overflow(self) -> int:
         """Pixels the page scrolls sideways (0 when it reflows)."""
