@@ -86,6 +86,7 @@ def record_read(
     *,
     category: Category = Category.CONSULTATION,
     detail: dict[str, Any] | None = None,
+    case_id: int | None = None,
 ) -> None:
     """Log one read (or, with another ``category``, an event outside the case tables, such as
     a mapping or incident upload) in its own short transaction, durable before the caller
@@ -96,6 +97,7 @@ def record_read(
         action=action,
         category=category,
         at=ctx.clock.now(),
+        case_id=case_id,
         detail=detail,
     )
 
@@ -249,15 +251,7 @@ def _log_search(
     }
     if seqs is not None:
         detail["shown"] = seqs
-    record_access(
-        ctx.session_factory,
-        actor=actor,
-        action="audit.read",
-        category=Category.CONSULTATION,
-        at=ctx.clock.now(),
-        case_id=wanted.case_id,
-        detail=detail,
-    )
+    record_read(ctx, actor, "audit.read", case_id=wanted.case_id, detail=detail)
 
 
 def verify_audit(ctx: AppContext, actor: Actor) -> VerifyOut:
@@ -269,12 +263,10 @@ def verify_audit(ctx: AppContext, actor: Actor) -> VerifyOut:
 
     with ctx.session_factory() as s:
         report = verify_log(s, ctx.settings)
-    record_access(
-        ctx.session_factory,
-        actor=actor,
-        action="audit.verify",
-        category=Category.CONSULTATION,
-        at=ctx.clock.now(),
+    record_read(
+        ctx,
+        actor,
+        "audit.verify",
         detail={"ok": report.ok, "entries": report.entries, "problems": len(report.problems)},
     )
     return VerifyOut.of(report)
