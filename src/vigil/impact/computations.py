@@ -41,6 +41,7 @@ from vigil.impact import sources
 from vigil.impact.area import AreaSelection, points_in_area
 from vigil.impact.assessment import AreaProfile
 from vigil.impact.guardrails import (
+    SURGE_ALPHA,
     evidence_test,
     long_run_from_drivers,
     percentile_of,
@@ -311,8 +312,16 @@ def forecast_standing(
     high = ev.city_percentile >= policy.min_city_percentile
     ratio = ev.ratio_to_history
     above = ratio is not None and not math.isnan(ratio) and ratio >= policy.min_ratio_to_own_history
+    # the guardrail's test on the frozen surge figure: its p-value too (one figure, one test)
+    surge_p = (ev.surge or {}).get("p_value")
+    by_chance = above and surge_p is not None and not surge_p <= SURGE_ALPHA
     if ratio is None:
         verdict = "own long-run level unknown: exceptionality cannot be shown"
+    elif by_chance:
+        verdict = (
+            f"not exceptional: {ratio:.2f} times its own expected level, but a surge that size "
+            f"arises by chance here (surge scan p = {surge_p:.3g}, above {SURGE_ALPHA:g})"
+        )
     else:
         verdict = exceptionality_verdict(high, above)
     pg = surface.data_version.get("police_generated_share")
