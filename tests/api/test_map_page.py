@@ -158,3 +158,13 @@ def test_legend_says_what_each_colour_means(app_env, real_surface):
     # the count each band starts above is the surface's own
     ordered = np.sort(real_surface.risk)[::-1]
     assert f"more than {ordered[int(0.005 * len(ordered))]:.2f} expected" in said[0]
+
+
+def test_ward_layer_names_every_london_ward(client, tokens):
+    # the map's street-scale context: the 654 wards of london-boundaries-extra, named
+    r = client.get("/api/areas/wards", headers=bearer(tokens, "analyst"))
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
+    features = r.json()["features"]
+    wards = london_wards(_fixtures.SHARED)
+    served = sorted((f["properties"]["name"], f["properties"]["borough"]) for f in features)
+    assert served == sorted(zip(wards["name"], wards["BOROUGH"], strict=True))

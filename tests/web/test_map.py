@@ -72,10 +72,19 @@ def test_selected_area_is_outlined_and_named(live, browser, artifacts):
     assert page.locator(".vigil-pane-selected path.vigil-selected").count() == 1
     assert page.inner_text("#area-id").strip() == label
     assert label in page.inner_text(".leaflet-popup-content")
-    # zoomed in on the area: the borough names are on the map
+    # zoomed in on the area: borough and ward outlines and names are on the map
     page.wait_for_function(
         "() => [...document.querySelectorAll('.vigil-borough-label')].some(e => !e.hidden)"
     )
+    page.wait_for_selector("body[data-wards='loaded']")
+    assert page.locator(".vigil-pane-boroughs path.vigil-ward").count() == 654
+    ward = label.split(" ward, ")[0]
+    named = page.evaluate(
+        "w => [...document.querySelectorAll('.vigil-ward-label')]"
+        ".filter(e => !e.hidden && e.textContent === w).length",
+        ward,
+    )
+    assert named == 1, ward
     page.wait_for_load_state("networkidle")
     assert person.axe() == []
     person.shot("map-selected-desktop")

@@ -145,3 +145,25 @@ def boroughs(
 
     body = ctx.cached("boroughs", lambda: borough_geojson(ctx.settings.shared_data))
     return Response(body, media_type="application/geo+json")
+
+
+@router.get(
+    "/areas/wards",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def wards(
+    request: Request,
+    _: Principal = RequirePolicy(Action.READ),
+    ctx: AppContext = Depends(get_ctx),
+) -> Response:
+    """London's wards (2014 scheme) with their names and boroughs, for the map's street-scale
+    layer; built and compressed once per process."""
+    from vigil.app.forecasts import Encoded
+    from vigil.app.geodata import ward_geojson
+
+    body = ctx.cached(
+        "wards",
+        lambda: Encoded.of(ward_geojson(ctx.settings.shared_data), "application/geo+json"),
+    )
+    return encoded_response(request, body)

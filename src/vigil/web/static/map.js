@@ -24,6 +24,11 @@
   var selectedLayer = null;
   var boroughLabels = [];
   var LABEL_ZOOM = 11;
+  // wards: fetched the first time the map is zoomed in to street scale, named from WARD_ZOOM
+  var WARD_LAYER_ZOOM = 12;
+  var WARD_ZOOM = 13;
+  var wardLabels = [];
+  var wardsAsked = false;
 
   function pane(name) { return map.getPane(name); }
 
@@ -35,12 +40,35 @@
       });
   }
 
-  function showLabels() {
-    var on = map.getZoom() >= LABEL_ZOOM;
-    boroughLabels.forEach(function (t) {
+  function toggle(labels, on) {
+    labels.forEach(function (t) {
       var el = t.getElement && t.getElement();
       if (el) el.hidden = !on;
     });
+  }
+
+  function showLabels() {
+    toggle(boroughLabels, map.getZoom() >= LABEL_ZOOM);
+    toggle(wardLabels, map.getZoom() >= WARD_ZOOM);
+    if (!wardsAsked && map.getZoom() >= WARD_LAYER_ZOOM) {
+      wardsAsked = true;
+      getJSON("/api/areas/wards").then(addWards);
+    }
+  }
+
+  function addWards(data) {
+    var layer = L.geoJSON(data, {
+      pane: "boroughs",
+      renderer: L.svg({ pane: "boroughs" }),
+      style: { color: "#505a5f", weight: 1, dashArray: "4 3", fill: false, interactive: false, className: "vigil-ward" },
+    }).addTo(map);
+    layer.eachLayer(function (l) {
+      var t = L.tooltip({ permanent: true, direction: "center", className: "vigil-ward-label", interactive: false })
+        .setLatLng(l.getBounds().getCenter()).setContent(l.feature.properties.name).addTo(map);
+      wardLabels.push(t);
+    });
+    toggle(wardLabels, map.getZoom() >= WARD_ZOOM);
+    document.body.dataset.wards = "loaded";
   }
 
   getJSON("/api/areas/boroughs").then(function (data) {
