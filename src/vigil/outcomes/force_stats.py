@@ -21,7 +21,7 @@ Every change printed comes with its test against chance (:mod:`vigil.outcomes.ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -332,6 +332,11 @@ class YearlyTable:
     #: monthly counts per borough (``borough, month, count``) for the dispersion; None for
     #: a yearly measure (homicide victims)
     monthly: pd.DataFrame | None = None
+    #: dispersion per borough, once computed: it depends on the whole table, not on the year,
+    #: and a report asks it of every year's and every borough's change (258 fits a report)
+    _dispersions: dict[str, float] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def dispersion(self, borough: str = "London") -> float:
         """Quasi-Poisson dispersion for a comparison of years of this measure in ``borough``.
@@ -341,6 +346,11 @@ class YearlyTable:
         change between consecutive complete years (:func:`~vigil.outcomes.chance.
         dispersion_from_history`).
         """
+        if borough not in self._dispersions:
+            self._dispersions[borough] = self._dispersion(borough)
+        return self._dispersions[borough]
+
+    def _dispersion(self, borough: str) -> float:
         if self.monthly is not None:
             m = self.monthly
             s = (
