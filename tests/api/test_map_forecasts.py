@@ -150,3 +150,22 @@ def test_an_out_of_date_forecast_is_flagged_on_the_map_and_the_new_case(env, rea
         assert name in _text(form, "area-name", "p")
     finally:
         clock.set(before)
+
+
+def test_listing_reads_headers_and_keeps_few_surfaces_whole(tmp_path, real_surface):
+    """Many stored forecasts: the picker lists them all, but only the last few picked are
+    kept in memory (each London surface is megabytes)."""
+    from vigil.app.forecast_store import KEEP_SURFACES, chosen_surface, stored_forecasts
+
+    app, _, _ = build_app(tmp_path, real_surface)
+    ctx = app.state.ctx
+    keys = [save_surface(real_surface, tmp_path, name=f"copy-{i}").stem for i in range(6)]
+    listed = stored_forecasts(ctx)
+    assert sorted(f.key for f in listed) == sorted(keys)
+    assert sum(f.current for f in listed) == len(keys)  # each file is the current surface
+    assert not [k for k in ctx.cache if k.startswith("forecast:")]  # headers only
+    for key in keys:
+        assert chosen_surface(ctx, key)[0] == key
+    kept = [k for k in ctx.cache if k.startswith("forecast:")]
+    assert len(kept) == KEEP_SURFACES
+    assert all(any(f"copy-{i}.json:" in k for k in kept) for i in range(2, 6)), kept

@@ -11,7 +11,7 @@ into a path. Backtests are ``vigil backtest --out <data_dir>/backtests/NAME`` re
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import pandas as pd
 
 from vigil.app.context import AppContext
 from vigil.app.surfaces import forecasts_dir, load_surface
-from vigil.errors import NotFound
+from vigil.errors import DataError, NotFound
 from vigil.forecast.surface import RiskSurface
 
 #: the key of the app's current forecast (the surface source), whatever its file
@@ -53,10 +53,6 @@ def _entry(key: str, s: RiskSurface, current: bool) -> StoredForecast:
     )
 
 
-def _same(a: RiskSurface, b: RiskSurface) -> bool:
-    return (a.model, a.start, a.end, len(a)) == (b.model, b.start, b.end, len(b))
-
-
 def _files(ctx: AppContext) -> dict[str, Path]:
     folder = forecasts_dir(ctx.settings.data_dir)
     if not folder.is_dir():
@@ -64,11 +60,49 @@ def _files(ctx: AppContext) -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.glob("*.json"))}
 
 
+#: stored surfaces kept whole at once (the picked ones); the list keeps only their headers
+KEEP_SURFACES = 4
+
+
 def _load(ctx: AppContext, path: Path) -> RiskSurface:
-    """A stored surface, read once per file version (path and modification time)."""
-    stamp = path.stat().st_mtime_ns
-    surface: RiskSurface = ctx.cached(f"forecast:{path}:{stamp}", lambda: load_surface(path))
+    """A stored surface, read once per file version (path and modification time); at most
+    ``KEEP_SURFACES`` are kept, the least recently picked dropped."""
+    key = f"forecast:{path}:{path.stat().st_mtime_ns}"
+    surface: RiskSurface = ctx.cached(key, lambda: load_surface(path))
+    with ctx.lock:
+        order: list[str] = ctx.cache.setdefault("forecast-order", [])
+        if key in order:
+            order.remove(key)
+        order.append(key)
+        while len(order) > KEEP_SURFACES:
+            ctx.cache.pop(order.pop(0), None)
     return surface
+
+
+def _header(ctx: AppContext, key: str, path: Path) -> tuple[StoredForecast, int]:
+    """A stored forecast's entry and area count, read once per file version without keeping
+    the surface."""
+
+    def read() -> tuple[StoredForecast, int]:
+        try:
+            d = json.loads(path.read_text())
+            grid = d.get("grid") or {}
+            entry = StoredForecast(
+                key,
+                str(d["model"]),
+                pd.Timestamp(d["start"]).to_pydatetime(),
+                pd.Timestamp(d["end"]).to_pydatetime(),
+                float(grid["cell"]) if "cell" in grid else None,
+                False,
+            )
+            return entry, len(d["area_id"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"not a saved risk surface: {exc}", file=str(path)) from None
+
+    found: tuple[StoredForecast, int] = ctx.cached(
+        f"forecast-header:{path}:{path.stat().st_mtime_ns}", read
+    )
+    return found
 
 
 def stored_forecasts(ctx: AppContext) -> list[StoredForecast]:
@@ -76,8 +110,14 @@ def stored_forecasts(ctx: AppContext) -> list[StoredForecast]:
     current = ctx.surface_source()
     out = []
     for key, path in _files(ctx).items():
-        s = _load(ctx, path)
-        out.append(_entry(key, s, current is not None and _same(s, current)))
+        entry, n = _header(ctx, key, path)
+        same = current is not None and (entry.model, entry.start, entry.end, n) == (
+            current.model,
+            current.start.to_pydatetime(),
+            current.end.to_pydatetime(),
+            len(current),
+        )
+        out.append(replace(entry, current=same))
     out.sort(key=lambda f: (not f.current, -f.start.timestamp(), f.key))
     if current is not None and not any(f.current for f in out):
         out.insert(0, _entry(CURRENT, current, True))
