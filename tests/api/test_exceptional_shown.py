@@ -133,6 +133,12 @@ def test_the_case_page_the_cia_and_the_guardrail_show_one_number(surge_env, wher
     assert verdicts[0].startswith("exceptional") == passes, (verdicts, passes)
     assert 'id="city-context"' in doc
 
+    # the case file (HTML, as the PDF is printed from it): the same figure and test
+    case_file = client.get(f"/api/reports/cases/{cid}", headers=bearer(tokens, "oversight")).text
+    frozen = case_file[case_file.index('id="exceptional-figure"') :]
+    assert f"{shown} times the area&#39;s own expected level" in frozen[:1500]
+    assert ("Meets" if where == "surging" else "Does not meet") in frozen[:1500]
+
 
 def test_the_authoriser_sees_the_figure_and_the_guardrails_before_authorising(surge_env):
     """The "check your answers" page before Authorise shows the same figure, its guardrail

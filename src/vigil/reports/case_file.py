@@ -19,11 +19,14 @@ from sqlalchemy.orm import Session
 from vigil.audit.log import Category, append, entries_for_case
 from vigil.audit.verify import verify_chain
 from vigil.cases.evidence import EvidenceError, thaw
+from vigil.cases.guardrail_policy import GuardrailPolicy
+from vigil.cases.policy import default_policy
 from vigil.cases.queries import whole_case
 from vigil.cases.states import effective_status
 from vigil.clock import as_utc
 from vigil.db.cases import Case
 from vigil.db.outcomes import OutcomeEvaluation
+from vigil.impact.figure import figure_in_words
 from vigil.reports import maps
 from vigil.reports.document import Report, ReportError, report
 from vigil.roles import Actor
@@ -53,9 +56,16 @@ def _cia_summary(case: Case) -> dict[str, Any] | None:
 
 
 def build_case_file(
-    session: Session, case_id: int, now: datetime, *, actor: Actor | None = None
+    session: Session,
+    case_id: int,
+    now: datetime,
+    *,
+    actor: Actor | None = None,
+    guardrails: GuardrailPolicy | None = None,
 ) -> Report:
-    """The case file for ``case_id``; with ``actor``, its production is audited."""
+    """The case file for ``case_id``; with ``actor``, its production is audited. The frozen
+    exceptional figure is shown beside the surge test of ``guardrails`` (default: the packaged
+    policy's), in the words of the case page (vigil.impact.figure)."""
     case = session.execute(
         select(Case).where(Case.id == case_id).options(*whole_case())
     ).scalar_one_or_none()
@@ -66,10 +76,14 @@ def build_case_file(
     area = maps.parse_area(case.area_wkt)
     evidence_map = None
     evidence_note = None
+    figure: dict[str, Any] | None = None
     if case.evidence_json:
         try:
             surface = thaw(case.evidence_json, case.evidence_digest)
             evidence_map = maps.evidence_map(surface, area)
+            # the one exceptional figure, frozen into the evidence (vigil.app.exceptional)
+            frozen_figure = surface.params.get("exceptional")
+            figure = frozen_figure if isinstance(frozen_figure, dict) else None
             evidence_note = (
                 f"{surface.model} forecast for {surface.start:%d %b %Y %H:%M} – "
                 f"{surface.end:%d %b %Y %H:%M}; snapshot digest {case.evidence_digest}"
@@ -133,6 +147,7 @@ def build_case_file(
         status=status.value,
         evidence_map=evidence_map,
         evidence_note=evidence_note,
+        figure=figure_in_words(figure, guardrails or default_policy().guardrails),
         cia=_cia_summary(case),
         evaluations=evaluations,
         latest=latest,

@@ -120,5 +120,11 @@ def case_file(
     from vigil.reports.case_file import build_case_file
 
     with ctx.session_factory() as s, s.begin():
-        report = build_case_file(s, case_id, ctx.clock.now(), actor=principal.actor)
+        report = build_case_file(
+            s,
+            case_id,
+            ctx.clock.now(),
+            actor=principal.actor,
+            guardrails=ctx.cases.policy.guardrails,
+        )
     return _send(report, format, f"case-{case_id}")
