@@ -75,6 +75,10 @@ class AreaDetail(AreaRisk):
     history: list[dict[str, Any]]
 
 
+#: the media type of every map layer (forecast surfaces, evidence, boroughs, wards)
+GEOJSON = "application/geo+json"
+
+
 @dataclass(frozen=True)
 class Encoded:
     """A response body serialised once: as is, gzip-compressed, and its validator."""
@@ -90,6 +94,10 @@ class Encoded:
         digest = hashlib.sha256(body).hexdigest()[:32]
         # level 6: the layer is compressed once per surface, then served many times
         return cls(body, gzip.compress(body, 6, mtime=0), f'W/"{digest}"', media_type)
+
+    @classmethod
+    def geojson(cls, body: bytes) -> Encoded:
+        return cls.of(body, GEOJSON)
 
     @classmethod
     def json(cls, value: Any) -> Encoded:
@@ -162,7 +170,7 @@ def evidence_layer(ctx: AppContext, actor: Actor, case_id: int) -> Encoded:
         if hit is not None:
             _EVIDENCE.move_to_end(digest)
             return hit
-    layer = Encoded.of(surface_geojson(thaw(text, None)), "application/geo+json")
+    layer = Encoded.geojson(surface_geojson(thaw(text, None)))
     with _DERIVED_LOCK:
         _EVIDENCE[digest] = layer
         while len(_EVIDENCE) > _EVIDENCE_MAX:
@@ -220,9 +228,7 @@ def surface_geojson(surface: RiskSurface) -> bytes:
 
 def surface_layer(surface: RiskSurface) -> Encoded:
     """The map layer of ``surface``, serialised and compressed once."""
-    return derived(surface).answer(
-        "geojson", lambda: Encoded.of(surface_geojson(surface), "application/geo+json")
-    )
+    return derived(surface).answer("geojson", lambda: Encoded.geojson(surface_geojson(surface)))
 
 
 def top_areas_encoded(surface: RiskSurface, k: int, shared: Path | None = None) -> Encoded:

@@ -13,10 +13,19 @@ instead of the layer, and every such request still reaches the server and its au
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Request
 from fastapi.responses import Response
 
-from vigil.app.forecasts import Encoded
+from vigil.app.forecasts import GEOJSON, Encoded
+
+#: ``@router.get(path, **GEOJSON_ROUTE)``: a route that answers GeoJSON, declared so in the
+#: OpenAPI schema (the body is a ``Response`` the route builds, not a model FastAPI encodes)
+GEOJSON_ROUTE: dict[str, Any] = {
+    "response_class": Response,
+    "responses": {200: {"content": {GEOJSON: {}}}},
+}
 
 
 def _matches(header: str, etag: str) -> bool:

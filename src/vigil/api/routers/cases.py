@@ -34,6 +34,7 @@ from vigil.app.views import CaseDetail, CaseSummary, NotificationOut, case_detai
 from vigil.cases.policy import Action
 from vigil.cases.service import CaseService, CaseView
 from vigil.cases.states import Status
+from vigil.http.caching import GEOJSON_ROUTE
 from vigil.http.deps import (
     CaseId,
     Principal,
@@ -88,8 +89,7 @@ def get_case(
 
 @router.get(
     "/{case_id}/evidence",
-    response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    **GEOJSON_ROUTE,
 )
 def evidence(
     request: Request,

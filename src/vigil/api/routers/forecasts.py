@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from vigil.app.context import AppContext
 from vigil.app.forecast_store import chosen_surface, stored_forecasts
 from vigil.app.forecasts import (
+    GEOJSON,
     AreaDetail,
     AreaRisk,
     SurfaceInfo,
@@ -22,7 +23,7 @@ from vigil.app.forecasts import (
     top_areas_encoded,
 )
 from vigil.cases.policy import Action
-from vigil.http.caching import encoded_response
+from vigil.http.caching import GEOJSON_ROUTE, encoded_response
 from vigil.http.deps import Principal, RequirePolicy, get_ctx
 
 __all__ = ["router", "surface_geojson"]
@@ -80,8 +81,7 @@ def current(
 
 @router.get(
     "/forecasts/{key}/geojson",
-    response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    **GEOJSON_ROUTE,
 )
 def current_geojson(
     request: Request,
@@ -135,8 +135,7 @@ def current_area(
 
 @router.get(
     "/areas/boroughs",
-    response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    **GEOJSON_ROUTE,
 )
 def boroughs(
     _: Principal = RequirePolicy(Action.READ), ctx: AppContext = Depends(get_ctx)
@@ -144,13 +143,12 @@ def boroughs(
     from vigil.app.geodata import borough_geojson
 
     body = ctx.cached("boroughs", lambda: borough_geojson(ctx.settings.shared_data))
-    return Response(body, media_type="application/geo+json")
+    return Response(body, media_type=GEOJSON)
 
 
 @router.get(
     "/areas/wards",
-    response_class=Response,
-    responses={200: {"content": {"application/geo+json": {}}}},
+    **GEOJSON_ROUTE,
 )
 def wards(
     request: Request,
@@ -164,6 +162,6 @@ def wards(
 
     body = ctx.cached(
         "wards",
-        lambda: Encoded.of(ward_geojson(ctx.settings.shared_data), "application/geo+json"),
+        lambda: Encoded.geojson(ward_geojson(ctx.settings.shared_data)),
     )
     return encoded_response(request, body)
