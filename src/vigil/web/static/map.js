@@ -84,7 +84,7 @@
       boroughLabels.push(t);
     });
     showLabels();
-    if (!hasSurface) map.fitBounds(layer.getBounds());
+    if (!hasSurface) map.fitBounds(layer.getBounds(), { animate: false });
     document.body.dataset.boroughs = "loaded";
   });
   map.on("zoomend", function () {
@@ -177,7 +177,8 @@
           layer.on("click", function (e) { showArea(f.properties.area_id, e.latlng); });
         },
       }).addTo(map);
-      map.fitBounds(surfaceLayer.getBounds());
+      // not animated: a zoom animation still running would undo an area picked meanwhile
+      map.fitBounds(surfaceLayer.getBounds(), { animate: false });
       document.body.dataset.surface = "loaded";
     });
   }
