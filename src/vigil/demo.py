@@ -42,7 +42,7 @@ STEPS: list[tuple[str, list[str]]] = [
         _forecast("2022-07-01", "--out", SEASON_FORECAST),
     ),
     (
-        "A past season of cases (July-August 2022), every step by the account whose job it is",
+        "A past season of cases (July-September 2022), every step by the account whose job it is",
         ["demo", "season", "--forecast", SEASON_FORECAST + ".json"],
     ),
     ("Check the audit log", ["audit", "verify"]),

@@ -291,6 +291,9 @@ def season(
     dataset: str = typer.Option(
         "met-street-2022", "--dataset", help="incidents to evaluate on (store or bundled)"
     ),
+    rounds: int = typer.Option(
+        2, "--rounds", min=1, max=4, help="times the plan of cases runs, six weeks apart"
+    ),
 ) -> None:
     """Seed a past season of cases through the real workflow, each step by the demo account
     whose job it is (`vigil users demo` makes them), and evaluate the ended deployments.
@@ -308,12 +311,22 @@ def season(
         load_surface(forecast),
         start_utc,
         lambda: load_incidents(dataset, []),
+        rounds=rounds,
     )
     if seeded is None:
         typer.echo("The case database already holds cases: no season seeded.")
         return
-    season_, evaluated = seeded
-    for state, ids in season_.by_state.items():
+    _, evaluated = seeded
+    # each case's status now (a later round's sweep ends an earlier round's live deployment)
+    from sqlalchemy import select
+
+    from vigil.db.cases import Case
+
+    by_status: dict[str, list[int]] = {}
+    with sf() as s:
+        for cid, status in s.execute(select(Case.id, Case.status).order_by(Case.id)):
+            by_status.setdefault(str(status), []).append(int(cid))
+    for state, ids in by_status.items():
         typer.echo(f"{state:<24} {', '.join(f'#{i}' for i in ids)}")
     typer.echo(f"evaluated                {', '.join(f'#{i}' for i in evaluated) or 'none'}")
     typer.echo(
@@ -345,12 +358,15 @@ def seed_demo_season(
     start: datetime,
     incidents: Callable[[], pd.DataFrame],
     shared: Path | None = None,
+    *,
+    rounds: int = 1,
 ) -> tuple[Season, list[int]] | None:
-    """The season of :func:`vigil.season.seed_season` from ``start`` (UTC) on ``surface``, by the
-    demo accounts, then the closed and debriefed deployments evaluated by the oversight account
-    six weeks after the season (the month after each is published by then). ``incidents`` is a
-    callable giving the incident frame (loaded only when there is a season to evaluate). None
-    when the database already holds cases: running the demo twice seeds once."""
+    """The season of :func:`seed_season` from ``start`` (UTC) on ``surface``, ``rounds`` times
+    six weeks apart (several cases in every state), by the demo accounts; then the closed and
+    debriefed deployments evaluated by the oversight account six weeks after the last round (the
+    month after each is published by then). ``incidents`` gives the incident frame (loaded only
+    when there is something to evaluate). None when the database already holds cases: running
+    the demo twice seeds once."""
     from sqlalchemy import func, select
 
     from vigil.clock import FixedClock
@@ -367,7 +383,13 @@ def seed_demo_season(
     actors = demo_actors(sf)
     clock = FixedClock(start)
     service = case_service(sf, clock)
-    seeded = seed_season(service, surface, actors, start, shared_data_dir(shared))
+    seeded = Season()
+    for n in range(rounds):
+        at = max(start + n * timedelta(weeks=6), clock.now() + timedelta(days=3))
+        one = seed_season(service, surface, actors, at, shared_data_dir(shared))
+        for state, ids in one.by_state.items():
+            for cid in ids:
+                seeded.add(state, cid)
     clock.advance(timedelta(days=42))
     ended = seeded.by_state.get("closed", []) + seeded.by_state.get("debriefed", [])
     if not ended:
