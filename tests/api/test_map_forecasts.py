@@ -111,14 +111,14 @@ def test_the_model_s_stored_backtest_hit_rate_is_shown_in_words(env):
     december = _page(app, f"/?forecast={key}")
     said = _text(december, "accuracy")
     assert f"held {hit} of the incidents that then happened" in said, said
-    assert "10 windows of 1M from 1 Mar 2022 to 1 Jan 2023, 250 m cells" in said
+    assert "10 windows of 1 month from 1 Mar 2022 to 1 Jan 2023, 250 m cells" in said
     assert "Picking 1% of the area at random would hold about 1%" in said
     # the December forecast is monthly like the backtest; only its cell size differs
     caveat = _text(december, "accuracy-caveat", "p")
     assert "250 m cells, where this forecast uses 500 m" in caveat and "windows of" not in caveat
 
     july = _text(_page(app, "/"), "accuracy-caveat", "p")
-    assert "windows of 1M, where this forecast covers 7 days" in july
+    assert "windows of 1 month, where this forecast covers 7 days" in july
 
     hidden = stored.with_suffix(".away")
     stored.rename(hidden)

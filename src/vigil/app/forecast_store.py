@@ -21,6 +21,7 @@ import pandas as pd
 from vigil.app.context import AppContext
 from vigil.app.surfaces import forecasts_dir, load_surface
 from vigil.errors import DataError, NotFound
+from vigil.evaluate.windows import step_words
 from vigil.forecast.surface import RiskSurface
 
 #: the key of the app's current forecast (the surface source), whatever its file
@@ -152,6 +153,7 @@ class BacktestEvidence:
     origins: int
     first: str
     last: str
+    #: the backtest's window length in words ("1 month")
     horizon: str
     cell: float | None
     study_area: str | None
@@ -211,7 +213,9 @@ def backtest_for(ctx: AppContext, surface: RiskSurface) -> BacktestEvidence | No
             )
         if not _window_matches(surface, horizon):
             days = (surface.end - surface.start).days
-            differences.append(f"windows of {horizon}, where this forecast covers {days} days")
+            differences.append(
+                f"windows of {step_words(horizon)}, where this forecast covers {days} days"
+            )
         origins = config.get("origins")
         n = len(origins) if isinstance(origins, list) else int(origins or 0)
         found.append(
@@ -223,7 +227,7 @@ def backtest_for(ctx: AppContext, surface: RiskSurface) -> BacktestEvidence | No
                 n,
                 str(config.get("start", "")),
                 str(config.get("end", "")),
-                horizon,
+                step_words(horizon),
                 None if cell is None else float(cell),
                 config.get("study_area"),
                 tuple(differences),

@@ -42,6 +42,17 @@ _UNITS = {
 }
 
 
+def step_words(text: str) -> str:
+    """A window length as a person reads it: '1M' -> '1 month', '7d' -> '7 days' (the text
+    itself when it is not one parse_step reads)."""
+    match = _HORIZON.match(str(text))
+    unit = _UNITS.get(match.group(2).lower()) if match else None
+    if match is None or unit is None:
+        return str(text)
+    n = int(match.group(1))
+    return f"{n} {unit if n != 1 else unit[:-1]}"
+
+
 def parse_step(text: str | Step) -> Step:
     """'7d', '2w', '1M', '24h' or '1y' as a pandas offset (months and years are calendar ones).
 
