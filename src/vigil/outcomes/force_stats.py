@@ -21,6 +21,7 @@ Every change printed comes with its test against chance (:mod:`vigil.outcomes.ch
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -455,9 +456,16 @@ def _with_yoy(frame: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
-def summary(shared: Path, year: int, measures: tuple[str, ...] = SUMMARY_MEASURES) -> pd.DataFrame:
+def summary(
+    shared: Path,
+    year: int,
+    measures: tuple[str, ...] = SUMMARY_MEASURES,
+    *,
+    tables: Mapping[str, YearlyTable] | None = None,
+) -> pd.DataFrame:
     """One row per measure for London in ``year``: count, previous year and the change tested
-    against chance.
+    against chance. ``tables``: yearly tables the caller already holds, by measure (the rest are
+    built), so their dispersions are fitted once.
 
     ``measure, label, counts, origin, source, coverage, year, count, previous, months,
     change_pct, change (dict from :class:`~vigil.outcomes.chance.Change`), complete, available,
@@ -468,7 +476,7 @@ def summary(shared: Path, year: int, measures: tuple[str, ...] = SUMMARY_MEASURE
     rows = []
     for key in measures:
         m = _definition(key)
-        t = yearly_by_borough(shared, key)
+        t = tables[key] if tables and key in tables else yearly_by_borough(shared, key)
         rows.append(_summary_row(shared, m, t, year))
     return pd.DataFrame(rows)
 

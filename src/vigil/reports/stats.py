@@ -58,7 +58,9 @@ def build_stats_report(year: int, now: datetime, *, shared: Path | None = None) 
     years = sorted(set(years) | set(tables["knife_crime"].london()["year"]))
     if year not in years:
         raise ReportError(f"no figures for {year}: the tables cover {years[0]}-{years[-1]}")
-    summary = force_stats.summary(shared, year).to_dict(orient="records")
+    summary = force_stats.summary(
+        shared, year, tables={**tables, "homicide_victims": victims}
+    ).to_dict(orient="records")
     definitions = [
         {
             "key": k,
