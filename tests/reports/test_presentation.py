@@ -45,6 +45,10 @@ def drawn(monkeypatch) -> list[dict[str, Any]]:
                     "xticks": [t.get_text() for t in ax.get_xticklabels() if t.get_text()],
                     "points": sum(len(line.get_xdata()) for line in ax.lines)
                     + sum(len(c) for c in ax.containers),
+                    "lines": [
+                        (line.get_label(), line.get_color(), str(line.get_linestyle()))
+                        for line in ax.lines
+                    ],
                 }
             )
         return original(fig, dpi)
@@ -89,11 +93,16 @@ def test_year_and_month_axes_read_as_years_and_months(drawn, shared_data):
     years = [c for c in drawn if c["title"].startswith("Homicide victims per year")]
     assert len(years) == 1 and years[0]["xticks"]
     assert all(re.fullmatch(r"\d{4}", t) for t in years[0]["xticks"]), years[0]["xticks"]
-    seasonal = [c for c in drawn if "the same month in earlier years" in c["title"]]
+    seasonal = [c for c in drawn if "the same month in other years" in c["title"]]
     assert len(seasonal) == 3
     months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
     for c in seasonal:
         assert c["xticks"] and set(c["xticks"]) <= months, c["xticks"]
+        # the legend tells the years apart (they were four identical grey lines), the report's
+        # year first, in the accent colour
+        looks = [(colour, style) for _, colour, style in c["lines"]]
+        assert len(set(looks)) == len(looks), c["lines"]
+        assert c["lines"][0][0] == "2022" and c["lines"][0][1] == charts.ACCENT
 
 
 def test_times_are_london_minutes(empty_db, shared_data):

@@ -43,7 +43,7 @@ def test_stats_pdf_holds_the_published_numbers(shared_data, tmp_path):
         "March 2022 to February 2026",
         "April 2010 to November 2023",
         "within normal variation",
-        "same month in earlier years",
+        "same month in other years",
     ):
         assert phrase in " ".join(text.split()), phrase
 

@@ -22,6 +22,14 @@ from matplotlib.ticker import MaxNLocator, StrMethodFormatter  # noqa: E402
 
 ACCENT = "#1f4e79"
 MUTED = "#9aa7b4"
+#: the lines after the first, each told apart in the legend by shade and dash (not colour alone)
+OTHERS = (
+    ("#6b7b8c", "--"),
+    ("#9aa7b4", "-."),
+    ("#b9a36b", ":"),
+    ("#7a7a7a", (0, (5, 1, 1, 1, 1, 1))),
+    ("#c2c9d1", "-"),
+)
 
 
 def data_uri(fig: Figure, dpi: int = 130) -> str:
@@ -74,7 +82,8 @@ def line_chart(
         raise ValueError(f"chart '{title}': no points to draw; say so in words instead")
     fig, ax = plt.subplots(figsize=(6.5, 2.6))
     for i, (name, ys) in enumerate(series.items()):
-        ax.plot(list(x), list(ys), label=name, color=ACCENT if i == 0 else MUTED, lw=1.6)
+        colour, style = (ACCENT, "-") if i == 0 else OTHERS[(i - 1) % len(OTHERS)]
+        ax.plot(list(x), list(ys), label=name, color=colour, ls=style, lw=1.6)
     if highlight is not None:
         ax.axvspan(highlight[0], highlight[1], color="#f2c14e", alpha=0.3, lw=0)
     if x and all(isinstance(v, numbers.Integral) for v in x):

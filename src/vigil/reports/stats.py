@@ -162,8 +162,12 @@ def _trend_charts(shared: Path, year: int) -> list[dict[str, Any]]:
         view = force_stats.seasonal_view(shared, m, years=5)
         season = charts.line_chart(
             [calendar.month_abbr[int(month)] for month in view.index],
-            {str(y): list(view[y].to_numpy()) for y in sorted(view.columns, reverse=True)},
-            title=f"{title}: the same month in earlier years",
+            # the report's year first (the accent line), then the others newest first
+            {
+                str(y): list(view[y].to_numpy())
+                for y in sorted(view.columns, key=lambda c: (c != year, -int(c)))
+            },
+            title=f"{title}: the same month in other years",
             ylabel=DEFINITIONS[m].counts,
         )
         out.append(
