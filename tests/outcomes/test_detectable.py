@@ -15,7 +15,7 @@ import pytest
 
 from vigil.forecast.registry import make_model
 from vigil.outcomes import placebo as pl
-from vigil.outcomes.detectable import against_plan, detectable_from_history
+from vigil.outcomes.detectable import against_plan, detectable_from_history, history_windows
 from vigil.outcomes.evaluation import count_matrix
 from vigil.outcomes.power import power_from_forecast
 from vigil.outcomes.simulate import plan_season
@@ -48,12 +48,54 @@ def test_the_figure_is_the_placebo_tests_on_the_areas_history(london_sv, septemb
     prep = pl.prepare(
         cube, pl.Window("x", (i,), (0, 6), (6, 8)), cube.near([i], 1000.0), risk=recent
     )
+    # the threshold taken as the evaluation will draw it: an order statistic of fresh donors
     assert d.mdr_pct == pytest.approx(100 * pl.detectable_reduction(prep))
     assert d.before == prep.before
     # and more pessimistic than the Poisson formula, which ignored over-dispersion
     poisson = power_from_forecast(september, [p.area_id], p.start, p.end).mdr_pct
     assert poisson is not None and d.mdr_pct > poisson
     assert f"reduction of {d.mdr_pct:.0f}% or more" in d.sentence and "2022-07" in d.sentence
+
+
+def test_the_figure_averages_the_earlier_placements_of_the_window(london_sv, london_grid):
+    """One window's figure rests on the second-smallest of 79 donor values; where the history
+    holds them, earlier placements of the same window shape (one after-window apart) steady it:
+    the power is averaged over them."""
+    december = pd.Timestamp("2022-12-01")
+    surface = make_model("naive", window="2M").fit(london_sv, december, london_grid)
+    surface = surface.predict(december, december + pd.DateOffset(months=1))
+    p = plan_season(surface, ["2022-12"])[0]
+    d = detectable_from_history(london_sv, surface, [p.area_id], p.start, p.end)
+    # the window touches December: seven months before it (June to December), laid over the
+    # history as March-September against October-November, and once more two months earlier
+    assert d.history.startswith("before 2022-03 to 2022-09, after 2022-10 to 2022-11")
+    assert "and the 1 same-shaped window(s) before it" in d.history
+    periods = pd.period_range("2022-01", "2022-11", freq="M")
+    cube = pl.CountCube(
+        count_matrix(london_sv, surface, periods),
+        np.asarray(surface.x, float),
+        np.asarray(surface.y, float),
+    )
+    i = list(np.asarray(surface.area_id).astype(str)).index(p.area_id)
+    preps = [
+        pl.prepare(
+            cube,
+            pl.Window("x", (i,), (b0, b0 + 7), (b0 + 7, b0 + 9)),
+            cube.near([i], 1000.0),
+            risk=cube.sums(b0 + 5, b0 + 7).astype(float),
+        )
+        for b0 in (2, 0)
+    ]
+    both = pl.detectable_reduction(*preps)
+    assert both is not None and d.mdr_pct == pytest.approx(100 * both)
+    assert d.mdr_pct != pytest.approx(100 * pl.detectable_reduction(preps[0]))
+
+
+def test_history_windows_step_back_one_after_window():
+    assert history_windows(14, 6, 2) == [(6, 12, 14), (4, 10, 12), (2, 8, 10)]
+    assert history_windows(9, 6, 2) == [(1, 7, 9)]  # an earlier one would lack before periods
+    assert history_windows(5, 6, 2) == [(0, 3, 5)]  # the latest may have fewer
+    assert history_windows(3, 6, 2) == []
 
 
 def test_a_quiet_area_is_stated_as_too_few_to_tell(london_sv, september):

@@ -47,6 +47,10 @@ from vigil.outcomes.evaluation import (
 BEFORE_MONTHS = 6
 #: Fewest before periods for a statement at all (a trend needs two).
 MIN_BEFORE_PERIODS = 2
+#: Placements of the window shape over history the power is averaged over: one rests on the
+#: second-smallest of 79 donor values (benchmarks/README.md, "Minimum detectable reduction
+#: stated before deploying").
+WINDOWS = 3
 
 
 @dataclass(frozen=True)
@@ -107,37 +111,32 @@ def detectable_from_history(
     n_after = len(pd.period_range(p0, p1, freq=res))
     study_start = (start.to_period("M") - BEFORE_MONTHS).to_timestamp()
     n_before = len(pd.period_range(study_start, start - pd.Timedelta(seconds=1), freq=res))
-    # laid over the last complete periods before the forecast (and before the window)
+    # laid over the last complete periods before the forecast (and before the window), and
+    # over up to WINDOWS - 1 earlier placements of the same shape, one after-window apart
     stop = min(pd.Period(surface.start.tz_localize(None), freq=res), p0)
     first_known = pd.Period(known["time"].min(), freq=res)
-    available = (stop - first_known).n - n_after
-    n_before = min(n_before, available)
-    if n_before < MIN_BEFORE_PERIODS:
+    n_total = min((stop - first_known).n, n_before + WINDOWS * n_after)
+    spans = history_windows(n_total, n_before, n_after)
+    if not spans:
         return _none(
             f"the incident history before the forecast starts at {first_known}: too short for "
             f"{n_after} after and {MIN_BEFORE_PERIODS} before periods",
             "", 0, 0,
         )  # fmt: skip
-    periods = pd.period_range(stop - (n_before + n_after), stop - 1, freq=res)
-    history = (
-        f"before {periods[0]} to {periods[n_before - 1]}, after {periods[n_before]} to "
-        f"{periods[-1]}"
-    )
+    periods = pd.period_range(stop - n_total, stop - 1, freq=res)
     counts = count_matrix(known, surface, periods)
     cube = pl.CountCube(counts, np.asarray(surface.x, float), np.asarray(surface.y, float))
     rows = tuple(index[str(a)] for a in area_ids)
     excluded = cube.near(list(rows), max(exclusion_m, buffer_m))
-    w = pl.Window("plan", rows, (0, n_before), (n_before, n_before + n_after))
-    # The evaluation also matches on the forecast's risk, but this forecast was fitted on these
-    # very periods (a naive forecast is the history's after-period count): it would predict the
-    # donors' after/before ratios exactly and leave no spread to measure. What a forecast made
-    # at the start of the history's after window would have pointed at is stood in for by the
-    # counts of the last before periods, as many as the window has.
-    recent = cube.sums(max(0, n_before - n_after), n_before).astype(float)
-    prep = pl.prepare(cube, w, excluded, risk=recent)
+    preps = [_prepared(cube, rows, excluded, span) for span in spans]
+    b0, a0, a1 = spans[0]
+    history = f"before {periods[b0]} to {periods[a0 - 1]}, after {periods[a0]} to {periods[a1 - 1]}"
+    if len(spans) > 1:
+        history += f", and the {len(spans) - 1} same-shaped window(s) before it"
+    prep = preps[0]
     if prep.refusal:
         return _none(f"too few to tell: {prep.refusal}", history, prep.before, len(prep.donors))
-    mdr = pl.detectable_reduction(prep)
+    mdr = pl.detectable_reduction(*preps)
     if mdr is None:
         return _none(
             "no reduction short of 100% could be told from how comparable areas scatter",
@@ -151,6 +150,42 @@ def detectable_from_history(
         "no detectable effect."
     )
     return Detectable(100 * mdr, prep.before, len(prep.donors), history, "", sentence)
+
+
+def history_windows(
+    n_total: int, n_before: int, n_after: int, windows: int | None = None
+) -> list[tuple[int, int, int]]:
+    """Where the window shape (``n_before`` before and ``n_after`` after periods) lies in the
+    last ``n_total`` periods of history: ``(before start, after start, after end)`` offsets,
+    the most recent first, then up to ``windows - 1`` earlier ones, each one after-window
+    further back. The most recent may have fewer before periods (never fewer than
+    ``MIN_BEFORE_PERIODS``); earlier ones only come with all of them. Empty: too short."""
+    windows = WINDOWS if windows is None else windows
+    nb = min(n_before, n_total - n_after)
+    if nb < MIN_BEFORE_PERIODS:
+        return []
+    out = []
+    for i in range(windows):
+        end = n_total - i * n_after
+        if i and end - n_after - nb < 0:
+            break
+        out.append((end - n_after - nb, end - n_after, end))
+    return out
+
+
+def _prepared(
+    cube: pl.CountCube, rows: tuple[int, ...], excluded: np.ndarray, span: tuple[int, int, int]
+) -> pl.Prepared:
+    """The placebo test's matching for one placement of the window over the history."""
+    b0, a0, a1 = span
+    w = pl.Window("plan", rows, (b0, a0), (a0, a1))
+    # The evaluation also matches on the forecast's risk, but this forecast was fitted on these
+    # very periods (a naive forecast is the history's after-period count): it would predict the
+    # donors' after/before ratios exactly and leave no spread to measure. What a forecast made
+    # at the start of the history's after window would have pointed at is stood in for by the
+    # counts of the last before periods, as many as the window has.
+    recent = cube.sums(max(b0, a0 - (a1 - a0)), a0).astype(float)
+    return pl.prepare(cube, w, excluded, risk=recent)
 
 
 def _none(reason: str, history: str, before: int, donors: int) -> Detectable:
