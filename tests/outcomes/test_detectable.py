@@ -92,7 +92,7 @@ def test_the_figure_averages_the_earlier_placements_of_the_window(london_sv, lon
 
 
 def test_history_windows_step_back_one_after_window():
-    assert history_windows(14, 6, 2) == [(6, 12, 14), (4, 10, 12), (2, 8, 10)]
+    assert history_windows(14, 6, 2, windows=3) == [(6, 12, 14), (4, 10, 12), (2, 8, 10)]
     assert history_windows(9, 6, 2) == [(1, 7, 9)]  # an earlier one would lack before periods
     assert history_windows(5, 6, 2) == [(0, 3, 5)]  # the latest may have fewer
     assert history_windows(3, 6, 2) == []

@@ -50,7 +50,7 @@ MIN_BEFORE_PERIODS = 2
 #: Placements of the window shape over history the power is averaged over: one rests on the
 #: second-smallest of 79 donor values (benchmarks/README.md, "Minimum detectable reduction
 #: stated before deploying").
-WINDOWS = 3
+WINDOWS = 6
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def detectable_from_history(
     cube = pl.CountCube(counts, np.asarray(surface.x, float), np.asarray(surface.y, float))
     rows = tuple(index[str(a)] for a in area_ids)
     excluded = cube.near(list(rows), max(exclusion_m, buffer_m))
-    preps = [_prepared(cube, rows, excluded, span) for span in spans]
+    preps = [prepare_placement(cube, rows, excluded, span) for span in spans]
     b0, a0, a1 = spans[0]
     history = f"before {periods[b0]} to {periods[a0 - 1]}, after {periods[a0]} to {periods[a1 - 1]}"
     if len(spans) > 1:
@@ -173,7 +173,7 @@ def history_windows(
     return out
 
 
-def _prepared(
+def prepare_placement(
     cube: pl.CountCube, rows: tuple[int, ...], excluded: np.ndarray, span: tuple[int, int, int]
 ) -> pl.Prepared:
     """The placebo test's matching for one placement of the window over the history."""
