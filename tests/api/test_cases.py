@@ -65,6 +65,13 @@ def test_full_case_life_through_the_api(app_env, client, tokens, hotspot):
     # the draft carries the case's own evidence forecast, as the CLI's `--case` does
     standing = base["indicators"]["forecast"]
     assert standing is not None and standing["model"] == "naive"
+    # what the evaluation can detect, frozen with the plan when the case was opened, travels in
+    # the CIA itself, so a CIA saved as JSON and rendered elsewhere shows it (issue 17)
+    from vigil.app.evaluation_plan import plan_of
+
+    with app_env[0].state.ctx.session_factory() as s:
+        plan = plan_of(s, cid)
+    assert plan is not None and plan.mdr_note and base["detectable"] == plan.mdr_note
     ao = client.get("/api/me", headers=bearer(tokens, "ao")).json()
     done = post_as(
         client,

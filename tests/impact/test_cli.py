@@ -37,3 +37,16 @@ def test_render_from_json(tmp_path: Path) -> None:
     assert "Community impact assessment" in html
     # the test CIA's indicators are not Vigil's computed form: shown as recorded, not dropped
     assert "not in the form Vigil computes" in html and "E01000001" in html
+
+
+def test_render_from_json_shows_what_the_evaluation_can_detect(tmp_path: Path) -> None:
+    """Issue 17: the figure frozen with the case's plan travels in the CIA's JSON, so a CIA
+    rendered from a saved file shows it as one rendered from the case does."""
+    note = "The evaluation can detect a reduction of 72% or more (80% power, 5% level)"
+    src = tmp_path / "cia.json"
+    src.write_text(complete_cia().model_copy(update={"detectable": note}).model_dump_json())
+    out = tmp_path / "cia.html"
+    result = runner.invoke(app, ["impact", "render", "--from-json", str(src), "--html", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "What the evaluation will be able to detect" in html and note in html

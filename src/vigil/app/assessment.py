@@ -39,6 +39,7 @@ def latest_content(view: CaseView) -> dict[str, Any] | None:
 def draft_assessment(ctx: AppContext, actor: Actor, case_id: int) -> CaseView:
     """Version 1 (or a refreshed version) of the CIA with the area profile and the automatic
     indicators computed for the case's area; people complete the rest."""
+    from vigil.app.evaluation_plan import plan_of
     from vigil.impact.indicators import indicators_for_record, start_assessment
 
     view = ctx.cases.get_case(actor, case_id, purpose="draft impact assessment")
@@ -54,10 +55,17 @@ def draft_assessment(ctx: AppContext, actor: Actor, case_id: int) -> CaseView:
             policy=ctx.cases.policy.guardrails,
             shared=ctx.settings.shared_data,
         )
+        plan = plan_of(s, case_id)
     cia = start_assessment(indicators, case_id)
+    cia.detectable = None if plan is None else plan.mdr_note
     previous = latest_content(view)
     if previous:
         # keep what people already wrote; refresh only the automatic parts
-        merged = {**previous, "area_profile": cia.area_profile, "indicators": cia.indicators}
+        merged = {
+            **previous,
+            "area_profile": cia.area_profile,
+            "indicators": cia.indicators,
+            "detectable": cia.detectable,
+        }
         return ctx.cases.attach_impact_assessment(actor, case_id, merged)
     return ctx.cases.attach_impact_assessment(actor, case_id, cia)

@@ -179,6 +179,9 @@ class CommunityImpactAssessment(_Model):
     review_date: date | None = None
     #: the automatic indicators (``vigil.impact.indicators.AreaIndicators.model_dump()``)
     indicators: dict[str, Any] | None = None
+    #: what the evaluation will be able to detect, as frozen with the case's evaluation plan
+    #: when it was opened (issue 17); set by the draft, so a CIA saved as JSON carries it
+    detectable: str | None = None
 
     @model_validator(mode="after")
     def _risk_ids(self) -> CommunityImpactAssessment:

@@ -27,7 +27,8 @@ def render_html(
 
     ``detectable``: what the evaluation will be able to detect, as frozen with the case's
     evaluation plan (``vigil.app.evaluation_plan.plan_of``; issue 17), so consultees read the
-    claim of effect beside what could ever be shown of it."""
+    claim of effect beside what could ever be shown of it. Without it, the figure the CIA
+    carries itself (its draft copied it from the plan), so a CIA saved as JSON shows it too."""
     ind, raw = _indicators(cia)
     template = env().get_template("cia.html")
     return template.render(
@@ -36,7 +37,7 @@ def render_html(
         ind=ind,
         raw_indicators=raw,
         missing=cia.missing(),
-        detectable=detectable,
+        detectable=detectable if detectable is not None else cia.detectable,
         generated=when(generated or datetime.now(UTC)),
     )
 
