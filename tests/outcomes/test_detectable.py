@@ -29,6 +29,14 @@ def september(london_sv, london_grid):
     return model.predict(SEPTEMBER, SEPTEMBER + pd.DateOffset(months=1))
 
 
+def _history(incidents, surface, last: str, area_id: str) -> tuple[pl.CountCube, int]:
+    """The count cube of 2022-01 to ``last`` on ``surface``'s areas, and ``area_id``'s row."""
+    periods = pd.period_range("2022-01", last, freq="M")
+    counts = count_matrix(incidents, surface, periods)
+    cube = pl.CountCube(counts, np.asarray(surface.x, float), np.asarray(surface.y, float))
+    return cube, list(np.asarray(surface.area_id).astype(str)).index(area_id)
+
+
 def test_the_figure_is_the_placebo_tests_on_the_areas_history(london_sv, september):
     p = plan_season(september, ["2022-09"])[0]
     d = detectable_from_history(london_sv, september, [p.area_id], p.start, p.end)
@@ -37,13 +45,7 @@ def test_the_figure_is_the_placebo_tests_on_the_areas_history(london_sv, septemb
     assert d.history == "before 2022-01 to 2022-06, after 2022-07 to 2022-08"
     assert d.mdr_pct is not None and d.donors == pl.DONORS and not d.reason
     # the same figure as the placebo test run by hand on that history
-    periods = pd.period_range("2022-01", "2022-08", freq="M")
-    cube = pl.CountCube(
-        count_matrix(london_sv, september, periods),
-        np.asarray(september.x, float),
-        np.asarray(september.y, float),
-    )
-    i = list(np.asarray(september.area_id).astype(str)).index(p.area_id)
+    cube, i = _history(london_sv, september, "2022-08", p.area_id)
     recent = cube.sums(4, 6).astype(float)  # stands in for the forecast at 2022-07
     prep = pl.prepare(
         cube, pl.Window("x", (i,), (0, 6), (6, 8)), cube.near([i], 1000.0), risk=recent
@@ -70,13 +72,7 @@ def test_the_figure_averages_the_earlier_placements_of_the_window(london_sv, lon
     # history as March-September against October-November, and once more two months earlier
     assert d.history.startswith("before 2022-03 to 2022-09, after 2022-10 to 2022-11")
     assert "and the 1 same-shaped window(s) before it" in d.history
-    periods = pd.period_range("2022-01", "2022-11", freq="M")
-    cube = pl.CountCube(
-        count_matrix(london_sv, surface, periods),
-        np.asarray(surface.x, float),
-        np.asarray(surface.y, float),
-    )
-    i = list(np.asarray(surface.area_id).astype(str)).index(p.area_id)
+    cube, i = _history(london_sv, surface, "2022-11", p.area_id)
     preps = [
         pl.prepare(
             cube,
