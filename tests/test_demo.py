@@ -89,6 +89,28 @@ def test_demo_season_fills_the_oversight_report(season_dir, tmp_path):
     assert "already holds cases" in again
 
 
+def test_demo_season_outside_the_checkout_says_where_the_data_are_missing(tmp_path):
+    """Run from elsewhere, the shared data are not found: the season said "no forecast area of
+    naive lies in Westminster"; it names the missing boundaries and what to do."""
+    data = tmp_path / "data"
+    forecast = tmp_path / "forecast.json"
+    forecast.write_text(json.dumps(_fixtures.surface().to_dict()))
+    vigil(data, "users", "demo")
+    env = {k: v for k, v in os.environ.items() if k not in (*ENV_DROP, "VIGIL_SHARED_DATA")}
+    env["VIGIL_DATA_DIR"] = str(data)
+    done = subprocess.run(
+        [sys.executable, "-m", "vigil.cli", "demo", "season", "--forecast", str(forecast)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "no London borough boundaries" in done.stderr + done.stdout
+    assert "VIGIL_SHARED_DATA" in done.stderr + done.stdout
+
+
 def test_demo_without_serving_names_no_sign_in_and_keeps_files_in_the_data_dir(tmp_path):
     """`python -m vigil.demo --no-serve` (the steps after the import, which the season test
     covers): no sign-in URL, no "one-time" passwords, the PDF under VIGIL_DATA_DIR."""

@@ -369,9 +369,11 @@ def seed_demo_season(
     the demo twice seeds once."""
     from sqlalchemy import func, select
 
+    from vigil.cases.area import known_boroughs
     from vigil.clock import FixedClock
     from vigil.commands._context import case_service
     from vigil.db.cases import Case
+    from vigil.errors import VigilError
     from vigil.geo.projection import with_xy
     from vigil.outcomes.record import evaluate_cases
     from vigil.roles import Role
@@ -380,13 +382,19 @@ def seed_demo_season(
     with sf() as s:
         if s.execute(select(func.count()).select_from(Case)).scalar_one():
             return None
+    shared = shared_data_dir(shared)
+    if not known_boroughs():  # the shared data are found from the working directory
+        raise VigilError(
+            f"no London borough boundaries under {shared}: run from the checkout (beside "
+            "shared/data) or set VIGIL_SHARED_DATA"
+        )
     actors = demo_actors(sf)
     clock = FixedClock(start)
     service = case_service(sf, clock)
     seeded = Season()
     for n in range(rounds):
         at = max(start + n * timedelta(weeks=6), clock.now() + timedelta(days=3))
-        one = seed_season(service, surface, actors, at, shared_data_dir(shared))
+        one = seed_season(service, surface, actors, at, shared)
         for state, ids in one.by_state.items():
             for cid in ids:
                 seeded.add(state, cid)
