@@ -184,7 +184,38 @@ def run_case(
         "summary": json.loads(result.summary().to_json(orient="records")),
         "comparison": json.loads(result.comparison.to_json(orient="records")),
         "windows": window_checks(result.frame, result.config["baselines"]),
+        "reliability": json.loads(result.reliability_table().to_json(orient="records")),
     }
+
+
+def reliability_lines(rows: list[dict]) -> list[str]:
+    """Reliability table: cells binned by expected count in a window, observed / expected per
+    model (1 = calibrated), summed over all windows."""
+    if not rows:
+        return []
+    frame = pd.DataFrame(rows)
+    models = list(dict.fromkeys(frame["model"]))
+    bins = frame[["lo", "hi"]].drop_duplicates().sort_values("lo")
+    lines = [
+        "",
+        "Reliability: cells binned by their expected count in a window, observed / expected "
+        "summed over all windows (1 = calibrated; cell-windows in brackets).",
+        "",
+        "| expected per cell | " + " | ".join(models) + " |",
+        "|---|" + "---|" * len(models),
+    ]
+    for lo, hi in bins.itertuples(index=False):
+        cells = []
+        for m in models:
+            r = frame[(frame.model == m) & (frame.lo == lo)]
+            if r.empty:
+                cells.append("")
+            elif not r["expected"].iloc[0] > 0:
+                cells.append(f"{r['observed'].iloc[0]:.0f} obs ({r['n'].iloc[0]:.0f})")
+            else:
+                cells.append(f"{r['ratio'].iloc[0]:.2f} ({r['n'].iloc[0]:.0f})")
+        lines.append(f"| {lo:g} to {hi:g} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def markdown(results: list[dict]) -> str:
@@ -264,6 +295,7 @@ def markdown(results: list[dict]) -> str:
                 f"| {w['model']} | {share} | {100 * w['total_ratio']:+.1f} % | "
                 f"{100 * w['median_abs_window_error']:.0f} % |"
             )
+        lines += reliability_lines(res.get("reliability") or [])
         for n in res["notes"]:
             lines.append(f"\nNote: {n}.")
         lines += ["", f"Backtest wall time: {res['wall_s']:.0f} s.", ""]

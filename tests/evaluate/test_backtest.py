@@ -107,6 +107,33 @@ def test_comparison_with_best_baseline(chicago_result):
     assert base["diff"] == 0 and base.p_not_better == 1.0
 
 
+def test_reliability_table_adds_up_and_shows_miscalibration(chicago_result):
+    """Issue 13 (calibration): areas binned by expected count, summed over windows. Each
+    model's bins hold every cell of every window and its whole expected and observed totals.
+    The last-28-days count, right in total, shows regression to the mean: its busiest cells
+    get fewer incidents than it says, and cells with nothing lately still get a share."""
+    table = chicago_result.reliability_table()
+    frame = chicago_result.frame
+    n_cells = sum(g.n_cells for g in chicago_result.grids) * 4  # 4 origins, offsets summed
+    for model, rows in table.groupby("model"):
+        mine = frame[frame.model == model]
+        assert rows["n"].sum() == n_cells
+        assert rows["expected"].sum() == pytest.approx(mine["expected"].sum(), rel=1e-9)
+        assert rows["observed"].sum() == pytest.approx(mine["observed"].sum(), rel=1e-9)
+        assert (rows["lo"] < rows["hi"]).all()
+    recent = table[table.model == "recent"].set_index("lo")
+    assert recent["expected"].sum() == pytest.approx(recent["observed"].sum(), rel=0.1)
+    assert recent["ratio"].iloc[-1] < 0.8  # busiest bin over-predicted
+    assert (
+        recent.loc[0.0, "expected"] == 0
+        and recent.loc[0.0, "observed"] > 0.1 * recent["observed"].sum()
+    )
+    # the uniform field has a single bin: no cell is told apart
+    assert (table.model == "uniform").sum() == 1
+    pooled = [r["model"] for r in chicago_result.to_dict()["reliability"]]
+    assert set(pooled) == {"recent", "longrun", "uniform"}
+
+
 def test_json_roundtrip(chicago_result, tmp_path):
     path = chicago_result.to_json(tmp_path / "bt.json")
     data = json.loads(path.read_text())

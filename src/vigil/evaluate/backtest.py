@@ -141,6 +141,8 @@ class _TaskResult:
     #: observed counts per grid cell, and the grid risk per model: for the map
     observed: np.ndarray
     grid_risks: dict[str, np.ndarray]
+    #: model, origin, offset, bin, lo, hi, n, expected, observed (reliability table rows)
+    reliability: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _run_task(task: _Task, incidents: pd.DataFrame) -> _TaskResult:
@@ -158,6 +160,7 @@ def _run_task(task: _Task, incidents: pd.DataFrame) -> _TaskResult:
     curves: list[dict[str, Any]] = []
     risks: dict[str, np.ndarray] = {}
     grid_risks: dict[str, np.ndarray] = {}
+    calib: list[dict[str, Any]] = []
     for spec in task.models:
         model = spec.build()
         c0, t0 = time.process_time(), time.perf_counter()
@@ -197,8 +200,14 @@ def _run_task(task: _Task, incidents: pd.DataFrame) -> _TaskResult:
             }
             for f, h in zip(CURVE_FRACTIONS, curve, strict=True)
         )
+        table = metrics.reliability(risk, scored_obs)
+        calib.extend(
+            {"model": spec.label, "origin": task.origin, "offset": task.offset_index, "bin": i}
+            | {k: float(v[i]) for k, v in table.items()}
+            for i in range(table["n"].size)
+        )
         risks[spec.label] = risk
-    return _TaskResult(rows, curves, risks, observed, grid_risks)
+    return _TaskResult(rows, curves, risks, observed, grid_risks, calib)
 
 
 @dataclass
@@ -218,6 +227,8 @@ class BacktestResult:
     last_risk: dict[str, np.ndarray]
     last_observed: np.ndarray
     notes: list[str] = field(default_factory=list)
+    #: model, origin, offset, bin, lo, hi, n, expected, observed: one row per window and bin
+    reliability: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def fractions(self) -> tuple[float, ...]:
@@ -234,6 +245,26 @@ class BacktestResult:
         out["windows"] = self.frame.groupby("model", sort=False).size()
         return out.reset_index()
 
+    def reliability_table(self) -> pd.DataFrame:
+        """Reliability diagram per model: areas binned by their expected count in a window,
+        summed over all windows; ``ratio`` is observed / expected (1 when calibrated)."""
+        if self.reliability.empty:
+            return pd.DataFrame(columns=["model", "lo", "hi", "n", "expected", "observed"])
+        out = (
+            self.reliability.groupby(["model", "bin"], sort=False)
+            .agg(
+                lo=("lo", "first"),
+                hi=("hi", "first"),
+                n=("n", "sum"),
+                expected=("expected", "sum"),
+                observed=("observed", "sum"),
+            )
+            .reset_index()
+        )
+        out = out[out["n"] > 0].drop(columns="bin")
+        out["ratio"] = out["observed"] / out["expected"].where(out["expected"] > 0)
+        return out.reset_index(drop=True)
+
     def to_dict(self) -> dict[str, Any]:
         def records(df: pd.DataFrame) -> list[dict[str, Any]]:
             return json.loads(df.to_json(orient="records", date_format="iso"))
@@ -249,6 +280,7 @@ class BacktestResult:
                 .mean()
                 .reset_index()
             ),
+            "reliability": records(self.reliability_table()),
         }
 
     def to_json(self, path: str | Path) -> Path:
@@ -390,6 +422,7 @@ def backtest(
         last_risk=results[last].grid_risks,
         last_observed=results[last].observed,
         notes=notes,
+        reliability=pd.DataFrame([c for res in results for c in res.reliability]),
     )
 
 

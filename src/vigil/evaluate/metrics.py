@@ -410,3 +410,32 @@ def score_surface(
 ) -> dict[str, float]:
     """:func:`score` for a RiskSurface, using its clipped areas."""
     return score(surface.risk, observed, _area_of(surface), fractions)
+
+
+#: Bin edges of an area's expected count in one window, for the reliability table: from the
+#: quietest cells (a thousandth of an incident) to the busiest (several).
+RELIABILITY_EDGES: tuple[float, ...] = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, np.inf)
+
+
+def reliability(
+    risk: np.ndarray | Sequence[float],
+    observed: np.ndarray | Sequence[float],
+    edges: Sequence[float] = RELIABILITY_EDGES,
+) -> dict[str, np.ndarray]:
+    """Reliability (calibration) table of one window: areas binned by their expected count,
+    with per bin the number of areas, the expected and the observed incidents. A calibrated
+    forecast has observed close to expected in every bin; summed over windows this is the
+    reliability diagram. Bins are half-open, ``[lo, hi)``."""
+    r, o, _ = _check(risk, observed)
+    e = np.asarray(edges, dtype=float)
+    if e.ndim != 1 or e.size < 2 or np.any(np.diff(e) <= 0):
+        raise MetricInputError(f"edges must be increasing; got {list(e)}")
+    b = np.clip(np.searchsorted(e, r, side="right") - 1, 0, e.size - 2)
+    k = e.size - 1
+    return {
+        "lo": e[:-1],
+        "hi": e[1:],
+        "n": np.bincount(b, minlength=k).astype(float),
+        "expected": np.bincount(b, weights=r, minlength=k),
+        "observed": np.bincount(b, weights=o, minlength=k),
+    }
