@@ -41,6 +41,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
@@ -214,7 +215,8 @@ def reliability_lines(rows: list[dict]) -> list[str]:
                 cells.append(f"{r['observed'].iloc[0]:.0f} obs ({r['n'].iloc[0]:.0f})")
             else:
                 cells.append(f"{r['ratio'].iloc[0]:.2f} ({r['n'].iloc[0]:.0f})")
-        lines.append(f"| {lo:g} to {hi:g} | " + " | ".join(cells) + " |")
+        span = f"{lo:g} to {hi:g}" if hi is not None and np.isfinite(hi) else f"{lo:g} or more"
+        lines.append(f"| {span} | " + " | ".join(cells) + " |")
     return lines
 
 
