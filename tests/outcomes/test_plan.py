@@ -69,7 +69,9 @@ def test_opening_a_case_declares_the_plan_against_the_mdr(opened, london_sv, mon
         assert v1.version == 1 and not v1.after_window_start
         assert "victim-reported" in v1.outcome and "placebo-in-space" in v1.analysis
         assert v1.mdr_pct == pytest.approx(expected.mdr_pct)
-        assert v1.mdr_note == expected.sentence
+        # the case's own figure, then the season's (the first of its quarter: itself alone)
+        assert v1.mdr_note.startswith(expected.sentence + " For the season it would join (")
+        assert "starting in 2022Q4 so far and this one: 1 deployment(s))" in v1.mdr_note
         # frozen and audited with the plan: the entry's digest covers the figure and its note
         entry = s.execute(
             select(AuditEntry).where(
@@ -77,12 +79,33 @@ def test_opening_a_case_declares_the_plan_against_the_mdr(opened, london_sv, mon
             )
         ).scalar_one()
         recorded = _as_dict(v1)
-        assert recorded["mdr_pct"] == v1.mdr_pct and recorded["mdr_note"] == expected.sentence
+        assert recorded["mdr_pct"] == v1.mdr_pct and recorded["mdr_note"] == v1.mdr_note
         assert entry.after_digest == digest(recorded)
         # the view model the case page reads
         out = plan_of(s, cid)
         assert out is not None and out.mdr_pct == pytest.approx(expected.mdr_pct)
-    assert detectable_note(sf, cid) == expected.sentence
+        note = v1.mdr_note
+    assert detectable_note(sf, cid) == note
+
+
+def test_the_plan_states_the_mdr_of_the_season_the_case_would_join(
+    opened, month_surface, london_sv
+):
+    """Issue 17: "... and for the season it would join". A season is what the evaluation pools
+    and the reports count: the force's deployments starting in the same quarter. A second and
+    third case of the quarter state the season's figure, pooled over it, below their own."""
+    sf, first, clock, _ = opened
+    service = case_service(sf, clock, on_open=plan_on_open(frame_incident_source(london_sv)))
+    ids = [first]
+    for p in plan_season(month_surface, ["2022-10", "2022-10", "2022-11"])[1:]:
+        ids.append(authorise_planned(service, p, month_surface))
+    with sf() as s:
+        notes = [plan_history(s, c)[0].mdr_note for c in ids]
+        own = [plan_history(s, c)[0].mdr_pct for c in ids]
+    assert "so far and this one: 2 deployment(s))" in notes[1]
+    assert "so far and this one: 3 deployment(s))" in notes[2]
+    season = float(notes[2].split("a reduction of ")[-1].split("%")[0])
+    assert all(m is not None for m in own) and season < min(own) - 5
 
 
 def test_without_history_the_plan_says_no_figure_was_stated(tmp_path, month_surface):

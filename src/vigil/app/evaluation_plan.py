@@ -20,11 +20,12 @@ from vigil.app.context import IncidentSource
 from vigil.app.views import EvaluationPlanOut, evaluation_plan_out
 from vigil.cases.evidence import EvidenceError, thaw
 from vigil.cases.service import OpenHook
+from vigil.cases.states import Status
 from vigil.clock import as_utc
 from vigil.db.cases import Case
 from vigil.errors import VigilError
 from vigil.localtime import LONDON
-from vigil.outcomes.detectable import Detectable, detectable_from_history
+from vigil.outcomes.detectable import Detectable, detectable_from_history, season_detectable
 from vigil.outcomes.plan import current_plan, declare_default_plan
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,61 @@ def plan_on_open(source: IncidentSource | None) -> OpenHook:
     reduction measured on ``source``'s history (none stated without a history)."""
 
     def hook(session: Session, case: Case, actor: Any, now: datetime) -> None:
-        declare_default_plan(session, case, actor, now, detectable_for_case(case, source))
+        detectable = detectable_for_case(case, source)
+        if detectable is not None:
+            detectable = with_season(session, case, source, detectable)
+        declare_default_plan(session, case, actor, now, detectable)
 
     return hook
+
+
+#: states of a case whose officers are, or were, on the ground: the deployments of a season
+DEPLOYED = frozenset(
+    {Status.AUTHORISED, Status.ACTIVE, Status.EXPIRED, Status.DEBRIEFED, Status.CLOSED}
+)
+
+
+def quarter_of(case: Case) -> str | None:
+    """The quarter (London time) the case's window starts in: "2022Q3"."""
+    import pandas as pd
+
+    start = case.start or case.requested_start
+    if start is None:
+        return None
+    return str(pd.Timestamp(as_utc(start)).tz_convert(LONDON).tz_localize(None).to_period("Q"))
+
+
+def season_of(session: Session, case: Case) -> list[Case]:
+    """The season ``case`` would join, as a season is evaluated and reported: the force's
+    deployments (authorised, live or ended after deploying) starting in the same quarter, so
+    far; ``case`` itself not included."""
+    from sqlalchemy import select
+
+    quarter = quarter_of(case)
+    rows = session.execute(
+        select(Case).where(Case.id != case.id, Case.status.in_([str(s) for s in DEPLOYED]))
+    ).scalars()
+    return [
+        c
+        for c in rows
+        if quarter is not None
+        and quarter_of(c) == quarter
+        and (c.status in (Status.AUTHORISED, Status.ACTIVE) or c.activated_at is not None)
+    ]
+
+
+def with_season(
+    session: Session, case: Case, source: IncidentSource | None, detectable: Detectable
+) -> Detectable:
+    """``detectable`` with the season's minimum detectable reduction added to its sentence
+    (issue 17: "and for the season it would join"), frozen with the plan as the one note."""
+    from dataclasses import replace
+
+    members = [d for c in season_of(session, case) if (d := detectable_for_case(c, source))]
+    quarter = quarter_of(case)
+    label = f"the force's deployments starting in {quarter} so far and this one"
+    _, sentence = season_detectable([*members, detectable], label)
+    return replace(detectable, sentence=f"{detectable.sentence} {sentence}")
 
 
 def plan_of(session: Session, case_id: int) -> EvaluationPlanOut | None:

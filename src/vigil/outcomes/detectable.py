@@ -26,7 +26,8 @@ the evaluation will most likely be "too few to tell", which is worth knowing bef
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -68,9 +69,14 @@ class Detectable:
     #: why no figure could be stated ("" when one was)
     reason: str
     sentence: str
+    #: the placebo test's matching on the most recent window of history, for pooling into the
+    #: season the deployment would join (:func:`season_detectable`); None without one
+    placement: pl.Prepared | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        out.pop("placement")
+        return out
 
 
 def detectable_from_history(
@@ -138,9 +144,12 @@ def detectable_from_history(
         return _none(f"too few to tell: {prep.refusal}", history, prep.before, len(prep.donors))
     mdr = pl.detectable_reduction(*preps)
     if mdr is None:
-        return _none(
-            "no reduction short of 100% could be told from how comparable areas scatter",
-            history, prep.before, len(prep.donors),
+        return replace(
+            _none(
+                "no reduction short of 100% could be told from how comparable areas scatter",
+                history, prep.before, len(prep.donors),
+            ),
+            placement=prep,
         )  # fmt: skip
     sentence = (
         f"The evaluation can detect a reduction of {100 * mdr:.0f}% or more (80% power, 5% "
@@ -149,7 +158,26 @@ def detectable_from_history(
         "comparable undeployed areas. A smaller real effect will most likely be reported as "
         "no detectable effect."
     )
-    return Detectable(100 * mdr, prep.before, len(prep.donors), history, "", sentence)
+    return Detectable(100 * mdr, prep.before, len(prep.donors), history, "", sentence, prep)
+
+
+def season_detectable(members: Sequence[Detectable], season: str) -> tuple[float | None, str]:
+    """The minimum detectable reduction (%) of the season a deployment would join, pooled as
+    the evaluation pools it (:func:`vigil.outcomes.placebo.season_detectable_reduction`), and
+    the sentence that states it. ``members``: each deployment of the season, this one
+    included, as :func:`detectable_from_history` measured it; ``season``: what the season is
+    ("the force's deployments starting in 2022 Q3 so far and this one")."""
+    preps = [m.placement for m in members if m.placement is not None]
+    told = f"For the season it would join ({season}: {len(members)} deployment(s)"
+    if len(preps) < len(members):
+        told += f", {len(preps)} with enough history"
+    mdr = pl.season_detectable_reduction(preps) if preps else None
+    if mdr is None:
+        return None, f"{told}) no minimum detectable reduction can be stated."
+    return 100 * mdr, (
+        f"{told}), pooled as the evaluation pools a season: a reduction of {100 * mdr:.0f}% or "
+        "more in every deployment (80% power, 5% level)."
+    )
 
 
 def history_windows(
