@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from vigil.cases.service import CaseService
+from vigil.cases.statements import Consultation, Debrief
 from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
 from vigil.roles import Actor, Role
@@ -209,7 +210,7 @@ def seed_season(
             season.add("urgent", cid)
             continue
         service.record_consultation(
-            commander, cid, "local_commander", "concur", "Local intelligence agrees.", False
+            commander, cid, Consultation("local_commander", "concur", "Local intelligence agrees.")
         )
         if state == "consultation":
             season.add(state, cid)
@@ -217,7 +218,7 @@ def seed_season(
             continue
         position = "object" if state == "refused" else "concur"
         service.record_consultation(
-            lead, cid, "community", position, "IAG and ward panel consulted.", False
+            lead, cid, Consultation("community", position, "IAG and ward panel consulted.")
         )
         if state == "withdrawn":
             service.withdraw(analyst, cid, "Intelligence no longer supports it.")
@@ -253,11 +254,12 @@ def seed_season(
         service.record_debrief(
             commander,
             cid,
-            what_happened="Patrols ran as planned; no injuries.",
-            incidents=1,
-            complaints=0,
-            community_feedback="Traders reassured.",
-            confirm_no_personal_data=False,
+            Debrief(
+                what_happened="Patrols ran as planned; no injuries.",
+                incidents=1,
+                complaints=0,
+                community_feedback="Traders reassured.",
+            ),
         )
         if state == "closed":
             service.close(ao, cid, "Debrief accepted.")

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.cases.lambeth import lambeth_first_half_2022
 from vigil.cases.service import CaseService
+from vigil.cases.statements import Consultation
 from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
 from vigil.geo.projection import BNG
@@ -182,16 +183,12 @@ def ready_case(service: CaseService, open_case: Callable[..., int]) -> Callable[
         service.record_consultation(
             COMMANDER_LAMBETH,
             case_id,
-            "local_commander",
-            "concur",
-            "intelligence supports a short window",
+            Consultation("local_commander", "concur", "intelligence supports a short window"),
         )
         service.record_consultation(
             COMMUNITY_LEAD,
             case_id,
-            "community",
-            "object",
-            "IAG asks for a shorter window and a debrief",
+            Consultation("community", "object", "IAG asks for a shorter window and a debrief"),
         )
         service.attach_impact_assessment(COMMUNITY_LEAD, case_id, complete_cia())
         service.review_impact_assessment(AUTHORISER, case_id, "assessment is sufficient")

@@ -17,6 +17,7 @@ from tests.cases.conftest import (
 )
 from vigil.cases.queries import active_cases, deployment_windows, overdue_debriefs
 from vigil.cases.service import CaseService
+from vigil.cases.statements import Debrief
 from vigil.clock import FixedClock
 
 
@@ -70,10 +71,12 @@ def test_windows_active_cases_and_overdue_debriefs(
     service.record_debrief(
         COMMANDER_LAMBETH,
         planned,
-        what_happened="ran as planned",
-        incidents=0,
-        complaints=1,
-        community_feedback="one complaint",
+        Debrief(
+            what_happened="ran as planned",
+            incidents=0,
+            complaints=1,
+            community_feedback="one complaint",
+        ),
     )
     with session_factory() as s:
         assert sorted(c.id for c in overdue_debriefs(s, later)) == sorted([cancelled, urgent])

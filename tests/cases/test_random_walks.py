@@ -28,6 +28,7 @@ from tests.cases.conftest import (
 )
 from vigil.audit.verify import verify_chain
 from vigil.cases.service import CaseService
+from vigil.cases.statements import Consultation, Debrief
 from vigil.cases.states import LIVE, Status
 from vigil.clock import FixedClock
 from vigil.db.engine import make_engine, make_sessionmaker
@@ -43,10 +44,10 @@ Action = Callable[[CaseService, FixedClock, int], Any]
 ACTIONS: dict[str, Action] = {
     "submit": lambda s, c, i: s.submit(REQUESTER, i),
     "consult_lc": lambda s, c, i: s.record_consultation(
-        COMMANDER_LAMBETH, i, "local_commander", "concur", "ok"
+        COMMANDER_LAMBETH, i, Consultation("local_commander", "concur", "ok")
     ),
     "consult_community": lambda s, c, i: s.record_consultation(
-        COMMUNITY_LEAD, i, "community", "object", "short window please"
+        COMMUNITY_LEAD, i, Consultation("community", "object", "short window please")
     ),
     "assess": lambda s, c, i: s.attach_impact_assessment(COMMUNITY_LEAD, i, complete_cia()),
     "review": lambda s, c, i: s.review_impact_assessment(AUTHORISER_2, i, "ok"),
@@ -63,7 +64,9 @@ ACTIONS: dict[str, Action] = {
     "withdraw": lambda s, c, i: s.withdraw(REQUESTER, i, "no longer"),
     "refuse": lambda s, c, i: s.refuse(AUTHORISER, i, "not exceptional"),
     "debrief": lambda s, c, i: s.record_debrief(
-        COMMANDER_LAMBETH, i, what_happened="ran", incidents=0, complaints=0, community_feedback=""
+        COMMANDER_LAMBETH,
+        i,
+        Debrief(what_happened="ran", incidents=0, complaints=0, community_feedback=""),
     ),
     "close": lambda s, c, i: s.close(OVERSIGHT, i),
     "sweep": lambda s, c, i: s.sweep_expired(),

@@ -27,6 +27,7 @@ from tests.cases.conftest import (
 )
 from vigil.audit.verify import verify_chain
 from vigil.cases.service import CaseService
+from vigil.cases.statements import Consultation, Debrief
 from vigil.cases.states import Status
 from vigil.cases.text import PersonalDataSuspected
 from vigil.cases.workflow import CaseExpired, InvalidTransition, MissingRequirement
@@ -55,10 +56,14 @@ def test_full_life_of_a_case(
     assert service.get_case(OVERSIGHT, case_id).status is Status.DRAFT
     assert service.submit(ANALYST, case_id).status is Status.SUBMITTED
     v = service.record_consultation(
-        COMMANDER_LAMBETH, case_id, "local_commander", "concur", "supports a short window"
+        COMMANDER_LAMBETH,
+        case_id,
+        Consultation("local_commander", "concur", "supports a short window"),
     )
     assert v.status is Status.CONSULTATION
-    service.record_consultation(COMMUNITY_LEAD, case_id, "community", "abstain", "IAG neutral")
+    service.record_consultation(
+        COMMUNITY_LEAD, case_id, Consultation("community", "abstain", "IAG neutral")
+    )
     v = service.attach_impact_assessment(COMMUNITY_LEAD, case_id, complete_cia())
     assert v.assessments[-1].status == "complete"
     v = service.review_impact_assessment(AUTHORISER, case_id, "sufficient")
@@ -97,10 +102,12 @@ def test_full_life_of_a_case(
     v = service.record_debrief(
         COMMANDER_LAMBETH,
         case_id,
-        what_happened="patrols ran as planned, two stops",
-        incidents=1,
-        complaints=0,
-        community_feedback="IAG asked for the debrief to be public",
+        Debrief(
+            what_happened="patrols ran as planned, two stops",
+            incidents=1,
+            complaints=0,
+            community_feedback="IAG asked for the debrief to be public",
+        ),
     )
     assert v.status is Status.DEBRIEFED
     assert service.close(OVERSIGHT, case_id, "reviewed").status is Status.CLOSED
@@ -171,11 +178,17 @@ def test_wrong_role_and_rank_are_refused(
     other = open_case()
     service.submit(ANALYST, other)
     with pytest.raises(PermissionDenied, match="local_commander consultation"):
-        service.record_consultation(COMMUNITY_LEAD, other, "local_commander", "concur", "ok")
+        service.record_consultation(
+            COMMUNITY_LEAD, other, Consultation("local_commander", "concur", "ok")
+        )
     with pytest.raises(PermissionDenied, match="commands Hackney"):
-        service.record_consultation(COMMANDER_HACKNEY, other, "local_commander", "concur", "ok")
+        service.record_consultation(
+            COMMANDER_HACKNEY, other, Consultation("local_commander", "concur", "ok")
+        )
     with pytest.raises(PolicyViolation, match="position"):
-        service.record_consultation(COMMANDER_LAMBETH, other, "local_commander", "maybe", "ok")
+        service.record_consultation(
+            COMMANDER_LAMBETH, other, Consultation("local_commander", "maybe", "ok")
+        )
 
 
 def test_requester_can_never_authorise_own_case(
@@ -258,10 +271,12 @@ def test_missing_consultation_and_assessment(
 ) -> None:
     case_id = open_case()
     service.submit(ANALYST, case_id)
-    service.record_consultation(COMMANDER_LAMBETH, case_id, "local_commander", "concur", "ok")
+    service.record_consultation(
+        COMMANDER_LAMBETH, case_id, Consultation("local_commander", "concur", "ok")
+    )
     with pytest.raises(MissingRequirement, match="consultation.*not recorded: community"):
         service.request_authorisation(ANALYST, case_id)
-    service.record_consultation(COMMUNITY_LEAD, case_id, "community", "concur", "ok")
+    service.record_consultation(COMMUNITY_LEAD, case_id, Consultation("community", "concur", "ok"))
     service.request_authorisation(ANALYST, case_id)
     with pytest.raises(MissingRequirement, match="no community impact assessment"):
         service.authorise(AUTHORISER, case_id, conditions="x")
@@ -382,8 +397,10 @@ def test_urgent_case_ratified_in_time_runs_its_window(
     service.authorise_urgent(
         SUPERINTENDENT, case_id, conditions="x", window=(now, now + timedelta(hours=10))
     )
-    service.record_consultation(COMMANDER_LAMBETH, case_id, "local_commander", "concur", "ok")
-    service.record_consultation(COMMUNITY_LEAD, case_id, "community", "concur", "ok")
+    service.record_consultation(
+        COMMANDER_LAMBETH, case_id, Consultation("local_commander", "concur", "ok")
+    )
+    service.record_consultation(COMMUNITY_LEAD, case_id, Consultation("community", "concur", "ok"))
     service.attach_impact_assessment(COMMUNITY_LEAD, case_id, complete_cia())
     service.review_impact_assessment(COMMANDER_LAMBETH, case_id, "ok")
     with pytest.raises(PermissionDenied, match="commander or above"):
@@ -485,23 +502,19 @@ def test_more_refusals_name_the_rule(
         service.record_debrief(
             COMMANDER_LAMBETH,
             live,
-            what_happened="x",
-            incidents=0,
-            complaints=0,
-            community_feedback="",
+            Debrief(what_happened="x", incidents=0, complaints=0, community_feedback=""),
         )
     service.cancel(AUTHORISER, live, "no longer needed")
     with pytest.raises(PolicyViolation, match="field 'incidents'"):
         service.record_debrief(
             COMMANDER_LAMBETH,
             live,
-            what_happened="x",
-            incidents=-1,
-            complaints=0,
-            community_feedback="",
+            Debrief(what_happened="x", incidents=-1, complaints=0, community_feedback=""),
         )
     service.record_debrief(
-        COMMANDER_LAMBETH, live, what_happened="x", incidents=0, complaints=0, community_feedback=""
+        COMMANDER_LAMBETH,
+        live,
+        Debrief(what_happened="x", incidents=0, complaints=0, community_feedback=""),
     )
     with pytest.raises(PermissionDenied, match="may not close a case"):
         service.close(ANALYST, live)
@@ -515,7 +528,9 @@ def test_a_decision_on_a_case_changed_since_it_was_read_is_refused(
     case_id = ready_case()
     shown = service.get_case(AUTHORISER, case_id).record.version
     # meanwhile the community objects again
-    service.record_consultation(COMMUNITY_LEAD, case_id, "community", "object", "new concerns")
+    service.record_consultation(
+        COMMUNITY_LEAD, case_id, Consultation("community", "object", "new concerns")
+    )
     with pytest.raises(StaleCase, match=f"version {shown}, now {shown + 1}"):
         service.authorise(AUTHORISER, case_id, conditions="x", expected_version=shown)
     v = service.authorise(AUTHORISER, case_id, conditions="x", expected_version=shown + 1)

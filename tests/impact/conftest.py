@@ -25,6 +25,7 @@ from tests.cases.lambeth import lambeth_first_half_2022
 from tests.impact.test_assessment import complete_cia
 from vigil.cases.policy import Policy, default_policy
 from vigil.cases.service import CaseService
+from vigil.cases.statements import Consultation
 from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
 from vigil.geo.projection import BNG
@@ -102,8 +103,12 @@ def make(
             # the commander of the case's own borough (some cells lie in Southwark)
             commander = replace(COMMANDER, borough=view.record.borough)
             service.submit(ANALYST, case_id)
-            service.record_consultation(commander, case_id, "local_commander", "concur", "agreed")
-            service.record_consultation(COMMUNITY_LEAD, case_id, "community", "object", "too long")
+            service.record_consultation(
+                commander, case_id, Consultation("local_commander", "concur", "agreed")
+            )
+            service.record_consultation(
+                COMMUNITY_LEAD, case_id, Consultation("community", "object", "too long")
+            )
             service.attach_impact_assessment(COMMUNITY_LEAD, case_id, complete_cia())
             service.review_impact_assessment(AUTHORISER, case_id, "sufficient")
             service.request_authorisation(ANALYST, case_id)

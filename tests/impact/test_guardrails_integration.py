@@ -23,6 +23,7 @@ from tests.impact.conftest import (
 )
 from vigil.audit.log import entries_for_case
 from vigil.cases.service import CaseService
+from vigil.cases.statements import Consultation
 from vigil.errors import PermissionDenied, PolicyViolation
 from vigil.forecast.surface import RiskSurface
 from vigil.impact.case_service import case_service
@@ -181,8 +182,12 @@ def test_reactive_case_without_a_forecast(
         success_measures=["no retaliation in the area during the window"],
     ).id
     service.submit(ANALYST, case_id)
-    service.record_consultation(COMMANDER, case_id, "local_commander", "concur", "agreed")
-    service.record_consultation(COMMUNITY_LEAD, case_id, "community", "concur", "agreed")
+    service.record_consultation(
+        COMMANDER, case_id, Consultation("local_commander", "concur", "agreed")
+    )
+    service.record_consultation(
+        COMMUNITY_LEAD, case_id, Consultation("community", "concur", "agreed")
+    )
     service.attach_impact_assessment(COMMUNITY_LEAD, case_id, complete_cia())
     service.review_impact_assessment(AUTHORISER, case_id, "sufficient")
     service.request_authorisation(ANALYST, case_id)

@@ -35,6 +35,7 @@ from tests.cases.conftest import (
 from tests.ops._live import free_port
 from vigil.audit.verify import verify_chain
 from vigil.cases.service import CaseService
+from vigil.cases.statements import Consultation
 from vigil.cases.states import Status
 from vigil.db.audit import AuditEntry
 from vigil.db.cases import Case, Notification
@@ -116,10 +117,14 @@ def _active_cases(service: CaseService, n: int, cells, surface) -> list[int]:
         ).id
         service.submit(ANALYST, case_id)
         service.record_consultation(
-            COMMANDER_LAMBETH, case_id, "local_commander", "concur", "supports a short window"
+            COMMANDER_LAMBETH,
+            case_id,
+            Consultation("local_commander", "concur", "supports a short window"),
         )
         service.record_consultation(
-            COMMUNITY_LEAD, case_id, "community", "concur", "IAG supports a short window"
+            COMMUNITY_LEAD,
+            case_id,
+            Consultation("community", "concur", "IAG supports a short window"),
         )
         service.attach_impact_assessment(COMMUNITY_LEAD, case_id, complete_cia())
         service.review_impact_assessment(AUTHORISER, case_id, "assessment is sufficient")

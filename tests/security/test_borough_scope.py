@@ -29,6 +29,7 @@ from tests.cases.conftest import (
 from vigil.cases.area import AreaError
 from vigil.cases.policy import CASE_CHANGES, Action, default_policy
 from vigil.cases.service import CaseService
+from vigil.cases.statements import Consultation, Debrief
 from vigil.cases.states import Status
 from vigil.clock import FixedClock
 from vigil.db.audit import AuditEntry
@@ -108,10 +109,16 @@ def test_out_of_borough_commander_is_refused_every_action(
     attack(
         Action.CONSULT,
         cid,
-        lambda: service.record_consultation(WESTMINSTER, cid, "local_commander", "concur", "ok"),
+        lambda: service.record_consultation(
+            WESTMINSTER, cid, Consultation("local_commander", "concur", "ok")
+        ),
     )
-    service.record_consultation(COMMANDER_LAMBETH, cid, "local_commander", "concur", "agreed")
-    service.record_consultation(COMMUNITY_LEAD, cid, "community", "abstain", "IAG neutral")
+    service.record_consultation(
+        COMMANDER_LAMBETH, cid, Consultation("local_commander", "concur", "agreed")
+    )
+    service.record_consultation(
+        COMMUNITY_LEAD, cid, Consultation("community", "abstain", "IAG neutral")
+    )
     service.attach_impact_assessment(COMMUNITY_LEAD, cid, complete_cia())
     attack(
         Action.REVIEW_ASSESSMENT,
@@ -141,19 +148,18 @@ def test_out_of_borough_commander_is_refused_every_action(
         lambda: service.record_debrief(
             WESTMINSTER,
             cid,
-            what_happened="quiet",
-            incidents=0,
-            complaints=0,
-            community_feedback="",
+            Debrief(what_happened="quiet", incidents=0, complaints=0, community_feedback=""),
         ),
     )
     service.record_debrief(
         COMMANDER_LAMBETH,
         cid,
-        what_happened="patrol stood down early",
-        incidents=0,
-        complaints=0,
-        community_feedback="",
+        Debrief(
+            what_happened="patrol stood down early",
+            incidents=0,
+            complaints=0,
+            community_feedback="",
+        ),
     )
     assert service.get_case(OVERSIGHT, cid).status is Status.DEBRIEFED
 
@@ -172,7 +178,7 @@ def test_unscoped_commander_account_is_refused(
     service.submit(ANALYST, cid)
     nowhere = Actor("u-bcu-none", Role.LOCAL_COMMANDER, Rank.CHIEF_SUPERINTENDENT)
     with pytest.raises(PermissionDenied, match="has no borough"):
-        service.record_consultation(nowhere, cid, "local_commander", "concur", "ok")
+        service.record_consultation(nowhere, cid, Consultation("local_commander", "concur", "ok"))
 
 
 def test_area_outside_every_borough_is_refused(service: CaseService, clock: FixedClock) -> None:
@@ -211,4 +217,6 @@ def test_force_wide_owner_takes_areas_outside_every_borough(
     assert view.record.boroughs == ["Force-wide"]
     service.submit(ANALYST, view.id)
     with pytest.raises(PermissionDenied, match="the case area is in Force-wide"):
-        service.record_consultation(WESTMINSTER, view.id, "local_commander", "concur", "ok")
+        service.record_consultation(
+            WESTMINSTER, view.id, Consultation("local_commander", "concur", "ok")
+        )

@@ -15,6 +15,7 @@ from vigil.app.exceptional import freeze_figure
 from vigil.app.text import RequestModel
 from vigil.app.views import CaseDetail, NotificationOut, case_detail, notification
 from vigil.cases.policy import POSITIONS
+from vigil.cases.statements import Consultation, Debrief
 from vigil.clock import as_utc
 from vigil.errors import NotFound, VigilError
 from vigil.roles import Actor
@@ -142,26 +143,17 @@ def extend(ctx: AppContext, actor: Actor, case_id: int, body: ExtendIn) -> CaseD
 def record_consultation(
     ctx: AppContext, actor: Actor, case_id: int, body: ConsultationIn
 ) -> CaseDetail:
+    consultation = Consultation(body.consultee, body.position, body.reasons)
     view = ctx.cases.record_consultation(
-        actor,
-        case_id,
-        body.consultee,
-        body.position,
-        body.reasons,
-        body.confirm_no_personal_data,
+        actor, case_id, consultation, confirm_no_personal_data=body.confirm_no_personal_data
     )
     return case_detail(view)
 
 
 def record_debrief(ctx: AppContext, actor: Actor, case_id: int, body: DebriefIn) -> CaseDetail:
+    debrief = Debrief(body.what_happened, body.incidents, body.complaints, body.community_feedback)
     view = ctx.cases.record_debrief(
-        actor,
-        case_id,
-        what_happened=body.what_happened,
-        incidents=body.incidents,
-        complaints=body.complaints,
-        community_feedback=body.community_feedback,
-        confirm_no_personal_data=body.confirm_no_personal_data,
+        actor, case_id, debrief, confirm_no_personal_data=body.confirm_no_personal_data
     )
     return case_detail(view)
 

@@ -33,15 +33,15 @@ from vigil.cases.area import build_area
 from vigil.cases.evidence import check_digest, freeze, thaw
 from vigil.cases.policy import Policy, default_policy
 from vigil.cases.queries import overdue_debriefs, whole_case
+from vigil.cases.statements import Consultation, Debrief, Statement
 from vigil.cases.states import LIVE, Status, effective_status, lapse
 from vigil.cases.text import check_free_text
 from vigil.clock import Clock, as_utc
+from vigil.db import cases as rows
 from vigil.db.audit import AuditEntry
 from vigil.db.cases import (
     Authorisation,
     Case,
-    Consultation,
-    Debrief,
     Extension,
     ImpactAssessmentRecord,
     Notification,
@@ -102,7 +102,7 @@ class CaseView:
         return Status(self.record.status)
 
     @property
-    def consultations(self) -> list[Consultation]:
+    def consultations(self) -> list[rows.Consultation]:
         return list(self.record.consultations)
 
     @property
@@ -122,7 +122,7 @@ class CaseView:
         return list(self.record.notifications)
 
     @property
-    def debriefs(self) -> list[Debrief]:
+    def debriefs(self) -> list[rows.Debrief]:
         return list(self.record.debriefs)
 
     def __getattr__(self, name: str) -> Any:
@@ -287,6 +287,19 @@ class CaseService:
         words: dict[str, Any] = dict(said)
         return self._act(actor, case_id, step, text=dict(said), confirm=confirm, **words, **other)
 
+    def _stated(
+        self,
+        actor: Actor,
+        case_id: int,
+        step: Callable[..., object],
+        statement: Statement,
+        confirm: bool,
+    ) -> CaseView:
+        """``step`` with a :class:`Statement`'s fields: its free text screened and logged."""
+        return self._said(
+            actor, case_id, step, statement.said(), confirm=confirm, **statement.facts()
+        )
+
     @staticmethod
     def _confirmed_text(
         s: Session, actor: Actor, case_id: int, now: datetime, hits: dict[str, list[str]]
@@ -371,19 +384,13 @@ class CaseService:
         self,
         actor: Actor,
         case_id: int,
-        consultee: str,
-        position: str,
-        reasons: str,
+        consultation: Consultation,
+        *,
         confirm_no_personal_data: bool = False,
     ) -> CaseView:
-        return self._said(
-            actor,
-            case_id,
-            workflow.consult,
-            {"reasons": reasons},
-            confirm=confirm_no_personal_data,
-            consultee=consultee,
-            position=position,
+        """A consultee's position, with reasons."""
+        return self._stated(
+            actor, case_id, workflow.consult, consultation, confirm_no_personal_data
         )
 
     def attach_impact_assessment(self, actor: Actor, case_id: int, content: Any) -> CaseView:
@@ -512,21 +519,13 @@ class CaseService:
         self,
         actor: Actor,
         case_id: int,
+        debrief: Debrief,
         *,
-        what_happened: str,
-        incidents: int,
-        complaints: int,
-        community_feedback: str,
         confirm_no_personal_data: bool = False,
     ) -> CaseView:
-        return self._said(
-            actor,
-            case_id,
-            workflow.record_debrief,
-            {"what_happened": what_happened, "community_feedback": community_feedback},
-            confirm=confirm_no_personal_data,
-            incidents=incidents,
-            complaints=complaints,
+        """How the ended deployment went (due by the policy's debrief deadline)."""
+        return self._stated(
+            actor, case_id, workflow.record_debrief, debrief, confirm_no_personal_data
         )
 
     def close(self, actor: Actor, case_id: int, notes: str = "") -> CaseView:

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from vigil.cases.policy import Action
 from vigil.cases.service import CaseService, CaseView
+from vigil.cases.statements import Consultation, Debrief
 from vigil.commands._context import (
     case_service,
     require_step_up,
@@ -207,7 +208,10 @@ def consult_cmd(
     """Record a consultee's position, with reasons."""
     _print(
         _svc(ctx).record_consultation(
-            _actor(ctx), case_id, consultee, position, reasons, confirm_no_personal_data
+            _actor(ctx),
+            case_id,
+            Consultation(consultee, position, reasons),
+            confirm_no_personal_data=confirm_no_personal_data,
         )
     )
 
@@ -328,10 +332,7 @@ def debrief_cmd(
         _svc(ctx).record_debrief(
             _actor(ctx),
             case_id,
-            what_happened=what_happened,
-            incidents=incidents,
-            complaints=complaints,
-            community_feedback=community_feedback,
+            Debrief(what_happened, incidents, complaints, community_feedback),
             confirm_no_personal_data=confirm_no_personal_data,
         )
     )

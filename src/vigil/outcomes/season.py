@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from vigil.cases.statements import Consultation, Debrief
 from vigil.clock import FixedClock
 from vigil.forecast.surface import RiskSurface
 from vigil.outcomes.simulate import PlannedDeployment
@@ -124,10 +125,14 @@ def authorise_planned(
     commander = a.commander_for(view.record.borough)
     service.submit(a.analyst, cid)
     service.record_consultation(
-        commander, cid, "local_commander", "concur", "the area matches local intelligence"
+        commander,
+        cid,
+        Consultation("local_commander", "concur", "the area matches local intelligence"),
     )
     service.record_consultation(
-        a.community, cid, "community", "abstain", "community groups neutral on a short window"
+        a.community,
+        cid,
+        Consultation("community", "abstain", "community groups neutral on a short window"),
     )
     service.attach_impact_assessment(a.community, cid, season_cia(p.area_id, start.date()))
     service.review_impact_assessment(commander, cid, "assessment complete and proportionate")
@@ -182,10 +187,12 @@ def run_season(
         service.record_debrief(
             commander,
             cid,
-            what_happened="patrol completed without use of force",
-            incidents=0,
-            complaints=0,
-            community_feedback="no complaints received",
+            Debrief(
+                what_happened="patrol completed without use of force",
+                incidents=0,
+                complaints=0,
+                community_feedback="no complaints received",
+            ),
         )
         ids.append(cid)
     return ids
