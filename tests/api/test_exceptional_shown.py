@@ -169,3 +169,26 @@ def _client(app):
     from fastapi.testclient import TestClient
 
     return TestClient(app)
+
+
+def test_the_case_page_states_the_plan_and_what_it_can_detect_before_the_decision(surge_env):
+    """Issue 17: "Nobody is told any of this before deploying." The plan frozen at opening, with
+    its minimum detectable reduction (or why none could be stated), is on the case page while
+    the case still awaits its decision."""
+    import html
+
+    from vigil.app.evaluation_plan import plan_of
+
+    app, clock, tokens, surface = surge_env
+    cid = _open(app, clock, tokens, _cell(surface, *SURGING))["id"]
+    with app.state.ctx.session_factory() as s:
+        plan = plan_of(s, cid)
+    assert plan is not None and plan.mdr_note
+    page = html.unescape(browser_login(app, "ao").get(f"/cases/{cid}", headers=HTML).text)
+    section = page[page.index('id="evaluation"') :]
+    assert "Evaluation plan, declared before the decision" in section
+    assert plan.mdr_note in section and plan.outcome in section and plan.analysis in section
+    if plan.mdr_pct is None:
+        assert "no figure could be stated" in section
+    else:
+        assert f"a reduction of {plan.mdr_pct:.0f}% or more" in section

@@ -15,7 +15,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vigil.app.context import AppContext
+from vigil.app.evaluation_plan import plan_of
 from vigil.app.exceptional import figure_in_words
+from vigil.app.views import EvaluationPlanOut
 from vigil.cases.policy import POSITIONS, Action
 from vigil.errors import PermissionDenied
 from vigil.http.deps import CaseId, Principal, RequirePolicy, get_ctx
@@ -110,6 +112,13 @@ def _evaluation(ctx: AppContext, case_id: int) -> dict[str, Any] | None:
             "evaluated_at": row.evaluated_at,
             "resolution": row.resolution,
         }
+
+
+def _plan(ctx: AppContext, case_id: int) -> EvaluationPlanOut | None:
+    """The pre-registered evaluation plan, with what it can detect, frozen when the case was
+    opened: the authoriser reads it before deciding, not after the result (issue 17)."""
+    with ctx.session_factory() as s:
+        return plan_of(s, case_id)
 
 
 def _reviewers(ctx: AppContext) -> list[tuple[str, str]]:
@@ -216,6 +225,7 @@ def case_page_response(
         fig=figure_in_words(case.exceptional, policy.guardrails),
         guardrails=guardrail_preview(ctx, view) if deciding else None,
         evaluation=evaluation,
+        plan=_plan(ctx, case_id),
         tasks=tasks,
         panel=panel,
         max_hours=policy.window.initial_max_hours,
