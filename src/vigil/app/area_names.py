@@ -1,5 +1,6 @@
 """Place names of a forecast's areas, as every page shows them (the map, its top-areas table, a
-case opened from it): :func:`describe_area` is the one way to name an area.
+case opened from it): :func:`describe_area` is the one way to name a forecast's area, and
+:func:`area_place` names a case's own area the same way (the case page).
 
 Names come from the shipped London wards (2014 scheme) and their boroughs when the surface is
 on the British National Grid and the ward file is there; otherwise an area is called by its
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,7 @@ from vigil.forecast.surface import RiskSurface
 from vigil.geo.naming import AreaName, cell_reference, name_areas
 from vigil.geo.projection import BNG
 
-__all__ = ["AreaName", "area_names", "describe_area"]
+__all__ = ["AreaName", "area_names", "area_place", "describe_area"]
 
 #: per surface, per shared-data folder (None: no ward layer), the names by area id
 _NAMES: weakref.WeakKeyDictionary[RiskSurface, dict[str | None, dict[str, AreaName]]] = (
@@ -36,8 +38,10 @@ def _references(surface: RiskSurface) -> list[str]:
     return [cell_reference(int(r), int(c), cell) for r, c in zip(rows, cols, strict=True)]
 
 
-def _wards(surface: RiskSurface, shared: Path | None):  # -> GeoDataFrame | None
-    if shared is None or str(surface.crs).upper() != BNG:
+def _wards(shared: Path | None):  # -> GeoDataFrame | None
+    """The shipped London wards (British National Grid), or None when the file is not there:
+    the one place both namings load them from (cached by vigil.geo.areas)."""
+    if shared is None:
         return None
     from vigil.geo.areas import LONDON_WARDS, london_wards
 
@@ -60,7 +64,7 @@ def area_names(surface: RiskSurface, shared: Path | None) -> dict[str, AreaName]
         np.asarray(surface.area_id),
         surface.polygons(),
         _references(surface),
-        _wards(surface, shared),
+        _wards(shared) if str(surface.crs).upper() == BNG else None,
     )
     names = {n.area_id: n for n in named}
     with _LOCK:
@@ -75,3 +79,18 @@ def describe_area(surface: RiskSurface, area_id: str, shared: Path | None) -> Ar
     if name is None:
         raise NotFound(f"area '{area_id}' is not in the forecast ({surface.model})")
     return name
+
+
+@lru_cache(maxsize=1024)
+def area_place(area_wkt: str, shared: Path | None) -> str | None:
+    """The ward and borough a case's area (WKT, British National Grid) mostly lies in ("St
+    James's ward, Westminster"), named as :func:`describe_area` names a forecast's areas; None
+    when no ward covers it or the ward file is not there. Kept by WKT: an area is fixed once
+    the case is opened."""
+    import shapely
+
+    wards = _wards(shared)
+    if wards is None:
+        return None
+    (name,) = name_areas(np.array(["case"]), np.array([shapely.from_wkt(area_wkt)]), [""], wards)
+    return name.place

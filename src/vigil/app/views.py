@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -350,25 +349,3 @@ def area_wgs84_geojson(area_wkt: str) -> str:
     area = shapely.from_wkt(area_wkt)
     area = shapely.transform(area, lambda xy: np.column_stack(to_lonlat(xy[:, 0], xy[:, 1], BNG)))
     return json.dumps(shapely.geometry.mapping(area))
-
-
-@lru_cache(maxsize=1024)
-def area_place(area_wkt: str, shared: str | None) -> str | None:
-    """The ward and borough a case's area mostly lies in ("St James's ward, Westminster"), from
-    the shipped London wards (vigil.geo.naming, as the map names its areas); None when no ward
-    covers it or the ward file is not there. Kept by WKT: an area is fixed once opened."""
-    import numpy as np
-    import shapely
-
-    from vigil.errors import DataError
-    from vigil.geo.areas import LONDON_WARDS, london_wards
-    from vigil.geo.naming import name_areas
-
-    if shared is None or not (Path(shared) / LONDON_WARDS).exists():
-        return None
-    try:
-        wards = london_wards(Path(shared))
-    except DataError:
-        return None
-    (name,) = name_areas(np.array(["case"]), np.array([shapely.from_wkt(area_wkt)]), [""], wards)
-    return name.place

@@ -151,8 +151,9 @@ def case_page_response(
     """The case page; after a refused form, with the error summary, the message next to its
     field and what was typed kept in the form (``failed`` names that form). The trail shows
     page ``trail_page`` of the decisions and counts the reads (vigil.audit.query)."""
+    from vigil.app.area_names import area_place
     from vigil.app.audit import CaseTrailOut
-    from vigil.app.views import area_place, area_wgs84_geojson, case_detail
+    from vigil.app.views import area_wgs84_geojson, case_detail
     from vigil.cases.states import LIVE, Status
     from vigil.cases.workflow import ALLOWED_FROM
     from vigil.impact.assessment import REQUIRED_CONSULTEES, Position, TensionRating
@@ -165,8 +166,7 @@ def case_page_response(
     case = case_detail(view)
     trail = CaseTrailOut.of(found)
     area_geojson = area_wgs84_geojson(view.record.area_wkt)
-    shared = ctx.settings.shared_data
-    place = area_place(view.record.area_wkt, None if shared is None else str(shared))
+    place = area_place(view.record.area_wkt, ctx.settings.shared_data)
     policy = ctx.cases.policy
     actor = principal.actor
     current = Status(case["status"])
