@@ -153,6 +153,7 @@ def create_app(
         audit,
         auth,
         cases,
+        evaluation,
         forecasts,
         health,
         impact,
@@ -167,7 +168,7 @@ def create_app(
     from vigil.web import oidc as oidc_routes
 
     app.include_router(oidc_routes.router)
-    for module in (auth, users, incidents, forecasts, cases, impact, audit, reports):
+    for module in (auth, users, incidents, forecasts, cases, impact, evaluation, audit, reports):
         app.include_router(module.router)
     if settings.enable_test_clock:
         app.include_router(testing.router)

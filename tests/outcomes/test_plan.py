@@ -193,3 +193,69 @@ def test_the_case_file_reads_the_result_against_the_frozen_figure(opened):
     assert r.facts["result_against_plan"].startswith(
         expected.removeprefix("Result against the plan: ")
     )
+
+
+def test_the_plan_is_changed_through_the_app_by_whoever_the_table_allows(opened):
+    """Issue 17: changing the plan was only a domain function. `change_plan` (behind `vigil
+    case plan`) lets the permission table's `change_plan` row decide who may, and after the window
+    has started it needs a justification and is audited as a late change."""
+    from vigil.app.evaluation_plan import change_plan
+    from vigil.errors import PermissionDenied
+
+    sf, cid, clock, _ = opened
+    service = case_service(sf, clock)
+    actors = SeasonActors()
+    with pytest.raises(PermissionDenied):
+        change_plan(service, actors.community, cid, {"analysis": "quasi-Poisson only"})
+    with pytest.raises(PlanError, match="unknown: verdict"):
+        change_plan(service, actors.analyst, cid, {"verdict": "reduction"})
+    v2 = change_plan(service, actors.analyst, cid, {"analysis": "quasi-Poisson only"})
+    assert v2.version == 2 and v2.analysis == "quasi-Poisson only" and not v2.changed_after_start
+    clock.set(datetime(2022, 11, 1, tzinfo=UTC))
+    with pytest.raises(PlanError, match="needs a justification"):
+        change_plan(service, actors.analyst, cid, {"window": "the month after only"})
+    v3 = change_plan(
+        service, actors.analyst, cid, {"window": "the month after only"}, justification="typo"
+    )
+    assert v3.version == 3 and v3.changed_after_start and v3.analysis == "quasi-Poisson only"
+    with sf() as s:
+        entry = s.execute(
+            select(AuditEntry).where(AuditEntry.action == "outcome.plan.change_after_start")
+        ).scalar_one()
+        assert entry.case_id == cid and entry.justification == "typo"
+        assert {p.mdr_pct for p in plan_history(s, cid)} == {plan_history(s, cid)[0].mdr_pct}
+
+
+def test_vigil_case_plan_changes_the_plan_as_the_signed_in_account(opened, monkeypatch):
+    """`vigil case plan`: the command line's way to the same use case, signed in; the clock is
+    the real one, long after this 2022 window started, so a justification is required."""
+    from typer.testing import CliRunner
+
+    import vigil.commands._context as context
+    import vigil.commands.case as case_commands
+    from vigil.cli import app
+    from vigil.db.identity import IdentityStore
+
+    sf, cid, _, _ = opened
+    monkeypatch.setattr(context, "session_factory", lambda: sf)
+    monkeypatch.setattr(case_commands, "session_factory", lambda: sf)
+    store = IdentityStore(sf)
+    runner = CliRunner()
+
+    def as_user(name: str, role: str, *args: str):
+        user = store.create_user(name, "correct horse battery staple", role)
+        monkeypatch.setenv("VIGIL_TOKEN", store.issue_token(user, "plan test"))
+        return runner.invoke(app, ["case", "plan", str(cid), *args])
+
+    refused = as_user("lead-1", "community_lead", "--analysis", "quasi-Poisson only")
+    assert refused.exit_code != 0 and "evaluation plan" in str(refused.exception or refused.output)
+    late = as_user("analyst-1", "analyst", "--analysis", "quasi-Poisson only")
+    assert late.exit_code != 0 and "needs a justification" in str(late.exception or late.output)
+    user = store.get_by_username("analyst-1")
+    assert user is not None
+    monkeypatch.setenv("VIGIL_TOKEN", store.issue_token(user, "plan test"))
+    ok = runner.invoke(
+        app, ["case", "plan", str(cid), "--analysis", "quasi-Poisson only", "--justification", "x"]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert f"case {cid}: evaluation plan version 2 (after the window started" in ok.output

@@ -14,19 +14,29 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from pydantic import Field
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.app.context import IncidentSource
+from vigil.app.text import RequestModel
 from vigil.app.views import EvaluationPlanOut, evaluation_plan_out
 from vigil.cases.evidence import EvidenceError, thaw
-from vigil.cases.service import OpenHook
+from vigil.cases.policy import Action
+from vigil.cases.service import CaseService, OpenHook
 from vigil.cases.states import Status
 from vigil.clock import as_utc
 from vigil.db.cases import Case
 from vigil.errors import VigilError
 from vigil.localtime import LONDON
 from vigil.outcomes.detectable import Detectable, detectable_from_history, season_detectable
-from vigil.outcomes.plan import current_plan, declare_default_plan
+from vigil.outcomes.plan import (
+    EvaluationPlan,
+    PlanError,
+    current_plan,
+    declare_default_plan,
+    declare_plan,
+)
+from vigil.roles import Actor
 
 log = logging.getLogger(__name__)
 
@@ -131,3 +141,59 @@ def detectable_note(session_factory: sessionmaker[Session], case_id: int) -> str
     with session_factory() as s:
         plan = plan_of(s, case_id)
     return None if plan is None else plan.mdr_note
+
+
+def change_plan(
+    service: CaseService,
+    actor: Actor,
+    case_id: int,
+    changes: dict[str, str],
+    justification: str = "",
+) -> EvaluationPlanOut:
+    """Declare a new version of ``case_id``'s evaluation plan: the current one with
+    ``changes`` (``outcome``, ``comparison``, ``window``, ``analysis``). Who may is the
+    permission table's ``change_plan`` row; after
+    the window has started a ``justification`` is required and the change is audited as such
+    (:func:`vigil.outcomes.plan.declare_plan`). The frozen minimum detectable reduction stays."""
+    from dataclasses import replace
+
+    unknown = sorted(set(changes) - set(EvaluationPlan().to_dict()))
+    if unknown or not changes:
+        raise PlanError(
+            f"plan change: give one or more of outcome, comparison, window, analysis "
+            f"(unknown: {', '.join(unknown) or 'none given'})"
+        )
+    empty = sorted(k for k, v in changes.items() if not v.strip())
+    if empty:
+        raise PlanError(f"plan change: {', '.join(empty)} may not be empty")
+    view = service.get_case(actor, case_id, purpose="change evaluation plan")
+    service.policy.check(actor, Action.CHANGE_PLAN, view.record)
+    with service.session_factory() as s, s.begin():
+        case = s.get(Case, case_id)
+        assert case is not None  # get_case found it
+        row = current_plan(s, case_id)
+        base = (
+            EvaluationPlan()
+            if row is None
+            else EvaluationPlan(row.outcome, row.comparison, row.window, row.analysis)
+        )
+        new = declare_plan(
+            s, case, replace(base, **changes), actor, service.clock.now(),
+            justification=justification,
+        )  # fmt: skip
+        return evaluation_plan_out(new)
+
+
+class PlanChangeIn(RequestModel):
+    """A change to a case's evaluation plan: the parts changed, and why (required once the
+    deployment window has started)."""
+
+    outcome: str | None = Field(None, max_length=2000)
+    comparison: str | None = Field(None, max_length=2000)
+    window: str | None = Field(None, max_length=2000)
+    analysis: str | None = Field(None, max_length=2000)
+    justification: str = Field("", max_length=4000)
+
+    def changes(self) -> dict[str, str]:
+        parts = ("outcome", "comparison", "window", "analysis")
+        return {k: v for k in parts if (v := getattr(self, k)) is not None}

@@ -142,6 +142,7 @@ class Action(StrEnum):
     OVERRIDE = "override"
     DEBRIEF = "debrief"
     CLOSE = "close"
+    CHANGE_PLAN = "change_plan"
     READ = "read"
     READ_NOTIFICATIONS = "read_notifications"
     READ_DASHBOARD = "read_dashboard"
@@ -180,6 +181,7 @@ _PHRASES: dict[Action, str] = {
     Action.READ_DASHBOARD: "open the oversight dashboard",
     Action.READ_OVERSIGHT_REPORT: "read the oversight report",
     Action.EVALUATE: "evaluate deployments",
+    Action.CHANGE_PLAN: "change a case's evaluation plan",
     Action.VERIFY_AUDIT: "verify the audit log",
     Action.READ_AUDIT: "search the audit log",
     Action.UPLOAD_INCIDENTS: "upload incidents",
@@ -208,6 +210,7 @@ CASE_CHANGES: frozenset[Action] = frozenset(
         Action.OVERRIDE,
         Action.DEBRIEF,
         Action.CLOSE,
+        Action.CHANGE_PLAN,
     }
 )
 

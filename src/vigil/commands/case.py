@@ -342,3 +342,26 @@ def debrief_cmd(
 def close_cmd(ctx: typer.Context, case_id: int, notes: str = typer.Option("")) -> None:
     """Close a debriefed case."""
     _print(_svc(ctx).close(_actor(ctx), case_id, notes))
+
+
+@app.command("plan")
+def plan_cmd(
+    ctx: typer.Context,
+    case_id: int,
+    outcome: str | None = typer.Option(None, help="the outcome measured"),
+    comparison: str | None = typer.Option(None, help="what it is compared with"),
+    window: str | None = typer.Option(None, help="the periods compared"),
+    analysis: str | None = typer.Option(None, help="the test that decides the verdict"),
+    justification: str = typer.Option(
+        "", help="why (required once the deployment window has started; audited)"
+    ),
+) -> None:
+    """Change the case's evaluation plan: a new, audited version (issue 17). Who may is the
+    permission table's `change_plan` row; the figure frozen at opening stays."""
+    from vigil.app.evaluation_plan import change_plan
+
+    given = {"outcome": outcome, "comparison": comparison, "window": window, "analysis": analysis}
+    changes = {k: v for k, v in given.items() if v is not None}
+    plan = change_plan(_svc(ctx), _actor(ctx), case_id, changes, justification)
+    late = " (after the window started: justified and flagged)" if plan.changed_after_start else ""
+    console.print(f"case {case_id}: evaluation plan version {plan.version}{late}", highlight=False)
