@@ -3,14 +3,18 @@ names of people.
 
 The check is deliberately simple and errs towards asking: a title (Mr, Mrs, Ms, Miss, Dr ...)
 followed by a capitalised word, or two or more consecutive capitalised words that are not
-London place names, borough names, street words or common case vocabulary. A hit refuses the
-text with :class:`PersonalDataSuspected` naming the phrase; the caller may confirm that it is
-not a person (``confirm_no_personal_data=True``), and that confirmation is itself audited.
+London place names, borough names, street words or common case vocabulary. Multi-word
+place names ("King's Cross", "Seven Sisters") come from the wards and boroughs in
+``london_places.txt`` and are passed over before any run is judged. A hit refuses the text
+with :class:`PersonalDataSuspected` naming the phrase; the caller may confirm that it is not a
+person (``confirm_no_personal_data=True``), and that confirmation is itself audited.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
+from importlib import resources
 
 from vigil.errors import VigilError
 
@@ -52,6 +56,10 @@ def suspected_names(text: str) -> list[str]:
     hits: list[str] = []
     i = 0
     while i < len(tokens):
+        place = _place_at(tokens, i)
+        if place:
+            i += place
+            continue
         word = tokens[i].rstrip(".")
         if word.lower() in TITLES and i + 1 < len(tokens) and tokens[i + 1][:1].isupper():
             hits.append(f"{tokens[i]} {tokens[i + 1]}")
@@ -59,7 +67,7 @@ def suspected_names(text: str) -> list[str]:
             continue
         run = []
         j = i
-        while j < len(tokens) and _is_name_like(tokens[j]):
+        while j < len(tokens) and _is_name_like(tokens[j]) and not (j > i and _place_at(tokens, j)):
             run.append(tokens[j].rstrip("."))
             j += 1
         if len(run) >= 2:
@@ -68,6 +76,38 @@ def suspected_names(text: str) -> list[str]:
             continue
         i += 1
     return hits
+
+
+def _key(word: str) -> str:
+    return word.rstrip(".").lower().replace("'", "").replace("\u2019", "")
+
+
+@cache
+def _places() -> tuple[frozenset[tuple[str, ...]], int]:
+    """Multi-word London place names as word keys ("kings", "cross"), and the longest: a ward
+    such as "Tolworth and Hook Rise" is known whole, without its "and", and as each place."""
+    text = resources.files("vigil.cases").joinpath("london_places.txt").read_text("utf-8")
+    phrases: set[tuple[str, ...]] = set()
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        whole = tuple(_key(w) for w in _WORD.findall(line))
+        candidates = [whole, tuple(w for w in whole if w != "and")]
+        candidates += [
+            tuple(_key(w) for w in _WORD.findall(part))
+            for part in re.split(r"\s+(?:and|&)\s+|,\s*", line)
+        ]
+        phrases.update(c for c in candidates if len(c) >= 2)
+    return frozenset(phrases), max((len(p) for p in phrases), default=0)
+
+
+def _place_at(tokens: list[str], i: int) -> int:
+    """How many tokens from ``i`` spell a London place (longest match), or 0."""
+    places, longest = _places()
+    for n in range(min(longest, len(tokens) - i), 1, -1):
+        if tuple(_key(w) for w in tokens[i : i + n]) in places:
+            return n
+    return 0
 
 
 def _is_name_like(token: str) -> bool:
