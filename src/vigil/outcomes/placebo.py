@@ -447,6 +447,24 @@ def single_result(p: Prepared) -> UnitResult:
 MDE_POWER = 0.8
 
 
+def _smallest_detectable(
+    power_at: Callable[[float], float], power: float, steps: int
+) -> float | None:
+    """The smallest reduction ``1 - keep`` whose power reaches ``power``, by bisection on the
+    kept share (power falls as more is kept); None when even removing everything falls short.
+    One search for single deployments and seasons, so both figures mean the same thing."""
+    if power_at(1e-9) < power:
+        return None
+    lo, hi = 1e-9, 1.0  # power at lo is enough, at hi (no reduction) it is not
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        if power_at(mid) >= power:
+            lo = mid
+        else:
+            hi = mid
+    return float(1.0 - lo)
+
+
 def detectable_reduction(p: Prepared, *more: Prepared, power: float = MDE_POWER) -> float | None:
     """The smallest reduction (a fraction, 0.3 = 30 %) this deployment's placebo test detects
     with ``power``, from the spread of its matched donors: the same donors and statistic the
@@ -481,16 +499,7 @@ def detectable_reduction(p: Prepared, *more: Prepared, power: float = MDE_POWER)
     def power_at(keep: float) -> float:
         return float(np.mean([c(keep) for c in curves]))
 
-    if power_at(1e-9) < power:
-        return None
-    lo, hi = 1e-9, 1.0  # power at lo is enough, at hi (no reduction) it is not
-    for _ in range(40):
-        mid = (lo + hi) / 2
-        if power_at(mid) >= power:
-            lo = mid
-        else:
-            hi = mid
-    return float(1.0 - lo)
+    return _smallest_detectable(power_at, power, steps=40)
 
 
 def season_detectable_reduction(
@@ -542,16 +551,7 @@ def season_detectable_reduction(
             widen = np.maximum(1.0, centred.std(axis=1, ddof=1) / spread)
         return float(np.mean(centred.mean(axis=1) < widen * threshold))
 
-    if power_at(1e-9) < power:
-        return None
-    lo, hi = 1e-9, 1.0
-    for _ in range(30):
-        mid = (lo + hi) / 2
-        if power_at(mid) >= power:
-            lo = mid
-        else:
-            hi = mid
-    return float(1.0 - lo)
+    return _smallest_detectable(power_at, power, steps=30)
 
 
 def _power_curve(p: Prepared) -> Callable[[float], float] | None:
