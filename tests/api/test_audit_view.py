@@ -99,6 +99,9 @@ def test_the_audit_view_filters_pages_and_exports(app_env, client, tokens, expir
     home = oversight.get("/cases", headers=HTML).text
     assert 'href="/audit"' in home  # in the navigation of the roles that may read the log
     assert 'href="/audit"' not in browser_login(app, "analyst").get("/cases", headers=HTML).text
+    # entries not about a case (the case list read above) say so in words, not "None"
+    force_wide = oversight.get("/audit", headers=HTML).text
+    assert "Not about a case" in force_wide and ">None<" not in force_wide
 
     page = oversight.get(f"/audit?case={cid}", headers=HTML).text
     total = _total(page)
