@@ -192,3 +192,58 @@ def test_the_case_page_states_the_plan_and_what_it_can_detect_before_the_decisio
         assert "no figure could be stated" in section
     else:
         assert f"a reduction of {plan.mdr_pct:.0f}% or more" in section
+
+
+@pytest.mark.parametrize("when", ["fresh", "stale"])
+def test_evidence_older_than_the_window_warns_where_the_decision_is_made(surge_env, when):
+    """Issue 12: "a December 2022 forecast is frozen as evidence for a 2026 deployment with no
+    warning". The map's rule (older than its own window) read against the case's requested
+    window: the case page and the authorise check-your-answers page (plain and urgent) say so,
+    with the forecast's period and the window in London dates; a case inside the forecast's
+    period shows no warning."""
+    import html
+
+    from fastapi.testclient import TestClient
+
+    app, clock, tokens, surface = surge_env
+    now = clock.now()
+    # the stale case asks for a window starting three days after the forecast's period ended
+    start = (
+        now + timedelta(hours=1)
+        if when == "fresh"
+        else pd.Timestamp(surface.end).to_pydatetime().replace(tzinfo=now.tzinfo)
+        + timedelta(days=3, hours=10)
+    )
+    body = {
+        "cells": [_cell(surface, *STEADY)],
+        "start": start.isoformat(),
+        "end": (start + timedelta(hours=6)).isoformat(),
+        "resources": "Officers on foot",
+        "objectives": "Prevent serious violence",
+        "success_measures": ["No knife injuries"],
+    }
+    client = TestClient(app)
+    cid = post_as(client, tokens, "analyst", "/api/cases", body, status=201)["id"]
+    post_as(client, tokens, "analyst", f"/api/cases/{cid}/submit")
+    ao = browser_login(app, "ao")
+    page = ao.get(f"/cases/{cid}", headers=HTML).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    pages = {"case page": page}
+    for kind, extra in (("authorise", {}), ("urgent authorise", {"urgent": "yes"})):
+        r = ao.post(
+            f"/cases/{cid}/actions/authorise",
+            data={"csrf_token": csrf, "conditions": "Foot patrols only", **extra},
+            headers=HTML,
+        )
+        assert r.status_code == 200 and 'id="form-confirm"' in r.text, (kind, r.status_code)
+        pages[kind] = r.text
+    for name, text in pages.items():
+        text = html.unescape(text)
+        if when == "fresh":
+            assert 'id="stale-evidence"' not in text, name
+            continue
+        assert 'id="stale-evidence"' in text, name
+        warning = text[text.index('id="stale-evidence"') :][:1500]
+        # the forecast's period 1 Jul 2022 to 8 Jul 2022, the window from 11 Jul 2022 (London)
+        assert "1 Jul 2022" in warning and "8 Jul 2022" in warning, (name, warning)
+        assert "11 Jul 2022" in warning and "3 days after" in warning, (name, warning)

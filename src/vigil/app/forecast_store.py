@@ -10,6 +10,7 @@ into a path. Backtests are ``vigil backtest --out <data_dir>/backtests/NAME`` re
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -254,9 +255,13 @@ class Staleness:
 def staleness(surface: RiskSurface, now: datetime) -> Staleness | None:
     """Stale when ``now`` is past the end of the window the forecast was made for, that is
     when it is older (from its as-of) than its own horizon; None while it is in date."""
-    start = pd.Timestamp(surface.start)
-    end = pd.Timestamp(surface.end)
-    at = pd.Timestamp(now)
+    return window_passed(surface.start, surface.end, now)
+
+
+def window_passed(start: Any, end: Any, now: Any) -> Staleness | None:
+    """The one staleness rule over a forecast's period (``start`` to ``end``) read at ``now``:
+    the map and the new-case page read it at today, a case at its requested window's start."""
+    start, end, at = pd.Timestamp(start), pd.Timestamp(end), pd.Timestamp(now)
     if start.tzinfo is None:
         start, end = start.tz_localize("UTC"), end.tz_localize("UTC")
     if at.tzinfo is None:
@@ -270,3 +275,27 @@ def staleness(surface: RiskSurface, now: datetime) -> Staleness | None:
         (end - start).total_seconds() / 86400,
         int((at - end).total_seconds() // 86400),
     )
+
+
+def evidence_staleness(evidence_json: str | None, window_start: Any) -> Staleness | None:
+    """A case's frozen evidence against its requested window (issue 12: "a December 2022
+    forecast is frozen as evidence for a 2026 deployment with no warning"): stale when the
+    forecast's period ended before the window starts; None without evidence or a period."""
+    period = _evidence_period(evidence_json)
+    if period is None or window_start is None:
+        return None
+    return window_passed(*period, window_start)
+
+
+@functools.lru_cache(maxsize=256)
+def _evidence_period(evidence_json: str | None) -> tuple[str, str] | None:
+    """(start, end) of the forecast frozen in a case's evidence snapshot. Cached like
+    exceptional.figure_of: the snapshot is immutable and parsing a city's surface on every
+    view of the case would cost more than the rest of the view."""
+    if not evidence_json:
+        return None
+    snapshot = json.loads(evidence_json)
+    surface = snapshot.get("surface", snapshot) if isinstance(snapshot, dict) else None
+    if not isinstance(surface, dict) or not surface.get("start") or not surface.get("end"):
+        return None
+    return str(surface["start"]), str(surface["end"])

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from vigil.app.context import AppContext
 from vigil.app.evaluation_plan import plan_of
 from vigil.app.exceptional import figure_in_words
+from vigil.app.forecast_store import evidence_staleness
 from vigil.app.views import EvaluationPlanOut
 from vigil.cases.policy import POSITIONS, Action
 from vigil.errors import PermissionDenied
@@ -223,6 +224,7 @@ def case_page_response(
         v=v,
         justification=trail.justification,
         fig=figure_in_words(case.exceptional, policy.guardrails),
+        stale_evidence=evidence_staleness(view.record.evidence_json, view.record.requested_start),
         guardrails=guardrail_preview(ctx, view) if deciding else None,
         evaluation=evaluation,
         plan=_plan(ctx, case_id),
@@ -291,5 +293,8 @@ def confirm_page(
         end=end or case["requested_end"],
         justification=trail.justification,
         fig=figure_in_words(case.exceptional, ctx.cases.policy.guardrails),
+        stale_evidence=evidence_staleness(
+            view.record.evidence_json, start or view.record.requested_start
+        ),
         guardrails=guardrail_preview(ctx, view) if action == "authorise" else None,
     )
