@@ -160,6 +160,9 @@ def test_case_evidence_is_decoded_once_but_checked_and_logged_every_time(
         return real_geojson(s)
 
     monkeypatch.setattr(app_forecasts, "surface_geojson", counting_geojson)
+    # the layer cache is process-wide and keyed by snapshot digest: another test on this worker
+    # may have built this very snapshot's layer, so start cold to count the one decode
+    monkeypatch.setattr(app_forecasts, "_EVIDENCE", type(app_forecasts._EVIDENCE)())
     with TestClient(app) as client:
         case = open_case(client, tokens, clock)
         url = f"/api/cases/{case['id']}/evidence"

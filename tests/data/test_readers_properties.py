@@ -186,3 +186,33 @@ def test_stop_search_cells_are_read_or_located(row: int, col: str, value: str) -
         assert (err.row, err.field) == (row, col)
         return
     assert len(res.incidents) == 40
+
+
+@pytest.mark.parametrize(
+    "value", ["0000-01-01T00:00:00+01:00", "0", "9999-12-31T23:59:59", "1066-10-14T09:00:00"]
+)
+def test_a_date_outside_the_stored_range_is_located_not_a_crash(value: str) -> None:
+    """Found by the property above in CI: pandas parses year 0 (at microseconds) and storing
+    it at nanoseconds overflowed (OutOfBoundsDatetime, a traceback, not the row and field)."""
+    lines = list(STOPS)
+    header = lines[0].split(",")
+    cells = lines[7].split(",")
+    cells[header.index("Date")] = value
+    lines[7] = ",".join(cells)
+    with pytest.raises(DataError, match="years 1900-2199") as err:
+        read_stop_search_file(_write(lines, "2016-06-metropolitan-stop-and-search.csv"))
+    assert (err.value.row, err.value.field) == (7, "Date")
+
+
+@pytest.mark.parametrize("value", ["0000-01", "9999-12", "1066-10"])
+def test_a_month_outside_the_stored_range_is_located_not_a_crash(value: str) -> None:
+    lines = list(CITY)
+    cells = lines[5].split(",")
+    cells[CITY[0].split(",").index("Month")] = value
+    lines[5] = ",".join(cells)
+    path = _write(lines, "2016-01-city-of-london-street.csv")
+    store = IncidentStore(path.parent / "store")
+    with pytest.raises(DataError) as err:
+        store.import_file(path, format="police-uk", dataset="city")
+    assert (err.value.row, err.value.field) == (5, "Month")
+    assert not list((path.parent / "store").rglob("*.parquet"))

@@ -133,6 +133,16 @@ def _check_header(raw: RawTable, mapping: ColumnMapping) -> None:
                 )
 
 
+#: dates outside these years are read as unparseable: pandas parses "0000-01-01" or
+#: "9999-12-31" (at microseconds), and storing them at nanoseconds overflowed into a crash
+EARLIEST, LATEST = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-01-01")
+
+
+def as_stored_time(t: pd.Series) -> pd.Series:
+    """Naive wall-clock times as stored (nanoseconds), NaT where the year is out of range."""
+    return t.where((t >= EARLIEST) & (t < LATEST)).astype("datetime64[ns]")
+
+
 def _parse_one(text: pd.Series, fmt: str, precision: Precision, tz: str | None) -> pd.Series:
     t: Any
     if fmt.upper() == "ISO8601":
@@ -140,7 +150,7 @@ def _parse_one(text: pd.Series, fmt: str, precision: Precision, tz: str | None) 
         t = t.dt.tz_convert(tz or "Europe/London").dt.tz_localize(None)
     else:
         t = pd.to_datetime(text, format=fmt, errors="coerce")
-    t = t.astype("datetime64[ns]")
+    t = as_stored_time(t)
     # the start of the period the record is known to: never a finer time than the source gives
     if precision is Precision.MONTH:
         return t.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")

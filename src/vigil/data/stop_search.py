@@ -24,6 +24,7 @@ from vigil.data.mapping import RegionSpec
 from vigil.data.readers import (
     Problems,
     ReadResult,
+    as_stored_time,
     blank_mask,
     check_coordinates,
     optional_text,
@@ -161,11 +162,12 @@ def read_stop_search_file(
 
     text = df["Date"].str.strip()
     t = pd.to_datetime(text, format="ISO8601", errors="coerce", utc=True)
-    times = t.dt.tz_convert("Europe/London").dt.tz_localize(None).astype("datetime64[ns]")
+    times = as_stored_time(t.dt.tz_convert("Europe/London").dt.tz_localize(None))
     tblank = blank_mask(df["Date"])
     probs.add(tblank, "Date", "missing date", df["Date"])
     tbad = times.isna().to_numpy() & ~tblank
-    probs.add(tbad, "Date", "unparseable date (expected ISO 8601 date-time)", df["Date"])
+    what = "unparseable date (expected an ISO 8601 date-time, years 1900-2199)"
+    probs.add(tbad, "Date", what, df["Date"])
     bad = tblank | tbad
 
     lon, lat, cbad = check_coordinates(
