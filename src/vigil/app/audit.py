@@ -11,9 +11,8 @@ from typing import Any
 from vigil.app.context import AppContext
 from vigil.app.views import Out
 from vigil.audit.log import Category, entry_payload, record_access
-from vigil.audit.query import AuditFilter, EntryPage
+from vigil.audit.query import AuditFilter, CaseTrail, EntryPage
 from vigil.audit.verify import VerifyReport
-from vigil.cases.service import CaseTrail
 from vigil.clock import as_utc
 from vigil.db.audit import AuditEntry
 from vigil.roles import Actor

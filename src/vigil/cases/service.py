@@ -21,13 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.audit.canonical import sha256_hex
 from vigil.audit.log import Category, append, entries_for_case
-from vigil.audit.query import (
-    EntryPage,
-    ReadSummary,
-    case_decisions,
-    case_reads,
-    opening_justification,
-)
+from vigil.audit.query import CaseTrail, case_trail
 from vigil.cases import workflow
 from vigil.cases.area import build_area
 from vigil.cases.evidence import check_digest, freeze, thaw
@@ -141,15 +135,6 @@ def _view(case: Case, now: datetime, warnings: list[str] | None = None) -> CaseV
         lapsed=None if due is None else due[1],
         warnings=list(warnings or []),
     )
-
-
-@dataclass(frozen=True)
-class CaseTrail:
-    """A case's audit trail as its page shows it (see :mod:`vigil.audit.query`)."""
-
-    decisions: EntryPage
-    reads: ReadSummary
-    justification: str
 
 
 def _log_read(s: Session, actor: Actor, now: datetime, action: str, **entry: Any) -> None:
@@ -591,11 +576,7 @@ class CaseService:
         now = self._now()
         with self._sf() as s, s.begin():
             case = self._load(s, case_id, lock=False)
-            trail = CaseTrail(
-                decisions=case_decisions(s, case_id, page, per_page),
-                reads=case_reads(s, case_id),
-                justification=opening_justification(s, case_id),
-            )
+            trail = case_trail(s, case_id, page, per_page)
             _log_read(
                 s,
                 actor,
