@@ -234,3 +234,50 @@ def test_london_dates_become_utc_instants_across_the_clock_change():
     assert winter.since == datetime(2022, 12, 1, tzinfo=UTC) and winter.until is None
     backwards = parse("", "", "", "2022-07-02", "2022-07-01")
     assert "to" in backwards.errors
+
+
+def test_the_case_page_trail_is_a_few_queries_however_often_the_case_was_read(
+    app_env, expired_case
+):
+    """Issue 11: paging the trail cost five queries on every view of the case page (two counts,
+    the page, the last read, the opening), a fixed cost the old whole-log page did not have.
+    Now at most three, with the same answer as the whole log read entry by entry."""
+    from sqlalchemy import event, select
+
+    from vigil.audit.query import case_trail, is_read
+    from vigil.db.audit import AuditEntry
+
+    app, _, _ = app_env
+    ctx = app.state.ctx
+    cid = expired_case
+    analyst = {u.username: u for u in ctx.identity.list_users()}["analyst"].actor()
+    for _ in range(3):
+        ctx.cases.get_case(analyst, cid, purpose="test")
+    with ctx.session_factory() as s:
+        every = list(
+            s.execute(
+                select(AuditEntry).where(AuditEntry.case_id == cid).order_by(AuditEntry.seq)
+            ).scalars()
+        )
+        reads = [e for e in every if is_read(e.action)]
+        decisions = [e for e in every if not is_read(e.action)][::-1]  # newest first
+        (opening,) = [e for e in decisions if e.action == "case.open"]
+        assert len(decisions) > 2 and len(reads) >= 3
+        for page in (1, -(-len(decisions) // 2)):  # the opening off the page, then on it
+            seen: list[str] = []
+
+            def count(conn, cursor, statement, *rest, seen=seen):
+                seen.append(statement)
+
+            event.listen(s.get_bind(), "before_cursor_execute", count)
+            try:
+                trail = case_trail(s, cid, page=page, per_page=2)
+            finally:
+                event.remove(s.get_bind(), "before_cursor_execute", count)
+            assert len(seen) <= 3, seen
+            assert [e.seq for e in trail.decisions.entries] == [
+                e.seq for e in decisions[(page - 1) * 2 : page * 2]
+            ]
+            assert trail.decisions.total == len(decisions)
+            assert trail.reads.count == len(reads) and trail.reads.last.seq == reads[-1].seq
+            assert trail.justification == opening.justification and opening.justification
