@@ -280,4 +280,4 @@ def test_the_case_page_trail_is_a_few_queries_however_often_the_case_was_read(
             ]
             assert trail.decisions.total == len(decisions)
             assert trail.reads.count == len(reads) and trail.reads.last.seq == reads[-1].seq
-            assert trail.justification == opening.justification and opening.justification
+            assert trail.justification == (opening.justification or "")
