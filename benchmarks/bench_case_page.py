@@ -65,17 +65,14 @@ def _run(tree: Path, views: int) -> dict[str, object]:
         "PYTHONPATH": str(tree / "src"),
         "VIGIL_SHARED_DATA": str(shared_data_dir()),
     }
-    done = subprocess.run(
+    # the child's stderr passes through: a failure shows its traceback and stops the run
+    out = subprocess.check_output(
         [sys.executable, str(Path(__file__).resolve()), "--child", "--views", str(views)],
         cwd=tree,
         env=env,
-        capture_output=True,
         text=True,
-        check=False,
     )
-    if done.returncode != 0:
-        raise SystemExit(f"measuring {tree} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def main() -> None:
