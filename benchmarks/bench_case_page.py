@@ -75,9 +75,22 @@ def _run(tree: Path, views: int) -> dict[str, object]:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def _measure_commit(commit: str, views: int) -> dict[str, object]:
+    """Measure ``commit`` from a temporary worktree (removed afterwards)."""
+    from vigil.settings import shared_data_dir
+
+    worktree = Path(tempfile.mkdtemp()) / "base"
+    subprocess.run(["git", "worktree", "add", "-q", "--detach", str(worktree), commit], cwd=ROOT)
+    (worktree / "shared").symlink_to(shared_data_dir().parent)  # as in every checkout
+    try:
+        return _run(worktree, views)
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base", default="main", help="commit to compare against")
+    ap.add_argument("--base", nargs="+", default=["main"], help="commits to compare against")
     ap.add_argument("--views", type=int, default=15)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -86,45 +99,41 @@ def main() -> None:
         return
     from readme_section import code_version, publish
 
-    base_sha = subprocess.run(
-        ["git", "rev-parse", "--short", args.base], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    worktree = Path(tempfile.mkdtemp()) / "base"
-    subprocess.run(["git", "worktree", "add", "-q", "--detach", str(worktree), base_sha], cwd=ROOT)
-    from vigil.settings import shared_data_dir
-
-    (worktree / "shared").symlink_to(shared_data_dir().parent)  # as in every checkout
-    try:
-        base = _run(worktree, args.views)
-        this = _run(ROOT, args.views)
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT)
+    shas = [
+        subprocess.run(
+            ["git", "rev-parse", "--short", b], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        for b in args.base
+    ]
+    runs = {sha: _measure_commit(sha, args.views) for sha in shas}
+    runs["this"] = _run(ROOT, args.views)
     version = code_version(("src/vigil",))
     lines = [
         "## Case page by logged reads (bench_case_page.py)",
         "",
-        f"`nice -n 10 python benchmarks/bench_case_page.py --base {args.base} --views {args.views}`"
-        f" ({version} against {base_sha}, same run; SQLite, TestClient, GET /cases/N as"
-        f" oversight, median of {args.views} views; load average"
-        f" {os.getloadavg()[0]:.1f} on 2 shared cores).",
+        f"`nice -n 10 python benchmarks/bench_case_page.py --base {' '.join(args.base)}"
+        f" --views {args.views}` (this: {version}; against {', '.join(shas)} in the same run;"
+        " SQLite, TestClient, GET /cases/N as oversight, median ms of"
+        f" {args.views} views, page bytes; load average {os.getloadavg()[0]:.1f} on 2 shared"
+        " cores: whole-page medians move by 20 % between runs here).",
         "",
-        f"| reads logged | {base_sha} ms | this ms | ratio | {base_sha} bytes | this bytes |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| reads logged | "
+        + " | ".join(f"{k} ms" for k in runs)
+        + " | "
+        + " | ".join(f"this / {k}" for k in shas)
+        + " | bytes (this) |",
+        "|---:|" + "---:|" * (len(runs) + len(shas) + 1),
     ]
     for n in map(str, READS):
-        b, t = base[n], this[n]
-        assert isinstance(b, dict) and isinstance(t, dict)
+        ms = {k: float(v[n]["median_ms"]) for k, v in runs.items()}  # type: ignore[index]
         lines.append(
-            f"| {n} | {b['median_ms']:.1f} | {t['median_ms']:.1f} |"
-            f" {t['median_ms'] / b['median_ms']:.2f} | {b['bytes']} | {t['bytes']} |"
+            f"| {n} | "
+            + " | ".join(f"{m:.1f}" for m in ms.values())
+            + " | "
+            + " | ".join(f"{ms['this'] / ms[k]:.2f}" for k in shas)
+            + f" | {runs['this'][n]['bytes']} |"  # type: ignore[index]
         )
-    result = {
-        "base": base_sha,
-        "this": version,
-        "views": args.views,
-        "by_reads": {"base": base, "this": this},
-    }
-    publish("case_page", result, "\n".join(lines))
+    publish("case_page", {"this": version, "views": args.views, "by_reads": runs}, "\n".join(lines))
 
 
 if __name__ == "__main__":
