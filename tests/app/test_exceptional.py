@@ -15,7 +15,8 @@ import pytest
 import shapely
 
 from tests.forecast.test_surge import AT, CRS, background, inject
-from vigil.app.exceptional import FIGURE_KEY, attach_scan, figure_of, freeze_figure
+from vigil.app.exceptional import FIGURE_KEY, attach_scan, freeze_figure
+from vigil.app.snapshot_facts import snapshot_facts
 from vigil.cases.evidence import freeze
 from vigil.cases.guardrail_policy import GuardrailPolicy
 from vigil.forecast.registry import make_model
@@ -68,7 +69,7 @@ def test_a_surging_area_gets_its_figure_frozen_and_passes_the_evidence_test(surf
     assert fig["days"] <= 3 and fig["recurrence_days"] == pytest.approx(100.0)
     # frozen into the snapshot the digest covers, and read back for the case JSON
     text, digest = freeze(evidence)
-    assert figure_of(text) == fig
+    assert snapshot_facts(text, digest).figure == fig
     ev = evidence_test(evidence, shapely.from_wkt(wkt))
     assert ev.surge == fig and ev.ratio_to_history == pytest.approx(fig["ratio"])
     assert _evidence_breaches(evidence, wkt) == []
@@ -94,4 +95,4 @@ def test_without_a_scan_the_evidence_is_unchanged(surface):
     bare = surface.__class__.from_dict(surface.to_dict())
     bare.params.pop("surge")
     assert freeze_figure(bare, None, _square(*INJECTED)) is bare
-    assert figure_of(None) is None
+    assert snapshot_facts(None, None).figure is None

@@ -13,15 +13,13 @@ Monte Carlo p-value and a recurrence interval. It is computed once, here:
    snapshot is frozen, so it is covered by the evidence digest.
 
 The guardrail's evidence test and the community impact assessment read that frozen figure
-(``vigil.impact.guardrails.evidence_test``), and the case JSON shows it (:func:`figure_of`);
+(``vigil.impact.guardrails.evidence_test``), and the case JSON shows it (``app.snapshot_facts``);
 none of them computes its own.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import json
 from typing import Any
 
 import numpy as np
@@ -34,7 +32,7 @@ from vigil.forecast.surge import exceptional_figure, surge_scan
 from vigil.geo.grid import Grid
 from vigil.impact.figure import figure_in_words
 
-__all__ = ["attach_scan", "case_area_ids", "figure_in_words", "figure_of", "freeze_figure"]
+__all__ = ["attach_scan", "case_area_ids", "figure_in_words", "freeze_figure"]
 
 #: where the city-wide scan is kept in a forecast's params
 SCAN_KEY = "surge"
@@ -84,16 +82,3 @@ def freeze_figure(
     else:
         figure = exceptional_figure(scan, case_area_ids(surface, cells, area_wkt))
     return dataclasses.replace(surface, params=dict(surface.params) | {FIGURE_KEY: figure})
-
-
-@functools.lru_cache(maxsize=256)
-def figure_of(evidence_json: str | None) -> dict[str, Any] | None:
-    """The frozen figure of a case's evidence snapshot, or None (no evidence, or none frozen).
-
-    Cached: the snapshot is immutable (digest-checked) and parsing a city's surface on every
-    view of the case would cost more than the rest of the view."""
-    if not evidence_json:
-        return None
-    params = json.loads(evidence_json).get("params") or {}
-    figure = params.get(FIGURE_KEY)
-    return figure if isinstance(figure, dict) else None

@@ -10,7 +10,6 @@ into a path. Backtests are ``vigil backtest --out <data_dir>/backtests/NAME`` re
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -20,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from vigil.app.context import AppContext
+from vigil.app.snapshot_facts import snapshot_facts
 from vigil.app.surfaces import forecasts_dir, load_surface
 from vigil.errors import DataError, NotFound
 from vigil.evaluate.windows import step_words
@@ -277,25 +277,13 @@ def window_passed(start: Any, end: Any, now: Any) -> Staleness | None:
     )
 
 
-def evidence_staleness(evidence_json: str | None, window_start: Any) -> Staleness | None:
+def evidence_staleness(
+    evidence_json: str | None, digest: str | None, window_start: Any
+) -> Staleness | None:
     """A case's frozen evidence against its requested window (issue 12: "a December 2022
     forecast is frozen as evidence for a 2026 deployment with no warning"): stale when the
     forecast's period ended before the window starts; None without evidence or a period."""
-    period = _evidence_period(evidence_json)
+    period = snapshot_facts(evidence_json, digest).period
     if period is None or window_start is None:
         return None
     return window_passed(*period, window_start)
-
-
-@functools.lru_cache(maxsize=256)
-def _evidence_period(evidence_json: str | None) -> tuple[str, str] | None:
-    """(start, end) of the forecast frozen in a case's evidence snapshot. Cached like
-    exceptional.figure_of: the snapshot is immutable and parsing a city's surface on every
-    view of the case would cost more than the rest of the view."""
-    if not evidence_json:
-        return None
-    snapshot = json.loads(evidence_json)
-    surface = snapshot.get("surface", snapshot) if isinstance(snapshot, dict) else None
-    if not isinstance(surface, dict) or not surface.get("start") or not surface.get("end"):
-        return None
-    return str(surface["start"]), str(surface["end"])

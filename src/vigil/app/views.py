@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from vigil.app.exceptional import figure_of
+from vigil.app.snapshot_facts import snapshot_facts
 from vigil.cases.service import CaseView
 from vigil.clock import as_utc
 from vigil.roles import Rank
@@ -227,7 +227,7 @@ def case_detail(view: CaseView) -> CaseDetail:
         evidence_digest=r.evidence_digest,
         evidence_model=r.evidence_model,
         evidence_frozen_at=iso(r.evidence_frozen_at),
-        exceptional=figure_of(r.evidence_json),
+        exceptional=snapshot_facts(r.evidence_json, r.evidence_digest).figure,
         consultations=[
             ConsultationOut(
                 consultee=c.consultee,

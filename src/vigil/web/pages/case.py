@@ -224,7 +224,9 @@ def case_page_response(
         v=v,
         justification=trail.justification,
         fig=figure_in_words(case.exceptional, policy.guardrails),
-        stale_evidence=evidence_staleness(view.record.evidence_json, view.record.requested_start),
+        stale_evidence=evidence_staleness(
+            view.record.evidence_json, view.record.evidence_digest, view.record.requested_start
+        ),
         guardrails=guardrail_preview(ctx, view) if deciding else None,
         evaluation=evaluation,
         plan=_plan(ctx, case_id),
@@ -294,7 +296,9 @@ def confirm_page(
         justification=trail.justification,
         fig=figure_in_words(case.exceptional, ctx.cases.policy.guardrails),
         stale_evidence=evidence_staleness(
-            view.record.evidence_json, start or view.record.requested_start
+            view.record.evidence_json,
+            view.record.evidence_digest,
+            start or view.record.requested_start,
         ),
         guardrails=guardrail_preview(ctx, view) if action == "authorise" else None,
     )
