@@ -53,12 +53,12 @@ class PersonalDataSuspected(VigilError):
 def suspected_names(text: str) -> list[str]:
     """Phrases in ``text`` that look like a person's name (empty: nothing suspicious)."""
     tokens = [m.group(0) for m in _WORD.finditer(text or "")]
+    place = [_place_at(tokens, k) for k in range(len(tokens))]  # place name length at each word
     hits: list[str] = []
     i = 0
     while i < len(tokens):
-        place = _place_at(tokens, i)
-        if place:
-            i += place
+        if place[i]:
+            i += place[i]
             continue
         word = tokens[i].rstrip(".")
         if word.lower() in TITLES and i + 1 < len(tokens) and tokens[i + 1][:1].isupper():
@@ -67,7 +67,7 @@ def suspected_names(text: str) -> list[str]:
             continue
         run = []
         j = i
-        while j < len(tokens) and _is_name_like(tokens[j]) and not (j > i and _place_at(tokens, j)):
+        while j < len(tokens) and _is_name_like(tokens[j]) and not (j > i and place[j]):
             run.append(tokens[j].rstrip("."))
             j += 1
         if len(run) >= 2:
