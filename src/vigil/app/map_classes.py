@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mapclassify
 import numpy as np
 
 #: (upper share of cells, fill colour), highest band first; ColorBrewer OrRd, dark = high
@@ -69,6 +68,11 @@ def classify(risk: np.ndarray) -> tuple[np.ndarray, list[Band]]:
     # with the breaks ascending (lowest band's first) and the top value last, class c is band
     # len(BANDS) - 1 - c; a break repeated (ties) leaves the band above it empty
     bins = [*breaks[::-1], float(ordered[0])]
+    # imported here: mapclassify compiles a numba kernel on import (about 5 s of CPU), which
+    # every process importing the app paid (each `vigil serve`, each test worker) before it
+    # drew any map
+    import mapclassify
+
     classes = np.asarray(mapclassify.UserDefined(risk, bins=bins).yb)
     band = len(BANDS) - 1 - classes
     band[risk <= 0] = -1
