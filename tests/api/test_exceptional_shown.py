@@ -163,6 +163,10 @@ def test_the_authoriser_sees_the_figure_and_the_guardrails_before_authorising(su
     # the guardrail check lists the evidence breach with the same number
     check = r.text[r.text.index('id="guardrail-check"') :]
     assert "evidence" in check and "not exceptional" in check
+    # an empty override is said in words, not as Python's "None"
+    answers = r.text[r.text.index('id="confirm-answers"') : r.text.index('id="guardrail-check"')]
+    assert "None given (needed only if a guardrail fails)" in answers
+    assert ">None<" not in answers
 
 
 def _client(app):
