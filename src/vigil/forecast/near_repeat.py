@@ -22,6 +22,7 @@ days).
 
 from __future__ import annotations
 
+import math
 import time as _time
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,45 +30,153 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from numba import njit, prange
-from scipy.spatial import cKDTree
 
 from vigil.errors import ModelInputError
 from vigil.forecast._common import to_days
 
+#: replicas per pass over the pairs: each pass holds an (events x lanes) table of times
+LANES = 128
+
 
 @njit(cache=True)
-def _pair_table(
-    a: np.ndarray, b: np.ndarray, dband: np.ndarray, t: np.ndarray, edges: np.ndarray, n_d: int
-) -> np.ndarray:
-    n_t = edges.size  # bands [e0,e1), ..., [e_{k-1}, e_k), beyond
-    out = np.zeros((n_d, n_t), np.int64)
-    for p in range(a.size):
-        dt = abs(t[a[p]] - t[b[p]])
-        k = 0
-        while k < n_t - 1 and dt >= edges[k + 1]:
-            k += 1
-        out[dband[p], k] += 1
-    return out
+def _band(v: float, edges: np.ndarray) -> int:
+    """Index ``k`` of the half-open band ``[edges[k], edges[k + 1])`` holding ``v`` (the last
+    band is open-ended; ``v >= edges[0]``)."""
+    k = 0
+    while k < edges.size - 1 and v >= edges[k + 1]:
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def _cell_pairs(
+    u: int,
+    x: np.ndarray,
+    y: np.ndarray,
+    keys: np.ndarray,
+    starts: np.ndarray,
+    row: int,
+    times: np.ndarray,
+    d_edges: np.ndarray,
+    t_edges: np.ndarray,
+    acc: np.ndarray,
+    pairs: np.ndarray,
+) -> None:
+    """Add to ``acc`` (lanes, distance bands, time bands short of "beyond") and ``pairs``
+    (distance bands) every pair whose first event is in cell ``u``: the cell's own later
+    events and those of the cells right, below-left, below and below-right of it (cells are
+    ``d_edges[-1]`` wide, so every pair within that distance is one of these, counted once)."""
+    n_cells = keys.size
+    far = d_edges[-1]
+    far2 = far * far * (1.0 + 1e-9)
+    t_max = t_edges[-1]
+    lanes = times.shape[1]
+    key = keys[u]
+    for q in range(5):
+        if q == 0:
+            v = u
+        else:
+            want = key + (1, row - 1, row, row + 1)[q - 1]
+            v = np.searchsorted(keys, want)
+            if v >= n_cells or keys[v] != want:
+                continue
+        for i in range(starts[u], starts[u + 1]):
+            ti = times[i]
+            j0 = i + 1 if q == 0 else starts[v]
+            for j in range(j0, starts[v + 1]):
+                dx = x[i] - x[j]
+                dy = y[i] - y[j]
+                if dx * dx + dy * dy > far2:  # surely too far (hypot is the slow part)
+                    continue
+                d = math.hypot(dx, dy)
+                if d >= far:
+                    continue
+                b = _band(d, d_edges)
+                pairs[b] += 1
+                tj = times[j]
+                # most pairs are "beyond" in every lane: count the others first (vectorised),
+                # then bin just those, stopping at the last
+                hits = 0
+                for r in range(lanes):
+                    hits += 1 if abs(ti[r] - tj[r]) < t_max else 0
+                r = 0
+                while hits > 0:
+                    dt = abs(ti[r] - tj[r])
+                    if dt < t_max:
+                        acc[r, b, _band(dt, t_edges)] += 1
+                        hits -= 1
+                    r += 1
 
 
 @njit(cache=True, parallel=True)
-def _replica_tables(
-    a: np.ndarray,
-    b: np.ndarray,
-    dband: np.ndarray,
-    t: np.ndarray,
-    edges: np.ndarray,
-    n_d: int,
-    perms: np.ndarray,
-) -> np.ndarray:
-    """One table per replica, replica r with the times permuted by ``perms[r]``; replicas run
-    in parallel (the permutations are drawn beforehand, so the result does not depend on the
-    number of threads)."""
-    n_rep = perms.shape[0]
-    out = np.zeros((n_rep, n_d, edges.size), np.int64)
-    for r in prange(n_rep):
-        out[r] = _pair_table(a, b, dband, t[perms[r]], edges, n_d)
-    return out
+def _knox_tables(
+    x: np.ndarray,
+    y: np.ndarray,
+    keys: np.ndarray,
+    starts: np.ndarray,
+    row: int,
+    chunks: np.ndarray,
+    times: np.ndarray,
+    d_edges: np.ndarray,
+    t_edges: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Knox tables of every lane of ``times`` (events x lanes, lane r: the events' times in
+    replica r): chunks of cells (``chunks[c]`` to ``chunks[c + 1]``, of about equal work) run
+    in parallel, each into its own table, summed at the end (the result does not depend on
+    the number of threads). Returns (tables (lanes, distance bands, time bands) with the
+    "beyond" column filled, pairs per distance band)."""
+    n_chunks = chunks.size - 1
+    lanes = times.shape[1]
+    n_d = d_edges.size - 1
+    n_t = t_edges.size  # the last column: "beyond", filled from the pairs per band
+    acc = np.zeros((n_chunks, lanes, n_d, n_t), np.int64)
+    pairs = np.zeros((n_chunks, n_d), np.int64)
+    for c in prange(n_chunks):
+        for u in range(chunks[c], chunks[c + 1]):
+            _cell_pairs(u, x, y, keys, starts, row, times, d_edges, t_edges, acc[c], pairs[c])
+    tables = acc.sum(axis=0)
+    per_band = pairs.sum(axis=0)
+    for r in range(lanes):
+        for b in range(n_d):
+            near = 0
+            for k in range(n_t - 1):
+                near += tables[r, b, k]
+            tables[r, b, n_t - 1] = per_band[b] - near
+    return tables, per_band
+
+
+def _cells(
+    x: np.ndarray, y: np.ndarray, size: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]:
+    """Events in square cells of ``size`` metres, row by row: the order of the events (stable),
+    each occupied cell's key (row x ``row`` + column) and first event, ``row`` (the key step
+    from one row to the next, with an empty column so that no neighbour wraps), and chunks of
+    cells of about equal pair work for the threads."""
+    cx = np.floor(x / size)
+    cy = np.floor(y / size)
+    cx -= cx.min() if x.size else 0.0
+    cy -= cy.min() if y.size else 0.0
+    row = int(cx.max()) + 2 if x.size else 2
+    if x.size and (cy.max() + 1) * row >= 2**62:
+        raise ModelInputError(
+            f"knox: the incidents spread over too many {size:g} m cells (coordinates in metres?)"
+        )
+    key = cy.astype(np.int64) * row + cx.astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    keys, starts, n_in = np.unique(key[order], return_index=True, return_counts=True)
+    starts = np.r_[starts, x.size].astype(np.int64)
+    # work of a cell: its events times those of itself and its four forward neighbours
+    near = n_in / 2.0
+    for step in (1, row - 1, row, row + 1):
+        pos = np.searchsorted(keys, keys + step)
+        hit = pos < keys.size
+        hit[hit] = keys[pos[hit]] == keys[hit] + step
+        near[hit] += n_in[pos[hit]]
+    work = np.cumsum(n_in * near)
+    n_chunks = int(min(keys.size, 256))
+    cuts = np.searchsorted(work, work[-1] * np.arange(1, n_chunks) / n_chunks) if keys.size else []
+    chunks = np.unique(np.r_[0, cuts, keys.size]).astype(np.int64)
+    return order, keys.astype(np.int64), starts, row, chunks
 
 
 @dataclass
@@ -168,27 +277,24 @@ def knox(
     if not (np.isfinite(x) & np.isfinite(y)).all():
         raise ModelInputError("knox: every incident needs projected x/y coordinates")
     t = np.asarray(to_days(pd.to_datetime(incidents["time"])), float)
-    # events in blocks of the largest distance, row by row: a pair's two events then sit close
-    # in the arrays, so the replicas' gathers of their times stay in cache (the table does not
-    # depend on the order)
-    block = float(d_edges[-1])
-    order = np.lexsort((np.floor(x / block), np.floor(y / block)))
+    # events grouped by square cells of the largest distance, row by row: every close pair is
+    # then in the same or a neighbouring cell, and the pair's two events sit close in the
+    # arrays, so the times of a pair stay in cache (the table does not depend on the order)
+    order, keys, starts, row, chunks = _cells(x, y, float(d_edges[-1]))
     x, y, t = x[order], y[order], t[order]
-    tree = cKDTree(np.c_[x, y])
-    pairs = tree.query_pairs(np.nextafter(d_edges[-1], 0), output_type="ndarray")
-    # narrow types: the replicas stream every pair's (a, b, band) once each, so memory
-    # bandwidth, not arithmetic, sets their speed
-    a = pairs[:, 0].astype(np.int32)
-    b = pairs[:, 1].astype(np.int32)
-    dist = np.hypot(x[a] - x[b], y[a] - y[b])
-    dband = np.searchsorted(d_edges, dist, side="right") - 1
-    keep = (dband >= 0) & (dband < d_edges.size - 1)
-    a, b, dband = a[keep], b[keep], dband[keep].astype(np.int16)
-    n_d = d_edges.size - 1
-    observed = _pair_table(a, b, dband, t, t_edges, n_d)
     rng = np.random.default_rng(int(seed))
-    perms = np.stack([rng.permutation(t.size) for _ in range(int(n_replicas))]).astype(np.int32)
-    reps = _replica_tables(a, b, dband, t, t_edges, n_d, perms)
+    # lane 0: the observed times; lanes 1..: the replicas' shuffles (drawn batch by batch, in
+    # order). A close pair's distance band is the same in every replica (only times move), so
+    # each pass finds the pairs once and bins their time differences in all its lanes at once
+    tables = []
+    for lo in range(0, int(n_replicas) + 1, LANES):
+        hi = min(lo + LANES, int(n_replicas) + 1)
+        cols = [t if r == 0 else t[rng.permutation(t.size)] for r in range(lo, hi)]
+        times = np.ascontiguousarray(np.stack(cols, axis=1))
+        part, per_band = _knox_tables(x, y, keys, starts, row, chunks, times, d_edges, t_edges)
+        tables.append(part)
+    allt = np.concatenate(tables)
+    observed, reps = allt[0], allt[1:]
     p = (1 + (reps >= observed[None]).sum(axis=0)) / (1 + int(n_replicas))
     return KnoxResult(
         distance_edges=d_edges,
@@ -199,5 +305,5 @@ def knox(
         n_events=int(len(incidents)),
         n_replicas=int(n_replicas),
         seconds=_time.perf_counter() - t0,
-        params={"seed": int(seed), "n_pairs": int(a.size)},
+        params={"seed": int(seed), "n_pairs": int(per_band.sum())},
     )
