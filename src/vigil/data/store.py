@@ -11,8 +11,10 @@ A part is named by a hash of (dataset, source file name), so importing the same 
 replaces its part instead of adding rows; rows whose stable id is already stored from another
 file of the dataset are left out and counted as duplicates.
 
-**An import is one unit.** All of its files are read in chunks (memory does not grow with the
-files) and staged as new Parquet parts that no reader sees, under an exclusive lock on the
+**An import is one unit.** All of its files are read in bounded pieces (memory does not grow
+with the files: police.uk street files in groups of files through DuckDB's reader, see
+:mod:`vigil.data.bulkread`; anything else, or anything that reader does not vouch for, in
+chunks) and staged as new Parquet parts that no reader sees, under an exclusive lock on the
 dataset; then one atomic rename of the manifest makes all of them visible at once and retires
 the parts they replace. Killed at any point, the dataset shows the old manifest or the new one,
 never a mix; staged parts of an import that died are removed by the next one. A dataset written
@@ -46,6 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vigil.clock import Clock, SystemClock
+from vigil.data import bulkread
 from vigil.data.csvio import (
     Budget,
     CsvSource,
@@ -152,6 +155,13 @@ def _check_dataset(name: str) -> str:
             field="dataset",
         )
     return name
+
+
+def _schema(columns: dict[str, str]) -> pa.Schema:
+    """The Arrow schema of a stored part: the canonical pandas dtypes of ``columns``."""
+    return pa.Schema.from_pandas(
+        pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()}), preserve_index=False
+    )
 
 
 def _sql_list(paths: list[Path]) -> str:
@@ -268,15 +278,27 @@ class IncidentStore:
         t0 = time.perf_counter()
         check_declared_sizes(sources, limits)
         budget = Budget(limits)
-        groups = (
-            (
-                s,
-                iter_mapped(
-                    s, cmap, name, skip_bad_rows=skip_bad_rows, progress=progress, budget=budget
-                ),
+        groups: Iterable[tuple[CsvSource, Iterator[ReadResult | bulkread.ArrowPart]]]
+        if bulkread.supports(cmap):  # police.uk street files: many at a time through DuckDB
+            groups = bulkread.bulk_groups(
+                sources,
+                cmap,
+                name,
+                _schema(INCIDENT_COLUMNS),
+                skip_bad_rows=skip_bad_rows,
+                progress=progress,
+                budget=budget,
             )
-            for s in sources
-        )
+        else:
+            groups = (
+                (
+                    s,
+                    iter_mapped(
+                        s, cmap, name, skip_bad_rows=skip_bad_rows, progress=progress, budget=budget
+                    ),
+                )
+                for s in sources
+            )
         res, rejects = self._write(
             "incidents", name, sources, groups, INCIDENT_COLUMNS, "incident_id", cmap.name, progress
         )
@@ -301,7 +323,7 @@ class IncidentStore:
         sources = csv_sources(path, "*stop-and-search.csv")
         check_declared_sizes(sources, limits)
         budget = Budget(limits)
-        groups = (
+        groups: Iterable[tuple[CsvSource, Iterator[ReadResult | bulkread.ArrowPart]]] = (
             (
                 s,
                 iter(
@@ -409,7 +431,7 @@ class IncidentStore:
         kind: str,
         dataset: str,
         sources: list[CsvSource],
-        groups: Iterable[tuple[CsvSource, Iterator[ReadResult]]],
+        groups: Iterable[tuple[CsvSource, Iterator[ReadResult | bulkread.ArrowPart]]],
         columns: dict[str, str],
         id_col: str,
         mapping_name: str,
@@ -418,10 +440,7 @@ class IncidentStore:
         """Stage every file's chunks as new parts, then swap the manifest once (see module)."""
         res = ImportResult(dataset=dataset, kind=kind)
         rejects: list[pd.DataFrame] = []
-        schema = pa.Schema.from_pandas(
-            pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()}),
-            preserve_index=False,
-        )
+        schema = _schema(columns)
         token = uuid.uuid4().hex[:12]
         with self._locked(kind, dataset) as folder:
             current = self._current(folder)
@@ -469,7 +488,7 @@ class IncidentStore:
     def _stage(
         self,
         target: Path,
-        chunks: Iterator[ReadResult],
+        chunks: Iterator[ReadResult | bulkread.ArrowPart],
         schema: pa.Schema,
         id_col: str,
         seen: IdSet,
@@ -487,6 +506,9 @@ class IncidentStore:
         mine: list[np.ndarray] = []
         with pq.ParquetWriter(target, schema, compression="zstd") as writer:
             for r in chunks:
+                if isinstance(r, bulkread.ArrowPart):
+                    self._stage_arrow(r, writer, seen, mine, meta)
+                    continue
                 frame = r.incidents
                 ids = ids_to_u64(frame[id_col].astype(str).to_numpy()) if len(frame) else None
                 if ids is not None and len(seen):
@@ -512,6 +534,28 @@ class IncidentStore:
         if mine:
             seen.add(np.concatenate(mine))  # later files of this import dedupe against it
         return meta
+
+    @staticmethod
+    def _stage_arrow(
+        part: bulkread.ArrowPart,
+        writer: pq.ParquetWriter,
+        seen: IdSet,
+        mine: list[np.ndarray],
+        meta: dict[str, Any],
+    ) -> None:
+        """One file read by the fast path: the same duplicate check and counts as a chunk."""
+        table, ids = part.table, part.ids
+        if len(ids) and len(seen):
+            dup = seen.contains(ids)
+            if dup.any():
+                meta["rows_duplicate"] += int(dup.sum())
+                table, ids = table.filter(pa.array(~dup)), ids[~dup]
+        if table.num_rows:
+            writer.write_table(table, row_group_size=256_000)
+        mine.append(ids)
+        meta["rows_read"] += part.rows_read
+        meta["rows_stored"] += table.num_rows
+        meta["rows_dropped_outside_region"] += part.dropped_outside_region
 
     # ------------------------------------------------------------------ reading back
     @contextmanager
