@@ -12,7 +12,12 @@ import pandas as pd
 import pytest
 
 from vigil.errors import ModelInputError
-from vigil.forecast._scan_kernels import _max_sparse, best_per_centre, reverse_ranks, scratch
+from vigil.forecast._scan_kernels import (
+    _log_counts,
+    _max_sparse,
+    best_per_centre,
+    scratch,
+)
 from vigil.forecast.registry import make_model
 from vigil.forecast.surge import neighbours, surge_scan
 from vigil.geo.grid import Grid
@@ -103,16 +108,16 @@ def test_month_only_data_is_refused(grid):
 
 
 def test_sparse_replica_maximum_equals_brute_force(grid):
-    """The replicas' sparse walk (only cells with a count) gives the same maximum as the
-    plain walk over every centre, radius and window, on random counts."""
+    """The replicas' walk (scoring only at cells with events, all windows at once, from event
+    lists) gives the same maximum as the plain walk over every centre, radius and window of a
+    table of counts, on random counts."""
     nn, _ = neighbours(grid, 350.0)
-    rev = reverse_ranks(nn)
     rng = np.random.default_rng(3)
     n = grid.n_cells
     daily = rng.gamma(0.5, 0.02, n)
     wins = np.array([1, 2, 4])
     gather = np.where(nn >= 0, nn, 0)
-    bcum = wins[:, None, None] * np.where(nn >= 0, daily[gather], 0.0).cumsum(axis=1)[None]
+    base = np.where(nn >= 0, daily[gather], 0.0).cumsum(axis=1)
     for kulldorff in (False, True):
         day_of = rng.integers(0, 4, 60)
         cells = rng.integers(0, n, 60)
@@ -123,18 +128,24 @@ def test_sparse_replica_maximum_equals_brute_force(grid):
         for k in range(wins.size):
             np.add.at(counts[k], events[: n_in[k]], 1.0)
         totals = np.full(wins.size, 500.0 if kulldorff else 0.0)
-        dense = best_per_centre(counts, nn, bcum, totals, kulldorff)[0].max()
-        sparse = _max_sparse(
-            events.astype(np.int64),
-            n_in.astype(np.int64),
-            nn,
-            rev,
-            bcum,
-            totals,
-            kulldorff,
-            scratch(n, events.size * nn.shape[1]),
-        )
-        assert sparse == pytest.approx(dense, rel=1e-12)
+        factor = wins / 10.0 if kulldorff else wins.astype(float)
+        dense = best_per_centre(counts, nn, base, factor, totals, kulldorff)[0].max()
+        work = scratch(n, events.size, wins.size)
+        for _ in range(2):  # the scratch arrays are left ready for the next replica
+            sparse = _max_sparse(
+                events.astype(np.int64),
+                n_in.astype(np.int64),
+                nn,
+                base,
+                np.log(base),
+                factor,
+                np.log(factor),
+                totals,
+                _log_counts(events.size),
+                kulldorff,
+                work,
+            )
+            assert sparse == dense
         assert dense > 0
 
 
