@@ -384,7 +384,8 @@ def _profiler(args: argparse.Namespace, label: str, pid: int) -> subprocess.Pope
     out = args.profile / f"{label.split()[0]}.txt"
     return subprocess.Popen(
         ["py-spy", "record", "--pid", str(pid), "--subprocesses", "--rate", "50", "--format",
-         "raw", "--duration", str(int(args.seconds)), "--output", str(out), "--nonblocking"],
+         "raw", "--duration", str(int(args.seconds)), "--output", str(out), "--nonblocking",
+         *(["--gil"] if args.gil else [])],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
@@ -501,6 +502,11 @@ def main() -> int:
     parser.add_argument("--no-readme", action="store_true")
     parser.add_argument(
         "--profile", type=Path, default=None, help="folder for py-spy stacks of the server"
+    )
+    parser.add_argument(
+        "--gil",
+        action="store_true",
+        help="with --profile: sample only the thread holding the GIL (where CPU goes, not waits)",
     )
     args = parser.parse_args()
 

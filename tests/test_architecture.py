@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "vigil"
 #: lowest first. A package may import packages of its own row only where ``SIBLINGS`` says so.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),  # the one exception hierarchy
-    ("clock", "roles", "settings", "localtime", "pdf"),  # core: time, roles, settings, PDFs
+    ("clock", "roles", "settings", "localtime", "pdf", "lru"),  # core: time, roles, settings, PDFs
     ("geo",),
     ("data",),
     ("forecast",),

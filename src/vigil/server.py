@@ -174,6 +174,9 @@ def create_app(
         app.include_router(testing.router)
     app.include_router(pages.router)
     install_middleware(app, settings)
+    from vigil.http.routing import memoise_route_versions
+
+    memoise_route_versions(app.router)
     return app
 
 

@@ -120,3 +120,56 @@ def test_create_identity_tables_without_migrations(tmp_path, clock):
     ids = IdentityStore(sf, clock)
     user = ids.create_user("an", "long enough password", Role.ANALYST)
     assert ids.authenticate("an", "long enough password").id == user.id
+
+
+def test_a_token_kept_between_requests_stops_working_promptly(store, clock, monkeypatch):
+    """Issue 11: a resolved token is kept for a moment (no lookup on every API request), but
+    a revocation, a disabled account or a role change written by this process holds from the
+    next request, even through another IdentityStore of the process (the CLI's); one written by
+    another process (here: straight into the database) within TOKEN_CACHE_SECONDS; and expiry
+    by the clock at once."""
+    import vigil.db.identity as identity
+    from vigil.db.identity import MISS, TOKEN_CACHE_SECONDS
+
+    ids, sf = store
+    user = ids.create_user("an", "long enough password", Role.ANALYST)
+    token = ids.issue_token(user, "script", lifetime=timedelta(hours=1))
+    assert ids.recent_token(token) is MISS  # never resolved yet: it must be looked up
+    assert ids.resolve_token(token).role is Role.ANALYST
+    assert ids.recent_token(token).id == user.id  # kept: no database work
+
+    # a revocation through another store of the same process: refused at once
+    IdentityStore(sf, clock).revoke_token(token)
+    assert ids.recent_token(token) is MISS
+    assert ids.resolve_token(token) is None
+
+    # a change written by another process: kept at most TOKEN_CACHE_SECONDS
+    other = ids.issue_token(user, "other", lifetime=timedelta(hours=1))
+    assert ids.resolve_token(other).id == user.id
+    with sf.begin() as s:
+        s.execute(ApiTokenRow.__table__.update().values(revoked=True))
+    now = [identity.time.monotonic()]
+    monkeypatch.setattr(identity.time, "monotonic", lambda: now[0])
+    assert ids.recent_token(other) is not None  # within the moment it is trusted
+    now[0] += TOKEN_CACHE_SECONDS
+    assert ids.recent_token(other) is MISS
+    assert ids.resolve_token(other) is None
+
+    # the token's own expiry is checked against the clock on every use, kept or not
+    third = ids.issue_token(user, "third", lifetime=timedelta(minutes=30))
+    assert ids.resolve_token(third).id == user.id
+    clock.advance(timedelta(minutes=31))
+    assert ids.recent_token(third) is None
+    assert ids.resolve_token(third) is None
+
+
+def test_role_change_and_disabling_hold_from_the_next_request(store):
+    ids, _ = store
+    admin = ids.create_user("admin", "long enough password", Role.ADMINISTRATOR)
+    user = ids.create_user("an", "long enough password", Role.ANALYST)
+    token = ids.issue_token(user, "script")
+    assert ids.resolve_token(token).role is Role.ANALYST
+    ids.change_account(admin.actor(), user.id, role=Role.COMMUNITY_LEAD)
+    assert ids.resolve_token(token).role is Role.COMMUNITY_LEAD
+    ids.set_active(user.id, False, by=admin.actor())
+    assert ids.resolve_token(token) is None

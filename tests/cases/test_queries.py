@@ -96,3 +96,46 @@ def test_list_cases_filters_by_effective_status(
     clock.advance(timedelta(hours=4))
     assert [v.id for v in service.list_cases(OVERSIGHT, status="expired")] == [live]
     assert service.list_cases(OVERSIGHT, borough="Hackney") == []
+
+
+def test_case_read_again_unchanged_is_not_loaded_again_and_a_change_is_seen(
+    service: CaseService, open_case: Callable[..., int], session_factory: sessionmaker[Session]
+) -> None:
+    """Issue 11: the case page's read keeps the loaded case and its page of decisions by the
+    case's version and last decision, so a case read again with nothing decided costs a few
+    statements, not the eight that load it; the next decision (or a flag that changes no
+    version, such as an overdue debrief's notification) is seen at once."""
+    from sqlalchemy import event
+
+    from vigil.cases.workflow import flag_overdue_debrief
+
+    case_id = open_case()
+    statements: list[str] = []
+    engine = session_factory.kw["bind"]
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    service.read_with_trail(ANALYST, case_id)  # loads and keeps
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        view, trail = service.read_with_trail(ANALYST, case_id)
+        kept = len(statements)
+        assert view.record.status == "draft" and trail.reads.count == 1
+        service.submit(ANALYST, case_id)
+        statements.clear()
+        view, trail = service.read_with_trail(ANALYST, case_id)
+        reloaded = len(statements)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert view.record.status == "submitted"
+    assert trail.decisions.entries[0].action == "case.submit"
+    assert trail.reads.count == 2 and trail.reads.last is not None
+    assert kept <= 6 < reloaded, (kept, reloaded)
+
+    # a change that moves no version still writes a decision entry: seen at once
+    with session_factory() as s, s.begin():
+        case = service._load(s, case_id, lock=True)
+        assert flag_overdue_debrief(s, case, service.clock.now())
+    view, _ = service.read_with_trail(ANALYST, case_id)
+    assert [n.kind for n in view.record.notifications][-1] == "overdue_debrief"

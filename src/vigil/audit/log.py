@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Table, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.audit.canonical import canonical_json, digest, sha256_hex
@@ -104,7 +104,36 @@ def append(
     ``before``/``after`` are the states the action moved between (any JSON-able value); only
     their digests are logged, so the log never duplicates case content.
     """
-    entry = AuditEntry(
+    entry = new_entry(
+        actor=actor,
+        action=action,
+        category=category,
+        at=at,
+        case_id=case_id,
+        before=before,
+        after=after,
+        justification=justification,
+        detail=detail,
+    )
+    session.info.setdefault(_PARKED, []).append(entry)
+    return entry
+
+
+def new_entry(
+    *,
+    actor: Actor,
+    action: str,
+    category: Category | str,
+    at: datetime,
+    case_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+    justification: str = "",
+    detail: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """An entry not yet numbered, hashed or written (:func:`append` parks it on a session;
+    :class:`vigil.audit.writer.AuditWriter` writes it with others)."""
+    return AuditEntry(
         at=as_utc(at),
         actor_id=actor.user_id,
         actor_role=str(actor.role),
@@ -117,11 +146,23 @@ def append(
         justification=justification or "",
         detail=canonical_json(_with_auth_time(detail, actor)),
     )
-    session.info.setdefault(_PARKED, []).append(entry)
-    return entry
 
 
 _PARKED = "vigil.audit.parked_entries"
+
+
+def park(session: Session, entries: list[AuditEntry]) -> None:
+    """Add ``entries`` (from :func:`new_entry`) to the session's transaction: chained and
+    inserted when it commits."""
+    session.info.setdefault(_PARKED, []).extend(entries)
+
+
+_HEAD = cast(Table, AuditHead.__table__)
+_HEAD_FOR_UPDATE = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1).with_for_update()
+_INSERT = insert(cast(Table, AuditEntry.__table__))
+_MOVE_HEAD = (
+    update(_HEAD).where(_HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+)
 
 
 @event.listens_for(Session, "before_commit")
@@ -130,9 +171,10 @@ def _chain_parked(session: Session) -> None:
     parked: list[AuditEntry] = session.info.pop(_PARKED, [])
     if not parked:
         return
-    head = session.execute(
-        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
-    ).one_or_none()
+    # Core statements on the session's connection: the ORM's bulk insert machinery cost more
+    # than the three statements themselves (issue 11)
+    conn = session.connection()
+    head = conn.execute(_HEAD_FOR_UPDATE).one_or_none()
     if head is None:
         raise AuditError("audit_head row missing: the database was not migrated (vigil db upgrade)")
     seq, prev = head.seq, head.hash
@@ -143,8 +185,8 @@ def _chain_parked(session: Session) -> None:
         entry.seq, entry.prev_hash = seq, prev
         entry.hash = prev = entry_hash(entry)
         rows.append({c.name: getattr(entry, c.key) for c in columns})
-    session.execute(insert(AuditEntry), rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
+    conn.execute(_INSERT, rows)
+    conn.execute(_MOVE_HEAD, {"seq": seq, "hash": prev})
 
 
 @event.listens_for(Session, "after_rollback")
@@ -164,18 +206,25 @@ def record_access(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Log a read that has no transaction of its own to ride in (reports, forecasts, account
-    lists, verification): one entry, committed (and chained) before the caller answers."""
+    lists, verification): one entry, committed (and chained) before the caller answers; on
+    PostgreSQL with the other entries waiting in this process (vigil.audit.writer)."""
+    from vigil.audit.writer import writer_for
+
+    entry = new_entry(
+        actor=actor,
+        action=action,
+        category=category,
+        at=at,
+        case_id=case_id,
+        justification=justification,
+        detail=detail,
+    )
+    writer = writer_for(session_factory)
+    if writer is not None:
+        writer.write([entry])
+        return
     with session_factory() as s, s.begin():
-        append(
-            s,
-            actor=actor,
-            action=action,
-            category=category,
-            at=at,
-            case_id=case_id,
-            justification=justification,
-            detail=detail,
-        )
+        park(s, [entry])
 
 
 def entries_for_case(session: Session, case_id: int) -> list[AuditEntry]:

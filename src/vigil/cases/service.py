@@ -20,8 +20,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.audit.canonical import sha256_hex
-from vigil.audit.log import Category, append, entries_for_case
-from vigil.audit.query import CaseTrail, case_trail
+from vigil.audit.log import Category, append, entries_for_case, new_entry
+from vigil.audit.query import CaseTrail, case_trail, stamp_of, trail_stamp_columns
+from vigil.audit.writer import writer_for
 from vigil.cases import workflow
 from vigil.cases.area import build_area
 from vigil.cases.evidence import check_digest, freeze, thaw
@@ -42,6 +43,7 @@ from vigil.db.cases import (
 )
 from vigil.errors import PolicyViolation, VigilError
 from vigil.forecast.surface import RiskSurface
+from vigil.lru import Lru
 from vigil.roles import Actor
 
 log = logging.getLogger(__name__)
@@ -137,6 +139,10 @@ def _view(case: Case, now: datetime, warnings: list[str] | None = None) -> CaseV
     )
 
 
+#: where a read's entry waits, on its session, for the read's transaction to end
+_READ_ENTRY = "vigil.cases.read_entry"
+
+
 def _log_read(s: Session, actor: Actor, now: datetime, action: str, **entry: Any) -> None:
     """Write a read of case content to the audit log (DPA 2018 s.62: consultation)."""
     append(s, actor=actor, action=action, category=Category.CONSULTATION, at=now, **entry)
@@ -175,6 +181,12 @@ class CaseService:
         self._guardrail_check = guardrail_check
         self._read_assessment = read_assessment
         self._on_open = on_open
+        #: cases as last loaded, by (id, version, last decision's seq): read_with_trail
+        self._loaded: Lru[tuple[int, int, int | None], Case] = Lru(256)
+        #: pages of decisions, by case and last decision's seq: read_with_trail
+        self._decisions: Lru[tuple[int, int | None, int, int], tuple[list[AuditEntry], str]] = Lru(
+            512
+        )
 
     @property
     def session_factory(self) -> sessionmaker[Session]:
@@ -572,12 +584,32 @@ class CaseService:
         """The case and its audit trail, as the case page shows them: page ``page`` of its
         decisions, its reads counted (before this one) with the last named, and the opening
         justification. One transaction and ONE audit entry for the request (it discloses
-        both), instead of one per part; the cost does not grow with the number of reads."""
+        both), instead of one per part; the cost does not grow with the number of reads.
+
+        One aggregate over the case's log (with the case's version) says whether anything was
+        decided since the case was last loaded: the case with everything recorded about it and
+        the page of decisions are kept by (version, last decision's seq), so a case read again
+        unchanged costs that aggregate, the last read's row and the audit entry, not the eight
+        statements that load it (issue 11)."""
         now = self._now()
         with self._sf() as s, s.begin():
-            case = self._load(s, case_id, lock=False)
-            trail = case_trail(s, case_id, page, per_page)
-            _log_read(
+            row = s.execute(
+                select(
+                    *trail_stamp_columns(),
+                    select(Case.version).where(Case.id == case_id).scalar_subquery(),
+                ).where(AuditEntry.case_id == case_id)
+            ).one()
+            version = row[-1]
+            if version is None:
+                raise CaseNotFound(f"case {case_id} does not exist")
+            stamp = stamp_of(row)
+            key = (case_id, int(version), stamp.last_decision_seq)
+            case = self._loaded.get(key)
+            if case is None:
+                case = self._load(s, case_id, lock=False)
+                self._loaded[key] = case
+            trail = case_trail(s, case_id, page, per_page, stamp=stamp, decisions=self._decisions)
+            self._read_logged(
                 s,
                 actor,
                 now,
@@ -586,7 +618,30 @@ class CaseService:
                 justification=purpose,
                 detail={"with": ["audit_trail"]},
             )
-            return _view(case, now), trail
+        self._read_durable(s)
+        return _view(case, now), trail
+
+    def _read_logged(
+        self, s: Session, actor: Actor, now: datetime, action: str, **entry: Any
+    ) -> None:
+        """Log a read in ``s``'s transaction, or (PostgreSQL) hand it to the process's audit
+        writer once the read's transaction ends (:meth:`_read_durable`): the read changes
+        nothing, so its entry need not ride in its transaction, and the writer chains the
+        entries of concurrent requests in one transaction (vigil.audit.writer)."""
+        if writer_for(self._sf) is None:
+            _log_read(s, actor, now, action, **entry)
+            return
+        s.info[_READ_ENTRY] = new_entry(
+            actor=actor, action=action, category=Category.CONSULTATION, at=now, **entry
+        )
+
+    def _read_durable(self, s: Session) -> None:
+        """The entry :meth:`_read_logged` handed over, durable before the caller answers."""
+        entry = s.info.pop(_READ_ENTRY, None)
+        if entry is not None:
+            writer = writer_for(self._sf)
+            assert writer is not None
+            writer.write([entry])
 
     def list_cases(
         self,
@@ -637,7 +692,7 @@ class CaseService:
             if row.evidence_json is None:
                 raise VigilError(f"case {case_id} has no evidence snapshot")
             check_digest(row.evidence_json, row.evidence_digest)
-            _log_read(
+            self._read_logged(
                 s,
                 actor,
                 now,
@@ -645,7 +700,8 @@ class CaseService:
                 case_id=row.id,
                 detail={"evidence_digest": row.evidence_digest},
             )
-            return row.evidence_json, row.evidence_digest or sha256_hex(row.evidence_json)
+        self._read_durable(s)
+        return row.evidence_json, row.evidence_digest or sha256_hex(row.evidence_json)
 
     def audit_trail(self, actor: Actor, case_id: int) -> list[AuditEntry]:
         now = self._now()

@@ -29,7 +29,11 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -58,6 +62,7 @@ from vigil.db.base import Base
 from vigil.errors import DataError, PermissionDenied, VigilError
 from vigil.identity import throttle
 from vigil.identity.passwords import password_problem
+from vigil.lru import Lru
 from vigil.roles import Actor, Rank, Role
 
 #: how long a browser session lasts without use before it must sign in again
@@ -333,6 +338,40 @@ class Grant:
     decided_at: datetime | None
 
 
+#: how long (seconds) a process trusts a token it resolved before looking it up again: a token
+#: revoked (or an account disabled, or its role changed) by another process stops working
+#: within this; by this process, at once (every IdentityStore write forgets what was kept)
+TOKEN_CACHE_SECONDS = 1.0
+#: "not kept": :meth:`IdentityStore.recent_token` found nothing it may answer from
+MISS = object()
+
+
+class _Epoch:
+    """Counts the identity writes of this process: what was resolved before the latest is
+    not trusted again."""
+
+    value = 0
+    _lock = threading.Lock()
+
+    @classmethod
+    def bump(cls) -> None:
+        with cls._lock:
+            cls.value += 1
+
+
+_EPOCH = _Epoch
+
+
+def _live(account: User, expires: datetime, now: datetime) -> User | None:
+    """``account`` as a token expiring at ``expires`` presents it at ``now``: None once the
+    token expired or the account is inactive (disabled, or its grant lapsed by now)."""
+    if expires <= now:
+        return None
+    if account.grant_expires_at is not None and now >= account.grant_expires_at:
+        return None
+    return account if account.active else None
+
+
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -496,6 +535,20 @@ class IdentityStore:
         self.token_max_lifetime = max(token_max_lifetime, token_lifetime)
         self.grant_lifetime = grant_lifetime
         self.request_lifetime = request_lifetime
+        #: tokens as last resolved: digest -> (epoch, monotonic deadline, expiry, account)
+        self._tokens: Lru[str, tuple[int, float, datetime, User]] = Lru(4096)
+        self._accounts: tuple[int, float, list[User]] | None = None
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """A write transaction; once it has ended (committed or not), every IdentityStore of
+        this process forgets the tokens and accounts it had resolved (a revocation, a disabled
+        account or a role change holds from the next request on)."""
+        try:
+            with self._sf.begin() as s:
+                yield s
+        finally:
+            _EPOCH.bump()
 
     @property
     def clock(self) -> Clock:
@@ -555,7 +608,7 @@ class IdentityStore:
         row = self._new_row(username, password, role, rank, borough, display_name)
         row.must_change_password = must_change_password and password is not None
         try:
-            with self._sf.begin() as s:
+            with self._writing() as s:
                 s.add(row)
                 s.flush()
                 _audit(
@@ -594,7 +647,7 @@ class IdentityStore:
             row.active = False
             grant_row = self._grant_row(by, row, "create", new, row.borough, None, reason)
         try:
-            with self._sf.begin() as s:
+            with self._writing() as s:
                 s.add(row)
                 s.flush()
                 detail = {"user": row.id, "username": row.username, **_grant_detail(row)}
@@ -623,7 +676,7 @@ class IdentityStore:
         of taking effect; anything else takes effect at once. Both are audited."""
         _require_admin(by)
         now = self._clock.now()
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = _account(s, user_id)
             old = (Role(row.role), Rank(row.rank))
             new_role, new_rank = _parse_role_rank(
@@ -703,7 +756,7 @@ class IdentityStore:
         ``grant_lifetime`` and then lapses (the account stops working until it is renewed)."""
         _require_admin(by)
         now = self._clock.now()
-        with self._sf.begin() as s:
+        with self._writing() as s:
             g = s.get(GrantRow, grant_id, with_for_update=True)
             if g is None:
                 raise IdentityError(f"no grant request with id '{grant_id}'")
@@ -740,6 +793,18 @@ class IdentityStore:
             row = _by_username(s, username)
             return None if row is None else _user(row, self._clock.now())
 
+    def list_users_recent(self) -> list[User]:
+        """:meth:`list_users`, kept for :data:`TOKEN_CACHE_SECONDS` like a resolved token
+        (forgotten at once when this process writes an identity change): for offering a choice
+        of accounts in a form, which the action re-checks, not for deciding access."""
+        kept = self._accounts
+        if kept is not None and kept[0] == _EPOCH.value and time.monotonic() < kept[1]:
+            return list(kept[2])
+        epoch = _EPOCH.value
+        users = self.list_users()
+        self._accounts = (epoch, time.monotonic() + TOKEN_CACHE_SECONDS, users)
+        return list(users)
+
     def list_users(self) -> list[User]:
         now = self._clock.now()
         with self._sf() as s:
@@ -749,7 +814,7 @@ class IdentityStore:
         """Disable (or re-enable) an account. Disabling ends its sessions, revokes its tokens
         and cancels its pending grants."""
         now = self._clock.now()
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = _account(s, user_id)
             row.active = active
             if not active:
@@ -773,7 +838,7 @@ class IdentityStore:
         """An administrator (or the console) sets an account's password: its sessions end and
         its tokens are revoked; ``must_change`` makes the next sign-in choose a new one."""
         now = self._clock.now()
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = _account(s, user_id)
             _check_password(password, row.username)
             row.password_hash = self._hasher.hash(password)
@@ -798,7 +863,7 @@ class IdentityStore:
             raise IdentityError("the new password must differ from the current one")
         _check_password(new, user.username)
         hashed = self._hasher.hash(new)
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = _account(s, user.id)
             row.password_hash = hashed
             row.password_changed_at = now
@@ -847,7 +912,7 @@ class IdentityStore:
         longest = max(waits)
         if longest > timedelta(0):
             seconds = max(1, int(-(-longest.total_seconds() // 1)))
-            with self._sf.begin() as s:
+            with self._writing() as s:
                 _audit(
                     s,
                     actor,
@@ -860,7 +925,7 @@ class IdentityStore:
             )
         ok = self._verify(stored, password)
         problem: str | None = None
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = None if account is None else s.get(UserRow, account)
             if ok and row is not None:
                 s.execute(delete(ThrottleRow).where(ThrottleRow.key == keys[0][0]))
@@ -918,7 +983,7 @@ class IdentityStore:
         secret = secrets.token_hex(32)
         now = self._clock.now()
         authenticated_at = authenticated_at or now
-        with self._sf.begin() as s:
+        with self._writing() as s:
             s.add(
                 SessionRow(
                     token_hash=_digest(token),
@@ -975,7 +1040,7 @@ class IdentityStore:
             raise AuthenticationFailed("sign in first")
         self.authenticate(session.user.username, password, address)
         now = self._clock.now()
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = s.get(SessionRow, _digest(token))
             if row is None:
                 raise AuthenticationFailed("the session ended")
@@ -989,7 +1054,7 @@ class IdentityStore:
             return
         now = self._clock.now()
         digest = _digest(token)
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = s.get(SessionRow, digest)
             if row is None:
                 return
@@ -1049,7 +1114,7 @@ class IdentityStore:
         raw = "vgl_" + secrets.token_urlsafe(32)
         now = self._clock.now()
         token_id = str(uuid.uuid4())
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = ApiTokenRow(
                 token_hash=_digest(raw),
                 id=token_id,
@@ -1077,21 +1142,49 @@ class IdentityStore:
 
     def resolve_token(self, raw: str) -> User | None:
         """The account a bearer token acts as; None if unknown, revoked, expired or the
-        account is disabled."""
+        account is disabled. See :meth:`recent_token` for what is kept between requests."""
         if not raw:
             return None
+        hit = self.recent_token(raw)
+        if hit is not MISS:
+            return hit  # type: ignore[return-value]
         now = self._clock.now()
+        epoch = _EPOCH.value
         with self._sf() as s:
-            row = s.get(ApiTokenRow, _digest(raw))
-            if row is None or row.revoked:
+            row = s.execute(
+                select(ApiTokenRow.revoked, ApiTokenRow.expires_at, UserRow)
+                .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+                .where(ApiTokenRow.token_hash == _digest(raw))
+            ).one_or_none()
+            if row is None or row.revoked or row.expires_at is None:
                 return None
-            if row.expires_at is None or as_utc(row.expires_at) <= now:
-                return None
-            user_row = s.get(UserRow, row.user_id)
-            if user_row is None:
-                return None
-            user = _user(user_row, now)
-            return user if user.active else None
+            expires = as_utc(row.expires_at)
+            account = _user(row.UserRow)  # active as stored; a grant's lapse is checked below
+        self._tokens[_digest(raw)] = (
+            epoch,
+            time.monotonic() + TOKEN_CACHE_SECONDS,
+            expires,
+            account,
+        )
+        return _live(account, expires, now)
+
+    def recent_token(self, raw: str) -> User | None | object:
+        """The account a token acts as, from what this process resolved less than
+        :data:`TOKEN_CACHE_SECONDS` ago with no identity change written by this process since
+        (else :data:`MISS`: ask :meth:`resolve_token`). The token's expiry and the account's
+        grant are checked against the clock on every call. No database work: the event loop may
+        call it (issue 11: two lookups of every API request cost more than the audit entry)."""
+        if not raw:
+            return None
+        digest = _digest(raw)
+        kept = self._tokens.get(digest)
+        if kept is None:
+            return MISS
+        epoch, deadline, expires, account = kept
+        if epoch != _EPOCH.value or time.monotonic() >= deadline:
+            self._tokens.pop(digest)
+            return MISS
+        return _live(account, expires, self._clock.now())
 
     def list_tokens(self, user_id: str, *, include_ended: bool = False) -> list[TokenInfo]:
         """An account's tokens, newest first: live ones, or all with ``include_ended``."""
@@ -1119,7 +1212,7 @@ class IdentityStore:
 
     def _revoke(self, where: Any, by: Actor | None) -> bool:
         now = self._clock.now()
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = s.scalar(select(ApiTokenRow).where(where))
             if row is None:
                 return False
@@ -1143,7 +1236,7 @@ class IdentityStore:
         state, nonce, browser = (secrets.token_urlsafe(32) for _ in range(3))
         verifier = secrets.token_urlsafe(64)
         now = self._clock.now()
-        with self._sf.begin() as s:
+        with self._writing() as s:
             s.execute(
                 delete(OidcRequestRow).where(
                     OidcRequestRow.created_at < now - OIDC_REQUEST_LIFETIME
@@ -1166,7 +1259,7 @@ class IdentityStore:
         """The pending sign-in of ``state``, removed so it cannot be used twice; refused if
         unknown, used, expired or started in another browser."""
         now = self._clock.now()
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = s.get(OidcRequestRow, _digest(state or "-"), with_for_update=True)
             if row is None:
                 raise AuthenticationFailed(
@@ -1199,7 +1292,7 @@ class IdentityStore:
         disabled (its sessions and tokens end) and the sign-in refused. A change that grants
         authorising powers is audited and shown to oversight."""
         now = self._clock.now()
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = s.scalar(select(UserRow).where(UserRow.oidc_subject == subject))
             if grant is None:
                 if row is not None and row.active:
@@ -1264,7 +1357,7 @@ class IdentityStore:
         """A step-up through the identity provider: the session's authentication time becomes
         ``auth_time``, if the provider signed in the session's own account."""
         now = self._clock.now()
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = s.get(SessionRow, session_hash)
             user_row = None if row is None else s.get(UserRow, row.user_id)
             if row is None or user_row is None or user_row.oidc_subject != subject:
@@ -1276,7 +1369,7 @@ class IdentityStore:
         """A local password sign-in while the identity provider is the way in: audited, and
         oversight is told."""
         now = self._clock.now()
-        with self._sf.begin() as s:
+        with self._writing() as s:
             message = f"break-glass sign-in with a local password by {user.username}"
             s.add(NoticeRow(kind="break_glass", user_id=user.id, message=message, created_at=now))
             _audit(s, user.actor(), "signin.break_glass", now, {"address": address})
@@ -1285,7 +1378,7 @@ class IdentityStore:
         """The provider says ``subject`` signed out (back-channel logout): end its sessions and
         the tokens issued from them; how many sessions ended."""
         now = self._clock.now()
-        with self._sf.begin() as s:
+        with self._writing() as s:
             row = s.scalar(select(UserRow).where(UserRow.oidc_subject == subject))
             if row is None:
                 return 0

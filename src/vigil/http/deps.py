@@ -90,14 +90,22 @@ class Principal:
         return dataclasses.replace(self.user.actor(), authenticated_at=self.authenticated_at)
 
 
-def get_ctx(request: Request) -> AppContext:
+def ctx_of(request: Request) -> AppContext:
+    """The app's context (for code that has the request)."""
     ctx: AppContext = request.app.state.ctx
     return ctx
 
 
+async def get_ctx(request: Request) -> AppContext:
+    """``ctx: AppContext = Depends(get_ctx)``: a coroutine, so FastAPI answers it on the event
+    loop; a plain function dependency is run in a worker thread, one more thread hand-off on
+    every request for an attribute read (issue 11)."""
+    return ctx_of(request)
+
+
 def optional_principal(request: Request) -> Principal | None:
     """The principal if the request carries valid credentials, else None (sign-in page)."""
-    ctx = get_ctx(request)
+    ctx = ctx_of(request)
     header = request.headers.get("authorization", "")
     if header:
         scheme, _, value = header.partition(" ")
@@ -118,6 +126,18 @@ def optional_principal(request: Request) -> Principal | None:
                 authenticated_at=session.authenticated_at,
             )
     return None
+
+
+def recent_principal(request: Request) -> Principal | None:
+    """The principal of a bearer request whose token this process resolved a moment ago
+    (``IdentityStore.recent_token``: no database work, so the event loop may ask); None when
+    it must be looked up (:func:`optional_principal`, in a worker thread)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if not value or scheme.lower() != "bearer":
+        return None
+    user = ctx_of(request).identity.recent_token(value.strip())
+    return Principal(user=user, via="token") if isinstance(user, User) else None
 
 
 def client_address(request: Request) -> str | None:
@@ -146,8 +166,8 @@ async def _admit(
 ) -> Principal:
     # a token or session is looked up in the database: in a worker thread, never on the event
     # loop, where every other request of the process would wait for it (and for a pooled
-    # connection when all are busy) (issue 11)
-    principal = await run_in_threadpool(optional_principal, request)
+    # connection when all are busy) (issue 11); a token resolved a moment ago needs neither
+    principal = recent_principal(request) or await run_in_threadpool(optional_principal, request)
     if principal is None:
         raise NotAuthenticated("sign in first (session cookie or Bearer token required)")
     if principal.user.role not in allowed:
@@ -157,7 +177,7 @@ async def _admit(
         )
     await _check_csrf(request, principal)
     for name in step_up or (what.replace(" ", "_"),):
-        check_step_up(get_ctx(request), principal, name)
+        check_step_up(ctx_of(request), principal, name)
     request.state.principal = principal
     if principal.user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
         raise PasswordChangeRequired(
@@ -191,7 +211,7 @@ def require_policy(*actions: Action) -> Callable[..., object]:
     what = " or ".join(a.phrase for a in actions)
 
     async def dependency(request: Request) -> Principal:
-        policy = get_ctx(request).cases.policy
+        policy = ctx_of(request).cases.policy
         # step-up is decided by the action's name (authorise, extend, ratify ...)
         return await _admit(request, roles_of(policy), what, tuple(a.value for a in actions))
 

@@ -123,15 +123,35 @@ def _plan(ctx: AppContext, case_id: int) -> EvaluationPlanOut | None:
 
 
 def _reviewers(ctx: AppContext) -> list[tuple[str, str]]:
-    """(account id, name and role) of the active accounts the policy lets review a CIA."""
+    """(account id, name and role) of the active accounts the policy lets review a CIA (the
+    account list as the identity store keeps it for a moment: a choice offered in a form, which
+    the workflow checks again when the form is posted)."""
     from vigil.web.helpers import label
 
     allowed = ctx.cases.policy.roles_for(Action.REVIEW_ASSESSMENT)
     return [
         (u.id, f"{u.display_name or u.username}, {label(u.role).lower()}")
-        for u in ctx.identity.list_users()
+        for u in ctx.identity.list_users_recent()
         if u.active and u.role in allowed
     ]
+
+
+def _kept(ctx: AppContext, what: str, case_id: int, trail: Any, build: Any) -> Any:
+    """``build()``, kept by the case's last decision (``trail.stamp``): the evaluation and the
+    plan are written with a decision entry on the case (vigil.outcomes), so they cannot change
+    without it moving (issue 11: each was a session and a query on every case page view)."""
+    stamp = getattr(trail, "stamp", None)
+    if stamp is None:
+        return build()
+    from vigil.lru import Lru
+
+    parts: Lru[tuple[str, int, int | None], Any] = ctx.cached("case_page_parts", lambda: Lru(1024))
+    key = (what, case_id, stamp.last_decision_seq)
+    if key in parts:
+        return parts[key]
+    value = build()
+    parts[key] = value
+    return value
 
 
 def case_page_response(
@@ -185,7 +205,7 @@ def case_page_response(
     can["ratify"] = can["ratify"] and bool(case["urgent"]) and not case["ratified_at"]
     can["submit_any"] = current is Status.DRAFT
     latest = view.assessments[-1] if view.assessments else None
-    evaluation = _evaluation(ctx, case_id)
+    evaluation = _kept(ctx, "evaluation", case_id, found, lambda: _evaluation(ctx, case_id))
     tasks = case_tasks(case, policy, evaluation is not None, principal.user.role, can)
     deciding = can["authorise"] or can["authorise_urgent"] or can["refuse"]
     kept = values or {}
@@ -229,7 +249,7 @@ def case_page_response(
         ),
         guardrails=guardrail_preview(ctx, view) if deciding else None,
         evaluation=evaluation,
-        plan=_plan(ctx, case_id),
+        plan=_kept(ctx, "plan", case_id, found, lambda: _plan(ctx, case_id)),
         tasks=tasks,
         panel=panel,
         max_hours=policy.window.initial_max_hours,
