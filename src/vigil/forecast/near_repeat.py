@@ -145,6 +145,22 @@ def _knox_tables(
     return tables, per_band
 
 
+@njit(cache=True, parallel=True)
+def _lanes(t: np.ndarray, perms: np.ndarray) -> np.ndarray:
+    """(events x lanes) times, lane ``r`` holding ``t[perms[r]]``: rows filled in parallel,
+    in blocks of events so that the reads of each permutation stay in cache."""
+    lanes, n = perms.shape
+    out = np.empty((n, lanes))
+    block = 4096
+    for c in prange((n + block - 1) // block):
+        lo = c * block
+        hi = min(lo + block, n)
+        for r in range(lanes):
+            for i in range(lo, hi):
+                out[i, r] = t[perms[r, i]]
+    return out
+
+
 def _cells(
     x: np.ndarray, y: np.ndarray, size: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]:
@@ -289,8 +305,10 @@ def knox(
     tables = []
     for lo in range(0, int(n_replicas) + 1, LANES):
         hi = min(lo + LANES, int(n_replicas) + 1)
-        cols = [t if r == 0 else t[rng.permutation(t.size)] for r in range(lo, hi)]
-        times = np.ascontiguousarray(np.stack(cols, axis=1))
+        perms = np.empty((hi - lo, t.size), np.int32)
+        for r in range(lo, hi):
+            perms[r - lo] = np.arange(t.size) if r == 0 else rng.permutation(t.size)
+        times = _lanes(t, perms)
         part, per_band = _knox_tables(x, y, keys, starts, row, chunks, times, d_edges, t_edges)
         tables.append(part)
     allt = np.concatenate(tables)
