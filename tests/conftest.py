@@ -42,26 +42,23 @@ LIGHT_ARGON2 = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
-    """Put the tests that share a costly fixture on one xdist worker (``--dist loadgroup``).
+    """Put the tests that share a module's costly fixtures on one xdist worker (``--dist
+    loadgroup``).
 
-    Dealt out one by one, both workers built the seeded season (``seeded``: about 26 s of
-    CPU, tests/web/conftest.py), and a module's fixtures (a migrated app, fitted models,
-    Chromium and a live server) whenever the module's tests landed on both. A group goes to
-    one worker whole, and xdist deals the largest groups first, so the long browser modules
-    start early instead of ending the run on one worker while the other waits. (Marked as
-    each test is collected: xdist reads the groups in ``pytest_collection_modifyitems``.)
+    Dealt out one by one, both workers built a module's fixtures (a migrated app, fitted models,
+    a live server) whenever the module's tests landed on both. A group goes to one worker
+    whole, and xdist deals the largest groups first, so the long modules start early instead of
+    ending the run on one worker while the other waits. Session-scoped fixtures are built at
+    most once per worker: tests that share only those (Chromium, ``browser``; the seeded
+    season, ``seeded``: a few seconds of CPU, tests/web/conftest.py) are not grouped, so that
+    the long browser tests over the seeded season share out between both workers instead of
+    making one worker's tail. (Marked as each test is collected: xdist reads the groups in
+    ``pytest_collection_modifyitems``.)
     """
     info = getattr(item, "_fixtureinfo", None)
     defs = info.name2fixturedefs if info is not None else {}
-    if "seeded" in defs:
-        group = "seeded"
-    elif item.get_closest_marker("browser") is not None or any(
-        d and d[-1].scope == "module" for d in defs.values()
-    ):
-        group = item.nodeid.split("::", 1)[0]
-    else:
-        return
-    item.add_marker(pytest.mark.xdist_group(group))
+    if any(d and d[-1].scope == "module" for d in defs.values()):
+        item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::", 1)[0]))
 
 
 @pytest.hookimpl(trylast=True)
@@ -99,6 +96,17 @@ def _light_argon2() -> Iterator[None]:
     patch.setattr(vigil.db.identity, "PasswordHasher", light)
     yield
     patch.undo()
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Headless Chromium for every browser test a worker runs (tests/web, tests/oidc), started
+    once: each test opens its own context (separate cookies and storage), so a test sees no
+    other's state, and Chromium and Playwright's driver start once per worker, not per module."""
+    from tests.web._browser import chromium
+
+    with chromium() as b:
+        yield b
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tests.oidc.conftest import ROLES, Provider, oidc_app
-from tests.web.conftest import ARGS, CHROMIUM
 
 
 def _free_port() -> int:
@@ -23,10 +22,9 @@ def _free_port() -> int:
 
 @pytest.mark.browser
 def test_sign_in_in_the_browser_and_lose_access_when_removed(
-    tmp_path: Path, provider: Provider
+    tmp_path: Path, provider: Provider, browser
 ) -> None:
     import uvicorn
-    from playwright.sync_api import sync_playwright
 
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -39,48 +37,47 @@ def test_sign_in_in_the_browser_and_lose_access_when_removed(
     while not server.started:
         time.sleep(0.05)
     provider.set_user("duty-ao", ["vigil-authorisers-ac"], username="duty.ao")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: run scripts/setup.sh --test (Debian chromium)")
+    contexts = []  # closed at the end: the browser is the worker's (tests/conftest.py)
     try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page()
-            page.goto(f"{base}/login")
-            page.click("#signin-oidc")
-            page.fill("input[name=sub][type=text]", "duty-ao")
-            page.click("button:has-text('Authorize')")
-            page.wait_for_url(f"{base}/**")
-            me = page.request.get(f"{base}/api/me").json()
-            assert (me["role"], me["rank"], me["username"]) == (
-                "authorising_officer",
-                "assistant_commissioner",
-                "idp.duty.ao",
-            )
-            # every other mapped group, each in a fresh browser context (no shared cookies)
-            for n, (group, (role, rank, borough)) in enumerate(ROLES.items()):
-                sub = f"officer-{n}"
-                provider.set_user(sub, ["staff", group], username=sub)
-                context = browser.new_context()
-                other = context.new_page()
-                other.goto(f"{base}/login")
-                other.click("#signin-oidc")
-                other.fill("input[name=sub][type=text]", sub)
-                other.click("button:has-text('Authorize')")
-                other.wait_for_url(f"{base}/**")
-                who = other.request.get(f"{base}/api/me").json()
-                assert (who["role"], who["rank"], who["borough"]) == (role, rank, borough), group
-                context.close()
-            # removed from the group at the provider: the next sign-in has no access
-            provider.set_user("duty-ao", ["staff"], username="duty.ao")
-            fresh = browser.new_page()
-            fresh.goto(f"{base}/login")
-            fresh.click("#signin-oidc")
-            fresh.fill("input[name=sub][type=text]", "duty-ao")
-            fresh.click("button:has-text('Authorize')")
-            fresh.wait_for_url(f"{base}/auth/callback**")
-            assert "no Vigil role" in fresh.content()
-            assert fresh.request.get(f"{base}/api/me").status == 401
-            browser.close()
+        contexts.append(browser.new_context())
+        page = contexts[-1].new_page()
+        page.goto(f"{base}/login")
+        page.click("#signin-oidc")
+        page.fill("input[name=sub][type=text]", "duty-ao")
+        page.click("button:has-text('Authorize')")
+        page.wait_for_url(f"{base}/**")
+        me = page.request.get(f"{base}/api/me").json()
+        assert (me["role"], me["rank"], me["username"]) == (
+            "authorising_officer",
+            "assistant_commissioner",
+            "idp.duty.ao",
+        )
+        # every other mapped group, each in a fresh browser context (no shared cookies)
+        for n, (group, (role, rank, borough)) in enumerate(ROLES.items()):
+            sub = f"officer-{n}"
+            provider.set_user(sub, ["staff", group], username=sub)
+            contexts.append(browser.new_context())
+            other = contexts[-1].new_page()
+            other.goto(f"{base}/login")
+            other.click("#signin-oidc")
+            other.fill("input[name=sub][type=text]", sub)
+            other.click("button:has-text('Authorize')")
+            other.wait_for_url(f"{base}/**")
+            who = other.request.get(f"{base}/api/me").json()
+            assert (who["role"], who["rank"], who["borough"]) == (role, rank, borough), group
+        # removed from the group at the provider: the next sign-in has no access
+        provider.set_user("duty-ao", ["staff"], username="duty.ao")
+        contexts.append(browser.new_context())
+        fresh = contexts[-1].new_page()
+        fresh.goto(f"{base}/login")
+        fresh.click("#signin-oidc")
+        fresh.fill("input[name=sub][type=text]", "duty-ao")
+        fresh.click("button:has-text('Authorize')")
+        fresh.wait_for_url(f"{base}/auth/callback**")
+        assert "no Vigil role" in fresh.content()
+        assert fresh.request.get(f"{base}/api/me").status == 401
     finally:
+        for context in contexts:
+            context.close()
         server.should_exit = True
         thread.join(10)

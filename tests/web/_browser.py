@@ -4,10 +4,26 @@ widths people use, and axe-core (the copy shipped by axe-playwright-python) for 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+import pytest
+
 from tests.api import _fixtures
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 WIDTHS = {"desktop": 1366, "phone": 390}
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -16,6 +32,22 @@ AXE_RUN = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags},
                                resultTypes: ['violations']})
   .then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                       nodes: v.nodes.slice(0, 5).map(n => n.target)})))"""
+
+
+@contextmanager
+def chromium() -> Iterator:  # type: ignore[type-arg]
+    """Debian's headless Chromium driven by Playwright, closed when the block ends (the
+    session-scoped ``browser`` fixture of tests/conftest.py: one per xdist worker)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: run scripts/setup.sh --test (Debian chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,7 @@
 """A live server for the browser tests: uvicorn in a thread of the test process, serving the
 app over a fresh migrated SQLite database, a real forecast (tests/api/_fixtures) and a
-FixedClock the test moves directly. Headless Chromium is Debian's, driven by Playwright."""
+FixedClock the test moves directly. Headless Chromium (``browser``, one per xdist worker) is
+Debian's, driven by Playwright: tests/conftest.py and tests/web/_browser.py."""
 
 from __future__ import annotations
 
@@ -13,17 +14,6 @@ from tests.api import _fixtures
 from tests.api.conftest import build_app
 from tests.ops._live import serve
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
 
 
@@ -58,19 +48,6 @@ def seeded(tmp_path_factory):
     )
     with serve(app) as (host, port):
         yield f"http://{host}:{port}", clock, season
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium for one test module (another module may start its own Playwright)."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: run scripts/setup.sh --test (Debian chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="session")

@@ -73,22 +73,25 @@ def _check(person: Person, name: str, width_name: str, problems: dict[str, objec
         page.set_viewport_size({"width": width, "height": 900})
 
 
+#: each role's pages at each width is a test of its own, so that they share out over the xdist
+#: workers (the seeded season and Chromium are per worker: tests/conftest.py)
+@pytest.mark.parametrize("width_name", list(WIDTHS))
 @pytest.mark.parametrize("who", [None, "analyst", "commander", "lead", "ao", "oversight", "admin"])
-def test_every_page_meets_wcag_22_aa_and_reflows(seeded, browser, artifacts, who):
+def test_every_page_meets_wcag_22_aa_and_reflows(seeded, browser, artifacts, who, width_name):
     base, _, season = seeded
     problems: dict[str, object] = {}
     pages = _pages(season)[who]
-    for width_name, width in WIDTHS.items():
-        person = Person(browser, base, artifacts, who, width=width)
-        for name, path in pages:
-            person.go(path)
-            _check(person, f"{who or 'public'}-{name}", width_name, problems)
-        assert person.offsite == [], person.offsite
-        person.close()
+    person = Person(browser, base, artifacts, who, width=WIDTHS[width_name])
+    for name, path in pages:
+        person.go(path)
+        _check(person, f"{who or 'public'}-{name}", width_name, problems)
+    assert person.offsite == [], person.offsite
+    person.close()
     if problems:  # the whole list, for whoever fixes them
         import json
 
-        (artifacts / f"axe-{who or 'public'}.json").write_text(json.dumps(problems, indent=1))
+        out = artifacts / f"axe-{who or 'public'}-{width_name}.json"
+        out.write_text(json.dumps(problems, indent=1))
     assert not problems, problems
 
 
@@ -142,17 +145,17 @@ def _decision_screens(person: Person, season) -> list[tuple[str, object]]:
     }[person.username]
 
 
+@pytest.mark.parametrize("width_name", list(WIDTHS))
 @pytest.mark.parametrize("who", ["analyst", "ao", "oversight", "admin"])
-def test_decision_screens_meet_wcag_22_aa(seeded, browser, artifacts, who):
+def test_decision_screens_meet_wcag_22_aa(seeded, browser, artifacts, who, width_name):
     """Check-your-answers, step-up, password and audit pages at 1366 and 390 px: zero axe
     WCAG 2.2 A/AA violations, reflow at 320 px, a screenshot of each."""
     base, _, season = seeded
     problems: dict[str, object] = {}
-    for width_name, width in WIDTHS.items():
-        person = Person(browser, base, artifacts, who, width=width)
-        for name, reach in _decision_screens(person, season):
-            reach()
-            _check(person, f"{who}-{name}", width_name, problems)
-        assert person.offsite == [], person.offsite
-        person.close()
+    person = Person(browser, base, artifacts, who, width=WIDTHS[width_name])
+    for name, reach in _decision_screens(person, season):
+        reach()
+        _check(person, f"{who}-{name}", width_name, problems)
+    assert person.offsite == [], person.offsite
+    person.close()
     assert not problems, problems
