@@ -148,14 +148,19 @@ def generate(out: Path, rows: int, years: int = 5, seed: int = 2022) -> int:
 
 
 _IMPORT = """
-import sys, time
+import json, os, resource, sys, time
 from vigil.data.csvio import ImportLimits
 from vigil.data.store import IncidentStore
+load0 = os.getloadavg()[0]
 t0 = time.perf_counter()
 res = IncidentStore(sys.argv[2]).import_file(sys.argv[1], format="police-uk", dataset="national",
     limits=ImportLimits(max_bytes=1 << 40, max_rows=10**9))
+wall = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"cpu": ru.ru_utime + ru.ru_stime, "load": [load0, os.getloadavg()[0]],
+                  "duplicates": res.rows_duplicate}))
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
-print(res.rows_read, res.rows_imported, time.perf_counter() - t0, int(hwm.split()[1]) // 1024)
+print(res.rows_read, res.rows_imported, wall, int(hwm.split()[1]) // 1024)
 """
 _PANDAS = """
 import sys, time
@@ -267,8 +272,15 @@ def _report(args: argparse.Namespace, results: list[dict[str, Any]], later: dict
     lines = [
         "## Scale: national police.uk-shaped import (issue 11)",
         "",
-        f"`nice -n 15 python benchmarks/bench_scale.py --base-rows {args.base_rows} --sizes "
-        f"{sizes}`"
+        f"`nice -n 10 python benchmarks/bench_scale.py --base-rows {args.base_rows} --sizes "
+        f"{sizes}"
+        + (" --no-later" if args.no_later else "")
+        + (
+            f" --baseline-sizes {' '.join(map(str, args.baseline_sizes))}"
+            if args.baseline_sizes is not None
+            else ""
+        )
+        + "`"
         + (
             f" (sizes {', '.join(f'{r}x' for r in args.prior_sizes)} measured by an earlier "
             "invocation of the same command and passed in with `--prior`)"
@@ -280,16 +292,22 @@ def _report(args: argparse.Namespace, results: list[dict[str, Any]], later: dict
         "60 months (2019-2023) of generated files per size, one import each in a fresh process. "
         "Target: peak RSS under 2 GB at 30 M rows, time growing linearly.",
         "",
-        "| size | rows | files | import s | s per M rows | import peak RSS MiB | time ratio "
-        "| pandas.read_csv s | read_csv peak MiB |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| size | rows | files | generate s | import wall s | wall s per M rows | import CPU s "
+        "| CPU s per M rows | CPU ratio to 1x / rows ratio | import peak RSS MiB "
+        "| load avg (start, end) | pandas.read_csv wall s | read_csv peak MiB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        imp, base = r["import"], r["pandas"]
+        imp, base = r["import"], r.get("pandas")
+        cpu = imp.get("cpu", float("nan"))
+        load = imp.get("load", [float("nan")] * 2)
+        growth = (cpu / first.get("cpu", float("nan"))) / (r["rows"] / results[0]["rows"])
         lines.append(
-            f"| {r['size']}x | {r['rows']:,} | {43 * 60} | {imp['seconds']:.1f} | "
-            f"{imp['seconds'] / r['rows'] * 1e6:.1f} | {imp['peak']} | "
-            f"{imp['seconds'] / first['seconds']:.2f} | {base['seconds']:.1f} | {base['peak']} |"
+            f"| {r['size']}x | {r['rows']:,} | {43 * 60} | {r.get('generate_s', 0):.0f} | "
+            f"{imp['seconds']:.1f} | {imp['seconds'] / r['rows'] * 1e6:.1f} | {cpu:.1f} | "
+            f"{cpu / r['rows'] * 1e6:.1f} | {growth:.2f} | {imp['peak']} | "
+            f"{load[0]:.1f}, {load[1]:.1f} | "
+            + (f"{base['seconds']:.1f} | {base['peak']} |" if base else "not run | |")
         )
     if later:
         big = results[-1]
@@ -330,10 +348,18 @@ def main() -> None:
     ap.add_argument("--base-rows", type=int, default=20_000, help="rows at size 1x")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16])
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--tmp", default="/tmp", help="folder for the generated files and stores")
     ap.add_argument("--no-later", action="store_true", help="imports only")
     ap.add_argument("--scheduler", default=None, help="Dask scheduler address for the backtest")
     ap.add_argument("--generate-only", type=Path, default=None)
     ap.add_argument("--rows", type=int, default=30_000_000)
+    ap.add_argument(
+        "--baseline-sizes",
+        type=int,
+        nargs="*",
+        default=None,
+        help="sizes at which to time the pandas.read_csv baseline (default: every size)",
+    )
     ap.add_argument(
         "--prior",
         type=Path,
@@ -355,18 +381,20 @@ def main() -> None:
     for k, size in enumerate(args.sizes):
         if size in done:
             continue
-        tmp = Path(tempfile.mkdtemp(prefix="vigil-scale-"))
+        tmp = Path(tempfile.mkdtemp(prefix="scale-", dir=args.tmp))
         try:
             t0 = time.perf_counter()
             rows = generate(tmp / "files", args.base_rows * size)
             gen = time.perf_counter() - t0
-            base = _run(_PANDAS, str(tmp / "files"))
+            base = None
+            if args.baseline_sizes is None or size in args.baseline_sizes:
+                base = _run(_PANDAS, str(tmp / "files"))
             imp = _run(_IMPORT, str(tmp / "files"), str(tmp / "store"))
             results.append({"size": size, "rows": rows, "generate_s": gen, "pandas": base,
                             "import": imp})  # fmt: skip
             print(json.dumps(results[-1]), flush=True)
             if not args.no_write:  # as it goes: a long run stopped early keeps what it measured
-                write_section("scale", _report(args, results, later))
+                write_section("scale-import", _report(args, results, later))
             if k == len(args.sizes) - 1 and not args.no_later:
                 shutil.rmtree(tmp / "files")
                 later = _later_steps(tmp / "store", args.scheduler)
@@ -375,7 +403,7 @@ def main() -> None:
     text = _report(args, results, later)
     print(text)
     if not args.no_write:
-        write_section("scale", text)
+        write_section("scale-import", text)
 
 
 if __name__ == "__main__":
