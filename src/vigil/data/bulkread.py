@@ -279,7 +279,8 @@ def _read_group(
     try:
         raw = con.sql(
             f"SELECT filename, * EXCLUDE (filename) FROM read_csv({files}, header=true, "
-            f"columns={cols}, auto_detect=false, filename=true, strict_mode=true, "
+            f"columns={cols}, auto_detect=false, filename=true, hive_partitioning=false, "
+            "strict_mode=true, "
             "null_padding=false, quote='\"', escape='\"', "
             f"max_line_size={max(budget.limits.max_line_bytes, 4096)})"
         ).to_arrow_table()
