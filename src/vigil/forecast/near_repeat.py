@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numba import njit, prange
+from numba import njit, parallel_chunksize, prange
 
 from vigil.errors import ModelInputError
 from vigil.forecast._common import to_days
@@ -309,7 +309,9 @@ def knox(
         for r in range(lo, hi):
             perms[r - lo] = np.arange(t.size) if r == 0 else rng.permutation(t.size)
         times = _lanes(t, perms)
-        part, per_band = _knox_tables(x, y, keys, starts, row, chunks, times, d_edges, t_edges)
+        # chunks handed out one at a time: on shared cores a thread that is held up takes fewer
+        with parallel_chunksize(1):
+            part, per_band = _knox_tables(x, y, keys, starts, row, chunks, times, d_edges, t_edges)
         tables.append(part)
     allt = np.concatenate(tables)
     observed, reps = allt[0], allt[1:]

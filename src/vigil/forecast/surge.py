@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numba import parallel_chunksize
 from scipy.spatial import cKDTree
 from threadpoolctl import threadpool_limits
 
@@ -295,15 +296,16 @@ def surge_scan(
         factor = wins.astype(float)
         totals = np.zeros(wins.size)
         t_null = _time.perf_counter()
-        null = poisson_null_maxima(
-            np.tile(np.cumsum(daily), (span, 1)),
-            np.full(span, daily.sum()),
-            nn,
-            base,
-            factor,
-            wins,
-            seeds,
-        )
+        with parallel_chunksize(1):  # chunks of replicas handed out one at a time
+            null = poisson_null_maxima(
+                np.tile(np.cumsum(daily), (span, 1)),
+                np.full(span, daily.sum()),
+                nn,
+                base,
+                factor,
+                wins,
+                seeds,
+            )
         timings["replicas_s"] = _time.perf_counter() - t_null
         expected_note = f"{model.name} forecast fitted to {scan_start:%Y-%m-%d}"
     else:
@@ -318,16 +320,17 @@ def surge_scan(
         # events ordered most recent day first, so the first n_w[w] are the window's
         order = np.argsort(day, kind="stable")
         t_null = _time.perf_counter()
-        null = permutation_null_maxima(
-            cell[order].astype(np.int64),
-            n_w.astype(np.int64),
-            n,
-            nn,
-            base,
-            factor,
-            total,
-            seeds,
-        )
+        with parallel_chunksize(1):  # chunks of replicas handed out one at a time
+            null = permutation_null_maxima(
+                cell[order].astype(np.int64),
+                n_w.astype(np.int64),
+                n,
+                nn,
+                base,
+                factor,
+                total,
+                seeds,
+            )
         timings["replicas_s"] = _time.perf_counter() - t_null
         expected_note = "space-time permutation (study period margins)"
 
