@@ -55,6 +55,8 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     making one worker's tail. (Marked as each test is collected: xdist reads the groups in
     ``pytest_collection_modifyitems``.)
     """
+    if item.get_closest_marker("xdist_group") is not None:
+        return  # the module names its own group (shared with another module)
     info = getattr(item, "_fixtureinfo", None)
     defs = info.name2fixturedefs if info is not None else {}
     if any(d and d[-1].scope == "module" for d in defs.values()):

@@ -22,6 +22,9 @@ import shapely
 from tests.api.conftest import bearer, browser_login, build_app, post_as
 from tests.forecast.test_surge import AT, background, inject
 
+#: on one xdist worker with the other module that runs the surge scan (tests/app/test_exceptional,
+#: tests/api/test_exceptional_shown): the scan's numba kernels compile once (about 6 s of CPU)
+pytestmark = pytest.mark.xdist_group("surge-scan")
 HTML = {"Accept": "text/html"}
 OX, OY = 528000.0, 178000.0
 UNTIL = pd.Timestamp("2022-07-01")

@@ -23,6 +23,9 @@ from vigil.forecast.registry import make_model
 from vigil.geo.grid import Grid
 from vigil.impact.guardrails import evaluate, evidence_test
 
+#: on one xdist worker with the other module that runs the surge scan (tests/app/test_exceptional,
+#: tests/api/test_exceptional_shown): the scan's numba kernels compile once (about 6 s of CPU)
+pytestmark = pytest.mark.xdist_group("surge-scan")
 INJECTED = (2250.0, 750.0)
 STEADY = (800.0, 2200.0)
 
