@@ -32,6 +32,17 @@ AXE_RUN = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags},
                                resultTypes: ['violations']})
   .then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                       nodes: v.nodes.slice(0, 5).map(n => n.target)})))"""
+#: true once the page and what its scripts fetch at load are in: the case page's evidence
+#: (case.js sets ``data-evidence``), the map's boroughs and forecast (map.js); no other script
+#: of the pages fetches anything before a person acts
+SETTLED = """() => {
+  if (document.readyState !== 'complete') return false;
+  const b = document.body.dataset;
+  if (document.getElementById('evidence-map') && !b.evidence) return false;
+  const map = document.getElementById('map-script');
+  return !map || (b.boroughs === 'loaded' && (map.dataset.hasSurface !== 'yes'
+                                               || b.surface === 'loaded'));
+}"""
 
 
 @contextmanager
@@ -84,7 +95,9 @@ class Person:
         p.goto(f"{self.base}/login")
         p.fill("input[name=username]", self.username or "")
         p.fill("input[name=password]", _fixtures.PASSWORD)
-        p.click("form[action='/login'] button[type=submit]")
+        # generous: the first page a worker serves compiles its templates and reads the
+        # forecast; on a loaded 2-core machine that passed the default 20 s
+        p.click("form[action='/login'] button[type=submit]", timeout=90_000)
         p.wait_for_load_state()
         assert "/login" not in p.url, f"{self.username} could not sign in"
 
@@ -106,6 +119,13 @@ class Person:
         )
         assert r.ok, (path, r.status, r.text()[:500])
         return r.json()
+
+    def settle(self) -> None:
+        """Wait until the page has drawn what it fetches at load (``SETTLED``): what
+        Playwright's ``networkidle`` waited for, without its fixed half second of quiet after
+        every page (about 100 pages in test_accessibility)."""
+        self.page.wait_for_load_state("load")
+        self.page.wait_for_function(SETTLED)
 
     def status(self) -> str:
         return self.page.inner_text("#case-status").strip()

@@ -60,7 +60,7 @@ def _check(person: Person, name: str, width_name: str, problems: dict[str, objec
     """axe on the page as it is (WCAG 2.2 A/AA), its screenshot ``name``-``width_name``, and at
     phone width the reflow at 320 CSS px; what fails goes into ``problems``."""
     page = person.page
-    page.wait_for_load_state("networkidle")
+    person.settle()
     width = WIDTHS[width_name]
     found = person.axe()
     if found:
