@@ -95,10 +95,13 @@ class RecencyWeighted(Forecaster):
     Parameters
     ----------
     n_folds:
-        How many windows at the end of the training period the mixture weights are fitted on.
+        At most how many held-out windows of the training period the mixture weights are
+        fitted on.
     fold:
-        Length of each such window: ``"28D"``, ``"1M"``..., or None for a month with month-only
-        data and 28 days with exact times.
+        Length of each such window: ``"28D"``, ``"1M"``..., or None (the default) for the
+        forecast window's own length (whole months with month-only data).
+    fold_span_days:
+        The held-out windows are spread evenly over this many days before ``until``.
     smoothing:
         Offer the spatially smoothed fields to the mixture (False: own-cell counts only).
     prior:
@@ -114,8 +117,9 @@ class RecencyWeighted(Forecaster):
 
     name = "recency"
     _parameter_constraints: ClassVar[dict[str, list[Constraint]]] = {
-        "n_folds": [Interval(1, 52, integer=True)],
+        "n_folds": [Interval(1, 104, integer=True)],
         "fold": [WindowSpec(), None],
+        "fold_span_days": [Interval(28, None)],
         "smoothing": [Options((True, False))],
         "prior": [Interval(1, None)],
         "seasonal": [Options((True, False))],
@@ -124,8 +128,9 @@ class RecencyWeighted(Forecaster):
 
     def __init__(
         self,
-        n_folds: int = 6,
+        n_folds: int = 73,
         fold: str | int | float | None = None,
+        fold_span_days: float = 365.0,
         smoothing: bool = True,
         prior: float = 1.0,
         seasonal: bool = True,
@@ -133,6 +138,7 @@ class RecencyWeighted(Forecaster):
     ) -> None:
         self.n_folds = n_folds
         self.fold = fold
+        self.fold_span_days = fold_span_days
         self.smoothing = smoothing
         self.prior = prior
         self.seasonal = seasonal
@@ -198,42 +204,56 @@ class RecencyWeighted(Forecaster):
         # a field with nothing in it (no history yet) is the uniform field
         return np.where(totals > 0, out / np.where(totals > 0, totals, 1.0), uniform)
 
-    def _fold_starts(self, past: Past) -> list[tuple[float, float]]:
+    def _folds(self, days: float) -> list[tuple[float, float]]:
+        """Held-out windows of the training period for a forecast of ``days`` days: as long as
+        that window (a day is judged on days), at most ``n_folds`` of them, spread evenly over
+        the last ``fold_span_days`` before ``until`` (the seasons of the last year, not just
+        its last weeks), each with at least 28 days of history before it. With ``fold`` set,
+        that length is used whatever the window."""
+        past = self.past_
         until = pd.Timestamp(past.data_version["until"])
-        exact = PRECISION_ORDER[past.precision] >= PRECISION_ORDER[Precision.DAY]
-        step = parse_window(
-            self.fold if self.fold is not None else ("28D" if exact else "1M"), "fold"
-        )
-        assert step is not None
-        folds = []
-        hi = until
-        for _ in range(int(self.n_folds)):
-            lo = hi - step
-            if to_days(lo) - past.start < 28.0:  # no history to build the fields on
+        length: pd.DateOffset | pd.Timedelta
+        if self.fold is not None:
+            parsed = parse_window(self.fold, "fold")
+            assert parsed is not None
+            length = parsed
+        elif self.exact_:
+            length = pd.Timedelta(days=float(days))
+        else:
+            length = pd.DateOffset(months=max(1, round(days / 30.44)))
+        span = float(self.fold_span_days)
+        n = int(self.n_folds)
+        if isinstance(length, pd.Timedelta):
+            step = max(length, pd.Timedelta(days=span / n))
+            pairs = [(until - step * m - length, until - step * m) for m in range(n)]
+        else:  # whole months back from until, contiguous
+            pairs = [(until - length * (m + 1), until - length * m) for m in range(n)]
+        folds: list[tuple[float, float]] = []
+        for lo, hi in pairs:
+            a, b = float(to_days(lo)), float(to_days(hi))
+            if a - past.start < 28.0 or (folds and past.until - a > span + 1e-9):
                 break
-            folds.append((float(to_days(lo)), float(to_days(hi))))
-            hi = lo
+            folds.append((a, b))
         return folds
 
-    # ------------------------------------------------------------------ fit
-    def fit(self, incidents: pd.DataFrame, until: TimeLike, grid: Grid) -> Self:
-        self._validate_params()
-        past = prepare_past(incidents, until, grid, self.name)
-        exact = PRECISION_ORDER[past.precision] >= PRECISION_ORDER[Precision.DAY]
-        self.grid_ = grid
-        folds = self._fold_starts(past)
-        first_fold = min((lo for lo, _ in folds), default=past.until)
-        self.components_ = self._components(exact, (first_fold - past.start) / YEAR_DAYS)
-        flat = grid.flat_index(past.x, past.y)
+    def _weights(self, days: float) -> tuple[np.ndarray, int]:
+        """Mixture weights for a window of ``days`` days and the number of held-out incidents
+        they were fitted on (cached per length): those that maximise the likelihood of the
+        incidents of the held-out windows of :meth:`_folds`, each predicted from the fields
+        built on the data before it, found by EM."""
+        key = round(float(days), 6) if self.fold is None else -1.0
+        if key in self.weights_by_days_:
+            return self.weights_by_days_[key]
+        past = self.past_
         k = len(self.components_) + 1
         dens, counts = [], []
-        for lo, hi in folds:
+        for lo, hi in self._folds(days):
             held = (past.t >= lo) & (past.end <= hi + 1e-9) & (past.cell >= 0)
             if held.any():
                 # incidents of a fold in the same cell have the same densities: one row each,
                 # weighted by their number (the same likelihood, far fewer rows)
                 cells, n_in = np.unique(past.cell[held], return_counts=True)
-                dens.append(self._fields(past, flat, lo, (lo + hi) / 2.0)[:, cells].T)
+                dens.append(self._fields(past, self.flat_, lo, (lo + hi) / 2.0)[:, cells].T)
                 counts.append(n_in.astype(float))
         weights = np.full(k, 1.0 / k)
         n_held = 0
@@ -250,14 +270,28 @@ class RecencyWeighted(Forecaster):
                 weights = new
                 if done:
                     break
-        self.weights_ = weights
-        self.n_held_out_ = int(n_held)
-        self.flat_ = flat
+        self.weights_by_days_[key] = (weights, n_held)
+        return weights, n_held
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, incidents: pd.DataFrame, until: TimeLike, grid: Grid) -> Self:
+        """Keep the incidents known by ``until`` and choose the fields to offer. The mixture
+        weights depend on the forecast window's length, so they are fitted when a window of
+        that length is first predicted (:meth:`_weights`), on the training period only."""
+        self._validate_params()
+        past = prepare_past(incidents, until, grid, self.name)
+        exact = PRECISION_ORDER[past.precision] >= PRECISION_ORDER[Precision.DAY]
+        self.grid_ = grid
+        # the earliest held-out window starts about fold_span_days before until
+        first_fold = max(past.until - float(self.fold_span_days), past.start + 28.0)
+        self.components_ = self._components(exact, (first_fold - past.start) / YEAR_DAYS)
+        self.flat_ = grid.flat_index(past.x, past.y)
         inside = past.cell >= 0
         self.times_ = past.t[inside]
         self.ends_ = past.end[inside]
         self.exact_ = exact
         self.past_ = past
+        self.weights_by_days_: dict[float, tuple[np.ndarray, int]] = {}
         return self
 
     # ------------------------------------------------------------------ the total
@@ -339,10 +373,11 @@ class RecencyWeighted(Forecaster):
             raise ModelInputError(f"{self.name}: no incidents before {s}; nothing to forecast")
         first = float(to_days(s))
         total, level = self._total(first, days)
+        weights, n_held = self._weights(days)
         fields = self._fields(self.past_, self.flat_, self.past_.until, first + days / 2.0)
         groups = np.array([_group(d) for d, _, _ in self.components_] + ["long_run"])
         parts = {
-            g: total * (self.weights_[groups == g][:, None] * fields[groups == g]).sum(axis=0)
+            g: total * (weights[groups == g][:, None] * fields[groups == g]).sum(axis=0)
             for g in sorted(set(groups))
         }
         risk = np.sum(list(parts.values()), axis=0)
@@ -350,10 +385,10 @@ class RecencyWeighted(Forecaster):
             f"tau={d:g}d,h={b:g}cells" + (",same season" if x else "")
             for d, b, x in self.components_
         ] + ["uniform"]
-        top = np.argsort(-self.weights_)[:6]
+        top = np.argsort(-weights)[:6]
         params = self.get_params() | {
-            "weights": {labels[i]: round(float(self.weights_[i]), 4) for i in top},
-            "n_held_out": self.n_held_out_,
+            "weights": {labels[i]: round(float(weights[i]), 4) for i in top},
+            "n_held_out": n_held,
             "total": float(total),
             "total_from": level,
         }
