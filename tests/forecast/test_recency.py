@@ -36,7 +36,8 @@ def daily_totals(assaults: pd.DataFrame, grid: Grid, **params: object) -> np.nda
     out = []
     for day in DAYS:
         # one fold, own-cell fields: the total does not depend on the mixture, and it is fast
-        model = RecencyWeighted(n_folds=1, smoothing=False, **params).fit(assaults, day, grid)
+        model = RecencyWeighted(n_folds=1, short_folds=1, smoothing=False, **params)
+        model.fit(assaults, day, grid)
         out.append(model.predict(day, day + pd.Timedelta(days=1)).params["total"])
     return np.array(out)
 
@@ -101,3 +102,21 @@ def test_default_model_beats_naive_on_held_out_weeks(assaults, grid):
             hits[name] += hit_rate(risk, observed, area, 0.01) * observed.sum()
         assert lls["ours"] > lls["naive"], (start, lls)
     assert hits["ours"] > hits["naive"], hits
+
+
+def test_a_day_is_weighted_on_days_of_the_last_year(assaults, grid):
+    """Issue 13: the mixture weights of a one-day forecast are fitted on one-day windows spread
+    over the year before ``until`` (every weekday, every season), not on the last six 28-day
+    windows; a week's forecast keeps those six. Nothing after ``until`` is held out."""
+    until = pd.Timestamp("2015-07-06")
+    model = RecencyWeighted().fit(assaults, until, grid)
+    days = np.array(model._folds(1.0))
+    assert len(days) == 73
+    np.testing.assert_allclose(days[:, 1] - days[:, 0], 1.0)
+    end = model.past_.until
+    assert days[:, 1].max() <= end and end - days[:, 0].min() > 360
+    weekday = (days[:, 0].astype(int) + 3) % 7
+    assert set(weekday) == set(range(7))
+    weeks = np.array(model._folds(7.0))
+    np.testing.assert_allclose(weeks[:, 1] - weeks[:, 0], 28.0)
+    assert len(weeks) == 6 and weeks[:, 1].max() == end
