@@ -104,12 +104,14 @@ def test_default_model_beats_naive_on_held_out_weeks(assaults, grid):
     assert hits["ours"] > hits["naive"], hits
 
 
-def test_a_day_is_weighted_on_days_of_the_last_year(assaults, grid):
-    """Issue 13: the mixture weights of a one-day forecast are fitted on one-day windows spread
-    over the year before ``until`` (every weekday, every season), not on the last six 28-day
-    windows; a week's forecast keeps those six. Nothing after ``until`` is held out."""
+def test_a_day_can_be_weighted_on_days_of_the_last_year(assaults, grid):
+    """Issue 13: with ``short_folds`` the mixture weights of a one-day forecast are fitted on
+    one-day windows spread over the year before ``until`` (every weekday, every season), not on
+    the last six 28-day windows; a week's forecast keeps those six, and so does a day by
+    default. Nothing after ``until`` is held out."""
     until = pd.Timestamp("2015-07-06")
-    model = RecencyWeighted().fit(assaults, until, grid)
+    assert len(RecencyWeighted().fit(assaults, until, grid)._folds(1.0)) == 6
+    model = RecencyWeighted(short_folds=73).fit(assaults, until, grid)
     days = np.array(model._folds(1.0))
     assert len(days) == 73
     np.testing.assert_allclose(days[:, 1] - days[:, 0], 1.0)
