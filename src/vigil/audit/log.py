@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any, Required, TypedDict, Unpack, cast
 
 from sqlalchemy import Table, bindparam, event, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -83,19 +83,22 @@ def _with_auth_time(detail: dict[str, Any] | None, actor: Actor) -> dict[str, An
     return {**(detail or {}), "auth_time": as_utc(at).isoformat()}
 
 
-def append(
-    session: Session,
-    *,
-    actor: Actor,
-    action: str,
-    category: Category | str,
-    at: datetime,
-    case_id: int | None = None,
-    before: Any = None,
-    after: Any = None,
-    justification: str = "",
-    detail: dict[str, Any] | None = None,
-) -> AuditEntry:
+class EntryFields(TypedDict, total=False):
+    """What an entry is made of, as :func:`new_entry` takes it: :func:`append` passes these on
+    unchanged, so the two cannot drift apart."""
+
+    actor: Required[Actor]
+    action: Required[str]
+    category: Required[Category | str]
+    at: Required[datetime]
+    case_id: int | None
+    before: Any
+    after: Any
+    justification: str
+    detail: dict[str, Any] | None
+
+
+def append(session: Session, **fields: Unpack[EntryFields]) -> AuditEntry:
     """Add one entry after the current head, in (and committed with) the caller's transaction.
 
     Returns the entry, transient: it is numbered, hashed and inserted when the transaction
@@ -104,17 +107,7 @@ def append(
     ``before``/``after`` are the states the action moved between (any JSON-able value); only
     their digests are logged, so the log never duplicates case content.
     """
-    entry = new_entry(
-        actor=actor,
-        action=action,
-        category=category,
-        at=at,
-        case_id=case_id,
-        before=before,
-        after=after,
-        justification=justification,
-        detail=detail,
-    )
+    entry = new_entry(**fields)
     session.info.setdefault(_PARKED, []).append(entry)
     return entry
 
