@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 
 from vigil.data.csvio import Budget, CsvSource, ProgressFn
 from vigil.data.mapping import ColumnMapping
-from vigil.data.readers import _PRIME, ReadResult, _md5_64, _mix, iter_mapped
+from vigil.data.readers import _PRIME, ReadResult, _md5_64, _mix, iter_mapped, occurrences
 from vigil.data.taxonomy import RAW_TO_CODE
 
 #: CSV bytes read by one statement: bounds the memory of an import whatever its size
@@ -239,12 +239,7 @@ def _ids(
         h = _mix((h * _PRIME) ^ col)
     if key_col is not None and keyed.any():
         h = np.where(keyed, _mix(salt ^ m[key_col]), h)
-    order = np.argsort(h, kind="stable")
-    hs = h[order]
-    idx = np.arange(n)
-    starts = np.where(np.r_[True, hs[1:] != hs[:-1]], idx, 0)
-    occ = np.empty(n, dtype=np.uint64)
-    occ[order] = (idx - np.maximum.accumulate(starts)).astype(np.uint64)
+    occ = occurrences(h)
     rep = occ > 0
     if rep.any():
         h[rep] = _mix((h[rep] * _PRIME) ^ _mix(occ[rep]))

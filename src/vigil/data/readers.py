@@ -288,6 +288,20 @@ def _md5_64(text: str) -> int:
     return int.from_bytes(hashlib.md5(text.encode("utf-8")).digest()[:8], "big")
 
 
+def occurrences(h: np.ndarray) -> np.ndarray:
+    """Each row's occurrence number among the rows with its hash (0 for the first, in row
+    order): repeated rows get distinct ids. One home for the rule, which the bulk reader
+    (:mod:`vigil.data.bulkread`) must follow exactly to give the same ids."""
+    n = h.size
+    order = np.argsort(h, kind="stable")
+    hs = h[order]
+    idx = np.arange(n)
+    starts = np.where(np.r_[True, hs[1:] != hs[:-1]], idx, 0)
+    occ = np.empty(n, dtype=np.uint64)
+    occ[order] = (idx - np.maximum.accumulate(starts)).astype(np.uint64)
+    return occ
+
+
 def _column_hashes(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
     """MD5 (64 bits) of each value, computed once per distinct value."""
     enc = pc.dictionary_encode(col)
@@ -352,13 +366,7 @@ def stable_ids(
             salt = np.uint64((_md5_64(f"{dataset}\x1fkey") * int(_PRIME)) & 0xFFFFFFFFFFFFFFFF)
             by_key = _mix(salt ^ _column_hashes(key))
             h = np.where(keyed, by_key, h)
-    # occurrence number of each key within the file (0 for the first)
-    order = np.argsort(h, kind="stable")
-    hs = h[order]
-    idx = np.arange(n)
-    starts = np.where(np.r_[True, hs[1:] != hs[:-1]], idx, 0)
-    occ = np.empty(n, dtype=np.uint64)
-    occ[order] = (idx - np.maximum.accumulate(starts)).astype(np.uint64)
+    occ = occurrences(h)
     if seen is not None:  # rows met in earlier chunks of the same file come first
         occ += seen.before(h).astype(np.uint64)
         seen.add(h)
